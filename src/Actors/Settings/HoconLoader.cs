@@ -1,0 +1,108 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Akka.Configuration;
+
+namespace Orchestrator.Actors.Settings;
+
+/// <summary>
+/// Reads the default configuration and lays a user's file over it, as one HOCON document (later keys win,
+/// objects merge). Two things Akka's HOCON parser does not do are done here, on the text, before it parses:
+/// environment substitution (<c>${?NAME}</c>, <c>${NAME}</c>) and letting a user's <c>providers</c> or
+/// <c>models</c> replace the defaults rather than merge into them.
+/// </summary>
+public static partial class HoconLoader
+{
+    /// <summary>The sections a user's file replaces as a whole when it sets them.</summary>
+    private static readonly string[] ReplacedSections = ["providers", "models"];
+
+    public static Config Load(string defaultsText, string? userText = null, string userName = "user config")
+    {
+        var defaults = SubstituteEnvironment(defaultsText, "default config");
+        var defaultConfig = Parse(defaults, "default config");
+        if (userText is null) return defaultConfig;
+
+        var user = SubstituteEnvironment(userText, userName);
+        var userConfig = Parse(user, userName);
+        var text = new StringBuilder(defaults).Append('\n');
+        foreach (var section in ReplacedSections)
+        {
+            if (HasOrchestratorSection(userConfig, section)) text.Append("orchestrator.").Append(section).Append(" = null\n");
+        }
+        return Parse(text.Append(user).ToString(), userName);
+    }
+
+    public static Config LoadFiles(string defaultsPath, string? userPath)
+    {
+        if (userPath is not null && !File.Exists(userPath))
+            throw new InvalidConfigException("--config", $"file '{userPath}' does not exist");
+        return Load(File.ReadAllText(defaultsPath), userPath is null ? null : File.ReadAllText(userPath), userPath ?? "user config");
+    }
+
+    private static bool HasOrchestratorSection(Config config, string section) =>
+        config.Root.GetObject()?.Items.TryGetValue("orchestrator", out var root) == true
+        && root.GetObject()?.Items.ContainsKey(section) == true;
+
+    private static Config Parse(string text, string name)
+    {
+        try
+        {
+            return ConfigurationFactory.ParseString(text);
+        }
+        catch (Exception ex) when (ex is not InvalidConfigException)
+        {
+            throw new InvalidConfigException(name, "not valid HOCON: " + ex.Message.Split('\n')[0].Trim());
+        }
+    }
+
+    /// <summary>
+    /// HOCON: a substitution that names no config path is looked up in the environment. Only names that cannot
+    /// be config paths (no dot) are taken from the environment here; quoted strings are left alone.
+    /// </summary>
+    internal static string SubstituteEnvironment(string text, string name)
+    {
+        var result = new StringBuilder(text.Length);
+        var last = 0;
+        foreach (Match match in EnvironmentReference().Matches(text))
+        {
+            if (InsideQuotes(text, match.Index)) continue;
+            var variable = match.Groups["name"].Value;
+            var optional = match.Groups["optional"].Success;
+            var value = Environment.GetEnvironmentVariable(variable);
+            if (value is null && !optional)
+                throw new InvalidConfigException(name, $"environment variable {variable} is required by ${{{variable}}} but is not set");
+            result.Append(text, last, match.Index - last);
+            // Unset optional: HOCON says the key gets no value; null is how Akka's parser spells that.
+            result.Append(value is null ? "null" : Quote(value));
+            last = match.Index + match.Length;
+        }
+        return result.Append(text, last, text.Length - last).ToString();
+    }
+
+    private static string Quote(string value)
+    {
+        var quoted = new StringBuilder(value.Length + 2).Append('"');
+        foreach (var c in value)
+        {
+            if (c is '"' or '\\') quoted.Append('\\');
+            quoted.Append(c);
+        }
+        return quoted.Append('"').ToString();
+    }
+
+    private static bool InsideQuotes(string text, int index)
+    {
+        var lineStart = text.LastIndexOf('\n', Math.Max(0, index - 1)) + 1;
+        var inside = false;
+        for (var i = lineStart; i < index; i++)
+        {
+            if (text[i] == '\\' && inside) { i++; continue; }
+            if (text[i] == '"') inside = !inside;
+            if (!inside && text[i] == '#') return true;   // a comment: leave it be
+            if (!inside && text[i] == '/' && i + 1 < index && text[i + 1] == '/') return true;
+        }
+        return inside;
+    }
+
+    [GeneratedRegex(@"\$\{(?<optional>\?)?(?<name>[A-Za-z_][A-Za-z0-9_]*)\}")]
+    private static partial Regex EnvironmentReference();
+}

@@ -1,0 +1,51 @@
+namespace Orchestrator.Actors.Settings;
+
+public enum ProviderKind
+{
+    /// <summary>Any OpenAI-compatible <c>/chat/completions</c> endpoint.</summary>
+    OpenAi,
+    /// <summary>The built-in simulator: plausible tokens, no network.</summary>
+    Simulator,
+}
+
+/// <summary>One configured provider (<c>orchestrator.providers.NAME</c>).</summary>
+public sealed record ProviderSettings(
+    string Name,
+    ProviderKind Kind,
+    Uri? BaseUrl,
+    Secret? ApiKey,
+    UpstreamSettings Upstream,
+    SimulatorSettings Simulator)
+{
+    /// <summary>Why routing must skip this provider, or null when it can take requests.</summary>
+    public string? UnavailableReason => Kind == ProviderKind.OpenAi && ApiKey is null ? "no api-key is configured" : null;
+
+    internal static ProviderSettings From(string name, ConfigNode node, UpstreamSettings globalUpstream, ConfigNode globalUpstreamNode)
+    {
+        var kindText = node.String("kind");
+        var kind = kindText switch
+        {
+            "openai" => ProviderKind.OpenAi,
+            "simulator" => ProviderKind.Simulator,
+            _ => throw new InvalidConfigException(node.KeyPath("kind"), $"unknown kind '{kindText}' (expected openai or simulator)"),
+        };
+        Uri? baseUrl = null;
+        if (kind == ProviderKind.OpenAi)
+        {
+            if (!node.Has("base-url")) throw new InvalidConfigException(node.KeyPath("base-url"), "is required for kind openai");
+            baseUrl = HttpSettings.HttpUrl(node, "base-url");
+        }
+        var key = node.OptionalString("api-key");
+        var upstream = node.Has("upstream") ? UpstreamSettings.From(node.Child("upstream").WithFallback(globalUpstreamNode)) : globalUpstream;
+        return new ProviderSettings(
+            name,
+            kind,
+            baseUrl,
+            string.IsNullOrEmpty(key) ? null : new Secret(key),
+            upstream,
+            new SimulatorSettings(node.Duration("token-delay", allowZero: true), node.Int("completion-tokens", 1, 100_000)));
+    }
+}
+
+/// <summary>How the simulator provider answers.</summary>
+public sealed record SimulatorSettings(TimeSpan TokenDelay, int CompletionTokens);

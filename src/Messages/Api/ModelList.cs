@@ -1,0 +1,17 @@
+using System.Text.Json.Serialization;
+
+namespace Orchestrator.Messages.Api;
+
+public sealed record ModelList
+{
+    [JsonPropertyName("object")] public string Object { get; init; } = "list";
+    [JsonPropertyName("data")] public IReadOnlyList<ModelInfo> Data { get; init; } = [];
+}
+
+public sealed record ModelInfo
+{
+    [JsonPropertyName("id")] public string Id { get; init; } = "";
+    [JsonPropertyName("object")] public string Object { get; init; } = "model";
+    [JsonPropertyName("created")] public long Created { get; init; }
+    [JsonPropertyName("owned_by")] public string OwnedBy { get; init; } = "orchestrator";
+}

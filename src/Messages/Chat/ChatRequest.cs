@@ -1,0 +1,10 @@
+using System.Text.Json;
+
+namespace Orchestrator.Messages.Chat;
+
+/// <summary>
+/// A validated chat completion request. <see cref="Body"/> is the caller's JSON object as it came in, kept whole
+/// so that fields we do not model reach OpenAI-kind upstreams untouched; the other properties are read from it
+/// once at the edge.
+/// </summary>
+public sealed record ChatRequest(string Model, bool Stream, bool IncludeUsage, int? MaxTokens, JsonElement Body);

@@ -1,0 +1,10 @@
+namespace Orchestrator.Messages.Chat;
+
+/// <summary>
+/// Asks the front to answer a chat request. The caller's key has already been checked at the edge;
+/// <paramref name="Caller"/> names which configured key it was (never the key itself).
+/// </summary>
+public sealed record CreateChat(string RequestId, ChatRequest Request, string Caller);
+
+/// <summary>The caller went away before the reply: stop whatever is still being tried upstream.</summary>
+public sealed record CancelChat(string RequestId);

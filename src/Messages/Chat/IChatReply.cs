@@ -1,0 +1,22 @@
+using Akka;
+using Akka.Streams.Dsl;
+using Orchestrator.Messages.Api;
+
+namespace Orchestrator.Messages.Chat;
+
+/// <summary>The front's answer to <see cref="CreateChat"/>: one of the records below.</summary>
+public interface IChatReply
+{
+    string RequestId { get; }
+}
+
+public sealed record ChatRejected(string RequestId, ApiError Error) : IChatReply;
+
+/// <summary>
+/// The upstream accepted the request and is streaming. <paramref name="Chunks"/> can be run once; running it
+/// pulls from the upstream at the consumer's pace, and cancelling it cancels the upstream call.
+/// <paramref name="Provider"/> names who answered.
+/// </summary>
+public sealed record ChatStreaming(string RequestId, string Provider, Source<ChatCompletionChunk, NotUsed> Chunks) : IChatReply;
+
+public sealed record ChatCompleted(string RequestId, string Provider, ChatCompletion Completion) : IChatReply;
