@@ -10,4 +10,5 @@ namespace Orchestrator.Messages.Api;
 [JsonSerializable(typeof(ModelList))]
 [JsonSerializable(typeof(ErrorEnvelope))]
 [JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonNode))]
 public sealed partial class WireJson : JsonSerializerContext;

@@ -29,4 +29,7 @@ public sealed record UpstreamFailure(FailureKind Kind, int? Status, string Messa
 {
     /// <summary>A caller fault is returned as it is instead of being tried elsewhere.</summary>
     public bool IsCallerFault => Kind == FailureKind.CallerFault;
+
+    /// <summary>How long the provider asked us to wait (Retry-After, retry-after-ms), when it said.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }

@@ -1,0 +1,59 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Logger.Serilog;
+using Microsoft.Extensions.DependencyInjection;
+using Orchestrator.Actors.Embedding;
+using Orchestrator.Actors.Front;
+using Orchestrator.Actors.Settings;
+using Orchestrator.Actors.Upstream;
+
+namespace Orchestrator.Actors.Hosting;
+
+/// <summary>Wires the engine into an Akka.Hosting actor system; used by the HTTP host and by embedders alike.</summary>
+public static class OrchestratorHosting
+{
+    /// <summary>
+    /// Starts a <see cref="ProviderSupervisor"/> per configured provider and the <see cref="HttpFrontActor"/>.
+    /// <paramref name="clientFactory"/> replaces how provider clients are made (tests, custom transports).
+    /// </summary>
+    public static AkkaConfigurationBuilder WithOrchestrator(
+        this AkkaConfigurationBuilder builder,
+        OrchestratorSettings settings,
+        Func<ProviderSettings, IUpstreamClient>? clientFactory = null)
+    {
+        var factory = clientFactory ?? UpstreamClients.Create;
+        return builder.WithActors((system, registry) =>
+        {
+            var providers = settings.Providers.Values.ToImmutableDictionary(
+                p => p.Name,
+                p => system.ActorOf(ProviderSupervisor.Props(p, factory), "provider-" + Uri.EscapeDataString(p.Name)));
+            registry.Register<HttpFrontActor>(system.ActorOf(HttpFrontActor.Props(settings, providers), "front"));
+        });
+    }
+
+    /// <summary>
+    /// The whole engine as a hosted service: the actor system (configured from <paramref name="config"/>, logging
+    /// through Serilog), the actors, and <see cref="OrchestratorClient"/> for in-process calls.
+    /// </summary>
+    public static IServiceCollection AddOrchestrator(
+        this IServiceCollection services,
+        Config config,
+        OrchestratorSettings settings,
+        Func<ProviderSettings, IUpstreamClient>? clientFactory = null)
+    {
+        services.AddSingleton(settings);
+        services.AddSingleton<OrchestratorClient>();
+        return services.AddAkka("orchestrator", builder => builder
+            .AddHocon(config, HoconAddMode.Prepend)
+            .ConfigureLoggers(loggers =>
+            {
+                loggers.ClearLoggers();
+                // Akka 1.5.74 formats named holes ({Provider}) itself (SemanticLogMessageFormatter is its default),
+                // so Serilog's own formatter is no longer needed for message templates.
+                loggers.AddLogger<SerilogLogger>();
+            })
+            .WithOrchestrator(settings, clientFactory));
+    }
+}

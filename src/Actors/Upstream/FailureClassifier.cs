@@ -1,0 +1,112 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Orchestrator.Messages.Upstream;
+
+namespace Orchestrator.Actors.Upstream;
+
+/// <summary>
+/// The one place where an upstream failure gets its <see cref="FailureKind"/>. Every decision (next route,
+/// return to the caller) reads the kind, never a status code.
+/// </summary>
+public static class FailureClassifier
+{
+    /// <summary>How much of an error body we read: enough for any real error object, bounded for a hostile one.</summary>
+    private const int MaxErrorBodyBytes = 64 * 1024;
+
+    public static FailureKind Classify(int status) => status switch
+    {
+        400 or 413 or 422 => FailureKind.CallerFault,
+        401 or 402 or 403 => FailureKind.Unauthorized,   // 402: our account with the provider, not the caller
+        404 => FailureKind.ModelNotFound,
+        408 => FailureKind.Timeout,
+        429 => FailureKind.RateLimited,
+        >= 500 => FailureKind.ServerError,               // includes Anthropic-style 529 overloaded
+        _ => FailureKind.Protocol,
+    };
+
+    public static FailureKind Classify(Exception exception) => exception switch
+    {
+        TimeoutException => FailureKind.Timeout,
+        OperationCanceledException => FailureKind.Timeout,
+        HttpRequestException { InnerException: TimeoutException } => FailureKind.Timeout,
+        HttpRequestException or IOException => FailureKind.Transport,
+        JsonException or UpstreamProtocolException => FailureKind.Protocol,
+        _ => FailureKind.Internal,
+    };
+
+    public static UpstreamFailure FromException(Exception exception)
+    {
+        var kind = Classify(exception);
+        var message = exception switch
+        {
+            HttpRequestException http => $"transport error ({http.HttpRequestError}): {Describe(http)}",
+            TimeoutException or OperationCanceledException => "timed out",
+            UpstreamProtocolException p => p.Message,
+            JsonException => "the response was not valid JSON",
+            _ => "internal error",
+        };
+        return new UpstreamFailure(kind, null, message);
+    }
+
+    /// <summary>Socket-level detail without headers or bodies: "Connection refused (127.0.0.1:9)".</summary>
+    private static string Describe(HttpRequestException http) =>
+        (http.InnerException as System.Net.Sockets.SocketException)?.Message ?? http.HttpRequestError.ToString();
+
+    /// <summary>Reads the provider's error body (bounded) and classifies the response.</summary>
+    public static async Task<UpstreamFailure> FromResponseAsync(HttpResponseMessage response, Secret? providerKey, CancellationToken ct)
+    {
+        var status = (int)response.StatusCode;
+        var kind = Classify(status);
+        var (message, code, param) = await ReadErrorAsync(response, ct);
+
+        // The provider's own words reach the caller only when the caller is at fault; everything else is
+        // summarised, since a provider's auth or server errors may describe our key or its internals.
+        var summary = kind == FailureKind.CallerFault && message is not null
+            ? Redact(message, providerKey)
+            : $"HTTP {status}{(code is null ? "" : $" ({code})")}";
+        return new UpstreamFailure(kind, status, summary, code, param) { RetryAfter = RetryAfter(response.Headers) };
+    }
+
+    private static TimeSpan? RetryAfter(HttpResponseHeaders headers)
+    {
+        if (headers.TryGetValues("retry-after-ms", out var ms) && double.TryParse(ms.FirstOrDefault(), out var millis) && millis >= 0)
+            return TimeSpan.FromMilliseconds(millis);
+        var retryAfter = headers.RetryAfter;
+        if (retryAfter?.Delta is { } delta) return delta;
+        if (retryAfter?.Date is { } date) return date - DateTimeOffset.UtcNow;
+        return null;
+    }
+
+    private static async Task<(string? Message, string? Code, string? Param)> ReadErrorAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(ct);
+            var buffer = new byte[MaxErrorBodyBytes];
+            var length = 0;
+            int read;
+            while (length < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(length), ct)) > 0) length += read;
+            using var doc = JsonDocument.Parse(buffer.AsMemory(0, length));
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("error", out var error))
+                return (null, null, null);
+            if (error.ValueKind == JsonValueKind.String) return (error.GetString(), null, null);
+            return (Text(error, "message"), Text(error, "code") ?? Text(error, "type"), Text(error, "param"));
+        }
+        catch (Exception ex) when (ex is JsonException or IOException or HttpRequestException)
+        {
+            return (null, null, null);   // not an OpenAI-shaped error: the status alone classifies it
+        }
+    }
+
+    private static string? Text(JsonElement obj, string name) =>
+        obj.TryGetProperty(name, out var value) ? value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString(),
+            JsonValueKind.Number => value.GetRawText(),
+            _ => null,
+        } : null;
+
+    /// <summary>A provider may quote the key it was sent; that never travels further.</summary>
+    public static string Redact(string text, Secret? key) =>
+        key is null ? text : text.Replace(key.Reveal(), "***", StringComparison.Ordinal);
+}

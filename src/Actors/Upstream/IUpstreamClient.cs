@@ -1,0 +1,36 @@
+using Akka;
+using Akka.Streams.Dsl;
+using Orchestrator.Messages.Api;
+using Orchestrator.Messages.Chat;
+using Orchestrator.Messages.Upstream;
+
+namespace Orchestrator.Actors.Upstream;
+
+/// <summary>
+/// Talks to one provider. Owned by that provider's <see cref="ProviderSupervisor"/> (which creates and disposes it)
+/// and called by its request actors; implementations are thread-safe and never retry on their own.
+/// </summary>
+public interface IUpstreamClient : IDisposable
+{
+    /// <summary>
+    /// Sends the request. Completes when the response headers are in: with a stream still to be read, a whole
+    /// completion, or the provider's refusal. Throws for transport failures (connect refused, reset, timeout).
+    /// </summary>
+    Task<UpstreamResponse> SendAsync(UpstreamCall call, CancellationToken cancellationToken);
+}
+
+/// <summary>What the request actor asks of a client: this request, under this model name.</summary>
+public sealed record UpstreamCall(string RequestId, ChatRequest Request, string UpstreamModel);
+
+public abstract record UpstreamResponse;
+
+/// <summary>
+/// The provider is streaming. <paramref name="Chunks"/> reads the body when run and closes it when it ends or is
+/// cancelled; <paramref name="Release"/> closes it when it is never run.
+/// </summary>
+public sealed record UpstreamStream(Source<ChatCompletionChunk, NotUsed> Chunks, IDisposable Release) : UpstreamResponse;
+
+public sealed record UpstreamCompletion(ChatCompletion Completion) : UpstreamResponse;
+
+/// <summary>The provider answered with an error status.</summary>
+public sealed record UpstreamRefusal(UpstreamFailure Failure) : UpstreamResponse;

@@ -1,0 +1,138 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Akka;
+using Akka.IO;
+using Akka.Util;
+using Akka.Streams.Dsl;
+using Orchestrator.Actors.Settings;
+using Orchestrator.Actors.Streams;
+using Orchestrator.Messages.Api;
+using Orchestrator.Messages.Upstream;
+
+namespace Orchestrator.Actors.Upstream;
+
+/// <summary>
+/// An OpenAI-compatible provider over one pooled <see cref="SocketsHttpHandler"/>. Response bodies are read as
+/// streams at the consumer's pace, never buffered whole (non-streamed answers excepted, under a cap).
+/// </summary>
+public sealed class OpenAiUpstreamClient : IUpstreamClient
+{
+    /// <summary>One read from the upstream socket; SSE events are small, so this rarely holds more than a few.</summary>
+    private const int ReadBufferBytes = 16 * 1024;
+
+    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
+    private static readonly MediaTypeWithQualityHeaderValue EventStream = new("text/event-stream");
+    private static readonly MediaTypeWithQualityHeaderValue Json = new("application/json");
+
+    private readonly ProviderSettings _settings;
+    private readonly HttpClient _http;
+    private readonly Uri _completions;
+
+    public OpenAiUpstreamClient(ProviderSettings settings)
+    {
+        _settings = settings;
+        var upstream = settings.Upstream;
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = upstream.MaxLifetime,
+            ConnectTimeout = upstream.ConnectTimeout,
+            // HTTP/2: a PING every heartbeat-interval while requests are open; no answer within the same time and
+            // the connection is torn down, failing its streams instead of leaving them hanging.
+            KeepAlivePingDelay = upstream.HeartbeatInterval,
+            KeepAlivePingTimeout = upstream.HeartbeatInterval,
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            EnableMultipleHttp2Connections = true,
+            MaxConnectionsPerServer = upstream.MaxConnectionsPerServer,
+            AutomaticDecompression = DecompressionMethods.None,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+        };
+        _http = new HttpClient(handler, disposeHandler: true)
+        {
+            Timeout = Timeout.InfiniteTimeSpan,   // our own timers decide (first-byte, idle)
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+        var root = settings.BaseUrl!.ToString().TrimEnd('/');
+        _completions = new Uri(root + "/chat/completions");
+    }
+
+    public async Task<UpstreamResponse> SendAsync(UpstreamCall call, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, _completions)
+        {
+            Content = new ByteArrayContent(UpstreamRequestBody.Write(call.Request, call.UpstreamModel)),
+        };
+        request.Content.Headers.ContentType = JsonContentType;
+        request.Headers.Accept.Add(call.Request.Stream ? EventStream : Json);
+        if (_settings.ApiKey is { } key) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key.Reveal());
+
+        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        try
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                var failure = await FailureClassifier.FromResponseAsync(response, _settings.ApiKey, cancellationToken);
+                response.Dispose();
+                return new UpstreamRefusal(failure);
+            }
+            if (!call.Request.Stream) return await ReadCompletionAsync(response, cancellationToken);
+
+            var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            return new UpstreamStream(ReadChunks(response, body), response);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    private Source<ChatCompletionChunk, NotUsed> ReadChunks(HttpResponseMessage response, Stream body) =>
+        Source.UnfoldResourceAsync<ByteString, BodyReader>(
+                () => Task.FromResult(new BodyReader(response, body)),
+                reader => reader.ReadAsync(),
+                reader => reader.CloseAsync())
+            .Via(SseFraming.Flow(_settings.Upstream.MaxEventBytes))
+            .Via(ChunkDecoding.Flow())
+            // No byte for idle-timeout in the middle of a stream: the peer is dead, whatever TCP says.
+            .IdleTimeout(_settings.Upstream.IdleTimeout)
+            .Named($"upstream-{_settings.Name}");
+
+    private async Task<UpstreamResponse> ReadCompletionAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        using (response)
+        {
+            await response.Content.LoadIntoBufferAsync(_settings.Upstream.MaxResponseBytes, ct);
+            var body = await response.Content.ReadAsByteArrayAsync(ct);
+            var completion = JsonSerializer.Deserialize(body, WireJson.Default.ChatCompletion)
+                ?? throw new UpstreamProtocolException("the upstream answered with an empty body");
+            return new UpstreamCompletion(completion);
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    /// <summary>Reads the body into a pooled buffer; each read leaves as a ByteString copy of what arrived.</summary>
+    private sealed class BodyReader(HttpResponseMessage response, Stream body)
+    {
+        private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(ReadBufferBytes);
+
+        public async Task<Option<ByteString>> ReadAsync()
+        {
+            var read = await body.ReadAsync(_buffer.AsMemory());
+            return read == 0 ? Option<ByteString>.None : ByteString.FromBytes(_buffer!, 0, read);
+        }
+
+        public Task<Done> CloseAsync()
+        {
+            body.Dispose();
+            response.Dispose();
+            if (_buffer is { } buffer) ArrayPool<byte>.Shared.Return(buffer);
+            _buffer = null;
+            return Task.FromResult(Done.Instance);
+        }
+    }
+}

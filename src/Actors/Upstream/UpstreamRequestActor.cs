@@ -1,0 +1,156 @@
+using Akka;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Orchestrator.Actors.Settings;
+using Orchestrator.Messages.Api;
+using Orchestrator.Messages.Upstream;
+
+namespace Orchestrator.Actors.Upstream;
+
+/// <summary>
+/// One attempt of one request on one provider: sends it, reports the outcome to its parent, and while the answer
+/// streams, owns the upstream response. The stream itself runs where it is consumed (the HTTP edge or an embedding
+/// caller), fused with the write to the client, so a slow reader slows the upstream read; this actor only hears
+/// when it starts and ends, and can stop it. When this actor stops, the upstream call is closed.
+/// </summary>
+public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
+{
+    private const string FirstByteTimer = "first-byte-timeout";
+    private const string SubscribeTimer = "subscribe-timeout";
+
+    /// <summary>A stream handed out but never run (its caller vanished) is released after this long.</summary>
+    internal static readonly TimeSpan SubscribeTimeout = TimeSpan.FromSeconds(30);
+
+    private sealed record Responded(UpstreamResponse Response);
+    private sealed record SendFailed(Exception Cause);
+    private sealed record FirstByteExpired
+    {
+        public static readonly FirstByteExpired Instance = new();
+    }
+    private sealed record SubscribeExpired
+    {
+        public static readonly SubscribeExpired Instance = new();
+    }
+    private sealed record StreamStarted(IKillSwitch Switch);
+    private sealed record StreamEnded(Exception? Cause);
+
+    private readonly StartAttempt _attempt;
+    private readonly IUpstreamClient _client;
+    private readonly UpstreamSettings _settings;
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private IDisposable? _release;
+    private IKillSwitch? _switch;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public UpstreamRequestActor(StartAttempt attempt, IUpstreamClient client, UpstreamSettings settings)
+    {
+        _attempt = attempt;
+        _client = client;
+        _settings = settings;
+        Sending();
+    }
+
+    public static Props Props(StartAttempt attempt, IUpstreamClient client, UpstreamSettings settings) =>
+        Akka.Actor.Props.Create(() => new UpstreamRequestActor(attempt, client, settings));
+
+    private string Provider => _attempt.Route.Provider;
+
+    protected override void PreStart()
+    {
+        Timers.StartSingleTimer(FirstByteTimer, FirstByteExpired.Instance, _settings.FirstByteTimeout);
+        _client.SendAsync(new UpstreamCall(_attempt.RequestId, _attempt.Request, _attempt.Route.UpstreamModel), _cancel.Token)
+            .PipeTo(Self, success: r => new Responded(r), failure: ex => new SendFailed(ex));
+    }
+
+    private void Sending()
+    {
+        Receive<Responded>(OnResponded);
+        Receive<SendFailed>(f => Fail(FailureClassifier.FromException(f.Cause)));
+        Receive<FirstByteExpired>(_ => Fail(new UpstreamFailure(FailureKind.Timeout, null, $"no response headers within {_settings.FirstByteTimeout.TotalSeconds:0.###}s")));
+        Receive<CancelAttempt>(_ => Context.Stop(Self));
+    }
+
+    private void HandedOver()
+    {
+        Receive<StreamStarted>(s =>
+        {
+            Timers.Cancel(SubscribeTimer);
+            _switch = s.Switch;
+        });
+        Receive<StreamEnded>(OnStreamEnded);
+        Receive<SubscribeExpired>(_ =>
+        {
+            _log.Warning("Request {RequestId}: the stream from {Provider} was never read; releasing it", _attempt.RequestId, Provider);
+            Context.Stop(Self);
+        });
+        Receive<CancelAttempt>(_ => Context.Stop(Self));
+        Receive<Responded>(r => Release(r.Response));   // answered after we gave up waiting: nobody wants it
+        Receive<SendFailed>(_ => { });
+    }
+
+    private void OnResponded(Responded responded)
+    {
+        Timers.Cancel(FirstByteTimer);
+        switch (responded.Response)
+        {
+            case UpstreamRefusal refusal:
+                Fail(refusal.Failure);
+                break;
+            case UpstreamCompletion completion:
+                Context.Parent.Tell(new AttemptCompleted(_attempt.RequestId, Provider, completion.Completion));
+                Context.Stop(Self);
+                break;
+            case UpstreamStream stream:
+                _release = stream.Release;
+                Timers.StartSingleTimer(SubscribeTimer, SubscribeExpired.Instance, SubscribeTimeout);
+                Context.Parent.Tell(new AttemptStreaming(_attempt.RequestId, Provider, Watched(stream.Chunks)));
+                Become(HandedOver);
+                break;
+        }
+    }
+
+    /// <summary>The same chunks, telling this actor when they start flowing and when they end, and stoppable by it.</summary>
+    private Source<ChatCompletionChunk, NotUsed> Watched(Source<ChatCompletionChunk, NotUsed> chunks)
+    {
+        var self = Self;
+        return chunks
+            .ViaMaterialized(KillSwitches.Single<ChatCompletionChunk>(), Keep.Right)
+            .WatchTermination((killSwitch, done) =>
+            {
+                self.Tell(new StreamStarted(killSwitch));
+                done.ContinueWith(t => self.Tell(new StreamEnded(t.Exception?.GetBaseException())), TaskContinuationOptions.ExecuteSynchronously);
+                return NotUsed.Instance;
+            });
+    }
+
+    private void OnStreamEnded(StreamEnded ended)
+    {
+        if (ended.Cause is { } cause)
+            _log.Warning("Request {RequestId}: stream from {Provider} failed: {Failure}", _attempt.RequestId, Provider, FailureClassifier.FromException(cause).Message);
+        Context.Stop(Self);
+    }
+
+    private void Fail(UpstreamFailure failure)
+    {
+        Context.Parent.Tell(new AttemptFailed(_attempt.RequestId, Provider, failure));
+        Context.Stop(Self);
+    }
+
+    private static void Release(UpstreamResponse response)
+    {
+        if (response is UpstreamStream stream) stream.Release.Dispose();
+    }
+
+    protected override void PostStop()
+    {
+        // Closing the call: an unfinished send is cancelled, a stream still running is aborted (its body closes).
+        _cancel.Cancel();
+        _cancel.Dispose();
+        _switch?.Abort(new OperationCanceledException("the request was stopped"));
+        _release?.Dispose();
+    }
+}
