@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace Orchestrator.Messages.Api;
 
-public sealed record ChatCompletion
+public sealed class ChatCompletion
 {
     [JsonPropertyName("id")] public string Id { get; init; } = "";
     [JsonPropertyName("object")] public string Object { get; init; } = "chat.completion";
@@ -11,10 +11,10 @@ public sealed record ChatCompletion
     [JsonPropertyName("model")] public string Model { get; init; } = "";
     [JsonPropertyName("choices")] public IReadOnlyList<CompletionChoice> Choices { get; init; } = [];
     [JsonPropertyName("usage")] public Usage? Usage { get; init; }
-    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; init; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
 }
 
-public sealed record CompletionChoice
+public sealed class CompletionChoice
 {
     [JsonPropertyName("index")] public int Index { get; init; }
     [JsonPropertyName("message")] public AssistantMessage Message { get; init; } = new();
@@ -23,10 +23,10 @@ public sealed record CompletionChoice
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public string? FinishReason { get; init; }
 
-    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; init; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
 }
 
-public sealed record AssistantMessage
+public sealed class AssistantMessage
 {
     [JsonPropertyName("role")] public string Role { get; init; } = "assistant";
 
@@ -35,5 +35,5 @@ public sealed record AssistantMessage
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public string? Content { get; init; }
 
-    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; init; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
 }

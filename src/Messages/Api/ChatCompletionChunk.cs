@@ -3,10 +3,11 @@ using System.Text.Json.Serialization;
 
 namespace Orchestrator.Messages.Api;
 
-// Wire models of the OpenAI chat API. Fields we do not model are kept in Extra, so a chunk read from an
+// Wire models of the OpenAI chat API (classes, not records: a record would print prompt and completion text
+// into any log that formats it). Fields we do not model are kept in Extra, so a chunk read from an
 // upstream and written to a client loses nothing (tool_calls, logprobs, reasoning_content, ...).
 
-public sealed record ChatCompletionChunk
+public sealed class ChatCompletionChunk
 {
     [JsonPropertyName("id")] public string Id { get; init; } = "";
     [JsonPropertyName("object")] public string Object { get; init; } = "chat.completion.chunk";
@@ -14,10 +15,10 @@ public sealed record ChatCompletionChunk
     [JsonPropertyName("model")] public string Model { get; init; } = "";
     [JsonPropertyName("choices")] public IReadOnlyList<ChunkChoice> Choices { get; init; } = [];
     [JsonPropertyName("usage")] public Usage? Usage { get; init; }
-    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; init; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
 }
 
-public sealed record ChunkChoice
+public sealed class ChunkChoice
 {
     [JsonPropertyName("index")] public int Index { get; init; }
     [JsonPropertyName("delta")] public ChatDelta Delta { get; init; } = ChatDelta.Empty;
@@ -27,22 +28,22 @@ public sealed record ChunkChoice
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public string? FinishReason { get; init; }
 
-    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; init; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
 }
 
-public sealed record ChatDelta
+public sealed class ChatDelta
 {
     public static readonly ChatDelta Empty = new();
 
     [JsonPropertyName("role")] public string? Role { get; init; }
     [JsonPropertyName("content")] public string? Content { get; init; }
-    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; init; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
 }
 
-public sealed record Usage
+public sealed class Usage
 {
     [JsonPropertyName("prompt_tokens")] public int PromptTokens { get; init; }
     [JsonPropertyName("completion_tokens")] public int CompletionTokens { get; init; }
     [JsonPropertyName("total_tokens")] public int TotalTokens { get; init; }
-    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; init; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
 }

@@ -2,13 +2,13 @@ using System.Text.Json.Serialization;
 
 namespace Orchestrator.Messages.Api;
 
-public sealed record ModelList
+public sealed class ModelList
 {
     [JsonPropertyName("object")] public string Object { get; init; } = "list";
     [JsonPropertyName("data")] public IReadOnlyList<ModelInfo> Data { get; init; } = [];
 }
 
-public sealed record ModelInfo
+public sealed class ModelInfo
 {
     [JsonPropertyName("id")] public string Id { get; init; } = "";
     [JsonPropertyName("object")] public string Object { get; init; } = "model";

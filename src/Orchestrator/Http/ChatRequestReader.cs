@@ -1,0 +1,126 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Orchestrator.Messages.Api;
+using Orchestrator.Messages.Chat;
+
+namespace Orchestrator.Http;
+
+/// <summary>
+/// Reads and validates a chat completion body ourselves, so that malformed JSON or a missing field gets the
+/// OpenAI-shaped 400 naming the field rather than a framework default. Only the fields the engine acts on are
+/// checked; everything else is passed upstream as it came.
+/// </summary>
+public static class ChatRequestReader
+{
+    public sealed record Result(ChatRequest? Request, ApiError? Error);
+
+    public static async Task<Result> ReadAsync(HttpRequest request, CancellationToken ct)
+    {
+        ReadOnlySequence<byte> body;
+        ReadResult read;
+        var reader = request.BodyReader;
+        try
+        {
+            while (true)
+            {
+                read = await reader.ReadAsync(ct);
+                if (read.IsCompleted || read.IsCanceled) break;
+                reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);   // keep everything until the body is whole
+            }
+            body = read.Buffer;
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            var limit = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+            return Fail(new ApiError(413, $"The request body is larger than the {limit} bytes this service accepts.", "invalid_request_error", null, "request_too_large"));
+        }
+        try
+        {
+            return Parse(body);
+        }
+        finally
+        {
+            reader.AdvanceTo(body.End);
+        }
+    }
+
+    public static Result Parse(ReadOnlySequence<byte> body)
+    {
+        if (body.IsEmpty) return Fail(ApiError.InvalidRequest("The request body is empty; expected a JSON object with 'model' and 'messages'.", null, "invalid_json"));
+
+        JsonElement root;
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            root = JsonElement.ParseValue(ref reader);
+            if (reader.Read()) throw new JsonException("there is more after the JSON value");
+        }
+        catch (JsonException ex)
+        {
+            return Fail(ApiError.InvalidRequest($"We could not parse the JSON body of your request: {Describe(ex)}. Send a JSON object with 'Content-Type: application/json'.", null, "invalid_json"));
+        }
+        if (root.ValueKind != JsonValueKind.Object)
+            return Fail(ApiError.InvalidRequest("The request body must be a JSON object.", null, "invalid_json"));
+
+        if (!root.TryGetProperty("model", out var model) || model.ValueKind == JsonValueKind.Null)
+            return Fail(ApiError.InvalidRequest("Missing required parameter: 'model'.", "model", "missing_required_parameter"));
+        if (model.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(model.GetString()))
+            return Fail(InvalidType("model", "a non-empty string"));
+
+        if (!root.TryGetProperty("messages", out var messages) || messages.ValueKind == JsonValueKind.Null)
+            return Fail(ApiError.InvalidRequest("Missing required parameter: 'messages'.", "messages", "missing_required_parameter"));
+        if (messages.ValueKind != JsonValueKind.Array) return Fail(InvalidType("messages", "an array"));
+        if (messages.GetArrayLength() == 0)
+            return Fail(ApiError.InvalidRequest("Invalid 'messages': empty array. Expected an array with at least one message.", "messages", "empty_array"));
+        var index = 0;
+        foreach (var message in messages.EnumerateArray())
+        {
+            if (message.ValueKind != JsonValueKind.Object) return Fail(InvalidType($"messages[{index}]", "an object"));
+            if (!message.TryGetProperty("role", out var role))
+                return Fail(ApiError.InvalidRequest($"Missing required parameter: 'messages[{index}].role'.", $"messages[{index}].role", "missing_required_parameter"));
+            if (role.ValueKind != JsonValueKind.String) return Fail(InvalidType($"messages[{index}].role", "a string"));
+            index++;
+        }
+
+        if (!OptionalBool(root, "stream", out var stream)) return Fail(InvalidType("stream", "a boolean"));
+        var includeUsage = false;
+        if (root.TryGetProperty("stream_options", out var options) && options.ValueKind != JsonValueKind.Null)
+        {
+            if (options.ValueKind != JsonValueKind.Object) return Fail(InvalidType("stream_options", "an object"));
+            if (!OptionalBool(options, "include_usage", out includeUsage)) return Fail(InvalidType("stream_options.include_usage", "a boolean"));
+        }
+        if (!OptionalPositiveInt(root, "max_completion_tokens", out var maxTokens)) return Fail(InvalidType("max_completion_tokens", "a positive integer"));
+        if (maxTokens is null && !OptionalPositiveInt(root, "max_tokens", out maxTokens)) return Fail(InvalidType("max_tokens", "a positive integer"));
+
+        return new Result(new ChatRequest(model.GetString()!, stream, stream && includeUsage, maxTokens, root), null);
+    }
+
+    private static bool OptionalBool(JsonElement obj, string name, out bool value)
+    {
+        value = false;
+        if (!obj.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null) return true;
+        if (element.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) return false;
+        value = element.GetBoolean();
+        return true;
+    }
+
+    private static bool OptionalPositiveInt(JsonElement obj, string name, out int? value)
+    {
+        value = null;
+        if (!obj.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null) return true;
+        if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt32(out var number) || number < 1) return false;
+        value = number;
+        return true;
+    }
+
+    private static ApiError InvalidType(string param, string expected) =>
+        ApiError.InvalidRequest($"Invalid type for '{param}': expected {expected}.", param, "invalid_type");
+
+    /// <summary>Where the JSON broke, without echoing the body back.</summary>
+    private static string Describe(JsonException ex) =>
+        ex.LineNumber is { } line ? $"invalid JSON at line {line + 1}, byte {ex.BytePositionInLine + 1}" : "invalid JSON";
+
+    private static Result Fail(ApiError error) => new(null, error);
+}

@@ -1,0 +1,67 @@
+using Akka.Configuration;
+using Microsoft.AspNetCore.Builder;
+using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Settings;
+using Orchestrator.Actors.Upstream;
+using Orchestrator.Http;
+using Orchestrator.Messages.Chat;
+using Serilog;
+using Serilog.Events;
+
+namespace Orchestrator;
+
+/// <summary>The host: Kestrel + Akka.Hosting + Serilog around the engine. Program.cs and the end-to-end tests both build it here.</summary>
+public static class OrchestratorApp
+{
+    public const string DefaultConfigFile = "hocon/orchestrator.conf";
+
+    /// <param name="args">As on the command line: <c>--config FILE.conf</c>, <c>--urls URL</c>, any ASP.NET Core switch.</param>
+    /// <param name="clientFactory">Replaces how provider clients are made; tests only.</param>
+    public static WebApplication Build(string[] args, Func<ProviderSettings, IUpstreamClient>? clientFactory = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var config = HoconLoader.LoadFiles(Path.Combine(AppContext.BaseDirectory, DefaultConfigFile), builder.Configuration["config"]);
+        var settings = OrchestratorSettings.FromConfig(config);
+        var logging = LoggingSettings.FromConfig(config);
+
+        builder.Services.AddSerilog(ConfigureSerilog(logging));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = settings.Http.MaxRequestBytes;
+        });
+        if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls(settings.Http.Listen.ToString().TrimEnd('/'));
+
+        builder.Services.AddOrchestrator(config, settings, clientFactory);
+        builder.Services.AddSingleton<EdgeStreams>();
+
+        var app = builder.Build();
+        // A bug of ours still answers in the contract's shape: no stack trace, no exception text.
+        app.UseExceptionHandler(errors => errors.Run(http =>
+            OpenAiErrors.WriteAsync(http.Response, ApiError.Internal("The server had an error while processing your request."))));
+        if (logging.Requests) app.UseSerilogRequestLogging();
+        app.MapModelEndpoints();
+        app.MapChatEndpoints();
+        app.MapUnknownEndpoints();
+        return app;
+    }
+
+    private static Action<LoggerConfiguration> ConfigureSerilog(LoggingSettings logging) => serilog => serilog
+        .MinimumLevel.Is(logging.Level)
+        .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+        .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+        .Enrich.FromLogContext()
+        .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+
+    /// <summary><c>orchestrator.logging</c>: read here because only the host logs through Serilog's configuration.</summary>
+    private sealed record LoggingSettings(LogEventLevel Level, bool Requests)
+    {
+        public static LoggingSettings FromConfig(Config config)
+        {
+            var level = config.GetString("orchestrator.logging.level");
+            if (!Enum.TryParse<LogEventLevel>(level, ignoreCase: true, out var parsed))
+                throw new InvalidConfigException("orchestrator.logging.level", $"'{level}' is not one of Verbose, Debug, Information, Warning, Error, Fatal");
+            return new LoggingSettings(parsed, config.GetBoolean("orchestrator.logging.requests"));
+        }
+    }
+}

@@ -1,0 +1,15 @@
+using Orchestrator;
+using Orchestrator.Actors.Settings;
+
+// Orchestrator: an OpenAI-compatible relay. See README.md; configuration in hocon/orchestrator.conf.
+try
+{
+    var app = OrchestratorApp.Build(args);
+    await app.RunAsync();
+    return 0;
+}
+catch (InvalidConfigException ex)
+{
+    await Console.Error.WriteLineAsync(ex.Message);
+    return 2;
+}
