@@ -123,7 +123,8 @@ public sealed class OpenAiUpstreamClient : IUpstreamClient
         public async Task<Option<ByteString>> ReadAsync()
         {
             var read = await body.ReadAsync(_buffer.AsMemory());
-            return read == 0 ? Option<ByteString>.None : ByteString.FromBytes(_buffer!, 0, read);
+            // CopyFrom, not FromBytes: FromBytes wraps the array, and this buffer is reused for the next read.
+            return read == 0 ? Option<ByteString>.None : ByteString.CopyFrom(_buffer!, 0, read);
         }
 
         public Task<Done> CloseAsync()

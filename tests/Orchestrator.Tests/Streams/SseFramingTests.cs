@@ -24,10 +24,6 @@ public sealed class SseFramingTests : Akka.TestKit.Xunit2.TestKit
     private readonly ITestOutputHelper _output;
     private readonly IMaterializer _materializer;
 
-    // Every test builds an ActorSystem, and TestKit's constructor and shutdown block a pool thread while actors
-    // need one too. On a two-core machine that starved the pool into 0.5-1 s stalls (measured: ~4.5 s suite vs ~1.5 s).
-    static SseFramingTests() => ThreadPool.SetMinThreads(Math.Max(16, Environment.ProcessorCount), 16);
-
     public SseFramingTests(ITestOutputHelper output) : base("akka.loglevel = WARNING", output)
     {
         _output = output;

@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Orchestrator.Tests.EndToEnd;
+
+/// <summary>
+/// An OpenAI-compatible provider on Kestrel at 127.0.0.1, whose behaviour is chosen by the <c>model</c> it is sent
+/// (the route's upstream model), so one instance serves every scenario. It records what reached it.
+/// </summary>
+public sealed class FakeUpstream : IAsyncDisposable
+{
+    public const string Answer = "Hello, world!";
+    public static readonly string[] AnswerTokens = ["Hello", ",", " world", "!"];
+
+    /// <summary>
+    /// Size of the firehose stream (~100 MB): more than every buffer between it and a client that stops reading,
+    /// loopback TCP autotuning included (up to 32 MB of receive buffer on this machine's defaults).
+    /// </summary>
+    public const int FirehoseEvents = 25_000;
+
+    private readonly WebApplication _app;
+
+    private FakeUpstream(WebApplication app) => _app = app;
+
+    public sealed record Recorded(string? Authorization, JsonElement Body);
+
+    public ConcurrentQueue<Recorded> Requests { get; } = new();
+
+    /// <summary>Completes when an endless stream's client (the relay) closes the upstream request.</summary>
+    public TaskCompletionSource EndlessAborted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the firehose has written its last event.</summary>
+    public TaskCompletionSource FirehoseFinished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int FirehoseWritten;
+
+    public Uri BaseUrl { get; private set; } = null!;
+
+    public static async Task<FakeUpstream> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var fake = new FakeUpstream(app);
+        app.MapPost("/v1/chat/completions", fake.HandleAsync);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        fake.BaseUrl = new Uri(address + "/v1");
+        return fake;
+    }
+
+    private async Task HandleAsync(HttpContext http)
+    {
+        var body = await JsonSerializer.DeserializeAsync<JsonElement>(http.Request.Body);
+        Requests.Enqueue(new Recorded(http.Request.Headers.Authorization.ToString(), body));
+        var model = body.GetProperty("model").GetString();
+        var stream = body.TryGetProperty("stream", out var s) && s.GetBoolean();
+        var includeUsage = body.TryGetProperty("stream_options", out var o) && o.TryGetProperty("include_usage", out var u) && u.GetBoolean();
+
+        switch (model)
+        {
+            case "fail-500":
+                await Error(http, 500, """{"error":{"message":"boom: the server had an error","type":"server_error","code":null}}""");
+                break;
+            case "fail-401":
+                await Error(http, 401, """{"error":{"message":"Incorrect API key provided: sk-upstr***","type":"invalid_request_error","code":"invalid_api_key"}}""");
+                break;
+            case "fail-400":
+                await Error(http, 400, """{"error":{"message":"This model's maximum context length is 10 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}""");
+                break;
+            case "bad-json-mid-stream":
+                await StartStream(http);
+                await Event(http, Chunk(model, "Hello", null));
+                await Event(http, "{not json");
+                await Event(http, Chunk(model, " again", null));
+                await Event(http, "[DONE]");
+                break;
+            case "endless":
+                await StartStream(http);
+                try
+                {
+                    for (var i = 0; !http.RequestAborted.IsCancellationRequested; i++)
+                    {
+                        await Event(http, Chunk(model, $"tick {i} ", null));
+                        await Task.Delay(20, http.RequestAborted);
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                EndlessAborted.TrySetResult();
+                break;
+            case "firehose":
+                await StartStream(http);
+                var token = new string('x', 4000);
+                for (var i = 0; i < FirehoseEvents; i++)
+                {
+                    await Event(http, Chunk(model, token, null));
+                    Interlocked.Increment(ref FirehoseWritten);
+                }
+                await Event(http, Chunk(model, null, "stop"));
+                await Event(http, "[DONE]");
+                FirehoseFinished.TrySetResult();
+                break;
+            default:
+                if (!stream)
+                {
+                    http.Response.ContentType = "application/json";
+                    await http.Response.WriteAsync($$$"""
+                        {"id":"chatcmpl-fake","object":"chat.completion","created":1700000000,"model":"{{{model}}}","system_fingerprint":"fp_fake",
+                         "choices":[{"index":0,"message":{"role":"assistant","content":"{{{Answer}}}","refusal":null},"logprobs":null,"finish_reason":"stop"}],
+                         "usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13}}
+                        """);
+                    break;
+                }
+                await StartStream(http);
+                await Event(http, Chunk(model, "", null, role: true));
+                foreach (var token2 in AnswerTokens) await Event(http, Chunk(model, token2, null));
+                await Event(http, Chunk(model, null, "stop"));
+                if (includeUsage)
+                    await Event(http, $$$"""{"id":"chatcmpl-fake","object":"chat.completion.chunk","created":1700000000,"model":"{{{model}}}","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13}}""");
+                await Event(http, "[DONE]");
+                break;
+        }
+    }
+
+    private static string Chunk(string? model, string? content, string? finish, bool role = false)
+    {
+        var delta = new Dictionary<string, object?>();
+        if (role) delta["role"] = "assistant";
+        if (content is not null) delta["content"] = content;
+        var chunk = new Dictionary<string, object?>
+        {
+            ["id"] = "chatcmpl-fake",
+            ["object"] = "chat.completion.chunk",
+            ["created"] = 1700000000,
+            ["model"] = model,
+            ["system_fingerprint"] = "fp_fake",
+            ["choices"] = new[] { new Dictionary<string, object?> { ["index"] = 0, ["delta"] = delta, ["logprobs"] = null, ["finish_reason"] = finish } },
+        };
+        return JsonSerializer.Serialize(chunk);
+    }
+
+    private static Task StartStream(HttpContext http)
+    {
+        http.Response.ContentType = "text/event-stream";
+        return http.Response.Body.FlushAsync();
+    }
+
+    private static async Task Event(HttpContext http, string data)
+    {
+        await http.Response.WriteAsync("data: " + data + "\n\n", Encoding.UTF8);
+        await http.Response.Body.FlushAsync();
+    }
+
+    private static Task Error(HttpContext http, int status, string json)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json";
+        return http.Response.WriteAsync(json);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,55 @@
+namespace Orchestrator.Tests.EndToEnd;
+
+/// <summary>One fake provider and one relay configured with a model per scenario, shared by the end-to-end tests.</summary>
+public sealed class RelayFixture : IAsyncLifetime
+{
+    public const string ClientKey = "sk-test-client";
+    public const string UpstreamKey = "sk-upstream-secret";
+
+    public FakeUpstream Upstream { get; private set; } = null!;
+    public RelayHost Relay { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Upstream = await FakeUpstream.StartAsync();
+        Relay = await RelayHost.StartAsync($$"""
+            orchestrator {
+              logging.level = Warning
+              logging.requests = off
+              auth.keys = ["{{ClientKey}}", "sk-test-second"]
+              upstream { first-byte-timeout = 5s, idle-timeout = 5s }
+              providers {
+                fake  { kind = openai, base-url = "{{Upstream.BaseUrl}}", api-key = "{{UpstreamKey}}" }
+                fake2 { kind = openai, base-url = "{{Upstream.BaseUrl}}", api-key = "sk-upstream-two" }
+                dead  { kind = openai, base-url = "http://127.0.0.1:1/v1", api-key = "sk-dead" }
+                nokey { kind = openai, base-url = "http://127.0.0.1:1/v1" }
+                sim   { kind = simulator, token-delay = 0ms, completion-tokens = 12 }
+              }
+              models {
+                "relay"        { routes = [ { provider = fake, model = "upstream-ok" } ] }
+                "fallback"     { routes = [ { provider = fake, model = "fail-500" }, { provider = fake2, model = "upstream-ok" } ] }
+                "bad-key"      { routes = [ { provider = fake, model = "fail-401" }, { provider = sim } ] }
+                "all-fail"     { routes = [ { provider = fake, model = "fail-500" }, { provider = dead, model = "gone" } ] }
+                "no-provider"  { routes = [ { provider = nokey } ] }
+                "caller-fault" { routes = [ { provider = fake, model = "fail-400" }, { provider = sim } ] }
+                "broken"       { routes = [ { provider = fake, model = "bad-json-mid-stream" } ] }
+                "endless"      { routes = [ { provider = fake, model = "endless" } ] }
+                "firehose"     { routes = [ { provider = fake, model = "firehose" } ] }
+                "sim"          { routes = [ { provider = sim } ], price { input = 1.5, output = 3 } }
+              }
+            }
+            """);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Relay.DisposeAsync();
+        await Upstream.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class RelayCollection : ICollectionFixture<RelayFixture>
+{
+    public const string Name = "relay";
+}

@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Orchestrator.Tests.EndToEnd;
+
+/// <summary>The real Orchestrator host (Program's wiring) on Kestrel at 127.0.0.1 on a free port.</summary>
+public sealed class RelayHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly string? _configFile;
+
+    private RelayHost(WebApplication app, string? configFile, Uri baseUrl)
+    {
+        _app = app;
+        _configFile = configFile;
+        BaseUrl = baseUrl;
+    }
+
+    public Uri BaseUrl { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <param name="configText">HOCON layered over the defaults, or null to run on the defaults alone.</param>
+    public static async Task<RelayHost> StartAsync(string? configText)
+    {
+        string? file = null;
+        var args = new List<string> { "--urls", "http://127.0.0.1:0" };
+        if (configText is not null)
+        {
+            file = Path.Combine(Path.GetTempPath(), $"orchestrator-test-{Guid.NewGuid():N}.conf");
+            await File.WriteAllTextAsync(file, configText);
+            args.AddRange(["--config", file]);
+        }
+        var app = OrchestratorApp.Build([.. args]);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new RelayHost(app, file, new Uri(address));
+    }
+
+    public HttpClient Client(string? key = "sk-test-client")
+    {
+        var client = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        if (key is not null) client.DefaultRequestHeaders.Authorization = new("Bearer", key);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        if (_configFile is not null) File.Delete(_configFile);
+    }
+}
