@@ -57,9 +57,7 @@ internal sealed class ConfigNode
 
     public ImmutableArray<ConfigNode> ObjectList(string key)
     {
-        var value = Required(key);
-        if (!value.IsArray()) throw new InvalidConfigException(KeyPath(key), "must be a list [ ... ]");
-        var items = value.GetArray();
+        var items = List(key, "must be a list [ ... ]");
         var nodes = ImmutableArray.CreateBuilder<ConfigNode>(items.Count);
         for (var i = 0; i < items.Count; i++)
         {
@@ -67,6 +65,20 @@ internal sealed class ConfigNode
             nodes.Add(new ConfigNode($"{KeyPath(key)}[{i}]", obj ?? throw new InvalidConfigException($"{KeyPath(key)}[{i}]", "must be an object { ... }"), null));
         }
         return nodes.MoveToImmutable();
+    }
+
+    /// <summary>Akka's parser reports an empty <c>[]</c> as no array at all, so the list is read, not tested for.</summary>
+    private IList<HoconValue> List(string key, string problem)
+    {
+        var value = Required(key);
+        try
+        {
+            return value.GetArray();
+        }
+        catch (Exception)
+        {
+            throw new InvalidConfigException(KeyPath(key), problem);
+        }
     }
 
     public string String(string key) => OptionalString(key) ?? throw new InvalidConfigException(KeyPath(key), "is missing");
@@ -81,9 +93,7 @@ internal sealed class ConfigNode
 
     public ImmutableArray<string> StringList(string key)
     {
-        var value = Required(key);
-        if (!value.IsArray()) throw new InvalidConfigException(KeyPath(key), "must be a list of strings");
-        return [.. value.GetArray().Select(v => v.GetString() ?? throw new InvalidConfigException(KeyPath(key), "must be a list of strings"))];
+        return [.. List(key, "must be a list of strings").Select(v => v.GetString() ?? throw new InvalidConfigException(KeyPath(key), "must be a list of strings"))];
     }
 
     public TimeSpan Duration(string key, bool allowZero = false)

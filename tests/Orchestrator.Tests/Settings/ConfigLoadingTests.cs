@@ -1,0 +1,92 @@
+using Orchestrator.Actors.Settings;
+
+namespace Orchestrator.Tests.Settings;
+
+public sealed class ConfigLoadingTests
+{
+    [Fact]
+    public void Defaults_RouteEveryModelToTheSimulatorWhenNoKeyIsSet()
+    {
+        var settings = OrchestratorSettings.FromConfig(HoconLoader.Load(TestSettings.DefaultsText));
+        Assert.Contains(settings.Models, m => m.Id == "gpt-4.1");
+        Assert.All(settings.Models, m => Assert.Contains(m.Routes, r => settings.Providers[r.Provider].Kind == ProviderKind.Simulator));
+        Assert.Equal(TimeSpan.FromSeconds(30), settings.Providers["simulator"].Upstream.HeartbeatInterval);
+    }
+
+    [Fact]
+    public void UserFile_ChangesOnlyTheKeysItSets()
+    {
+        var settings = TestSettings.From("orchestrator.upstream.idle-timeout = 5s\norchestrator.auth.keys = [\"a\", \"b\"]");
+        Assert.Equal(TimeSpan.FromSeconds(5), settings.Providers["simulator"].Upstream.IdleTimeout);
+        Assert.Equal(TimeSpan.FromHours(1), settings.Providers["simulator"].Upstream.MaxLifetime);
+        Assert.Equal(2, settings.Auth.Keys.Length);
+        Assert.Contains(settings.Models, m => m.Id == "gpt-4.1");   // models untouched: still the defaults
+    }
+
+    [Fact]
+    public void UserProvidersAndModels_ReplaceTheDefaults()
+    {
+        var settings = TestSettings.From("""
+            orchestrator {
+              providers {
+                primary { kind = openai, base-url = "https://api.example.test/v1", api-key = "sk-x", upstream { idle-timeout = 7s } }
+                local   { kind = simulator, token-delay = 1ms }
+              }
+              models {
+                "gpt-4.1" {
+                  routes = [ { provider = primary, model = "gpt-4.1-2025" }, { provider = local } ]
+                  price { input = 2.00, output = 8.00 }
+                }
+              }
+            }
+            """);
+        Assert.Equal(["local", "primary"], settings.Providers.Keys.Order());
+        var model = Assert.Single(settings.Models);
+        Assert.Equal([new RouteSettings("primary", "gpt-4.1-2025"), new RouteSettings("local", "gpt-4.1")], model.Routes.ToArray());
+        Assert.Equal(new Price(2.00m, 8.00m), model.Price);
+        Assert.Equal(TimeSpan.FromSeconds(7), settings.Providers["primary"].Upstream.IdleTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), settings.Providers["primary"].Upstream.FirstByteTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(1), settings.Providers["local"].Simulator.TokenDelay);
+        Assert.Equal("***", settings.Providers["primary"].ApiKey!.ToString());
+        Assert.DoesNotContain("sk-x", settings.Providers["primary"].ToString());
+    }
+
+    [Fact]
+    public void EnvironmentSubstitution_ReadsSetVariablesAndDropsUnsetOptionalOnes()
+    {
+        var name = "ORCH_TEST_KEY_" + Guid.NewGuid().ToString("N");
+        Environment.SetEnvironmentVariable(name, "sk-from-env\"quoted");
+        try
+        {
+            var settings = TestSettings.From($$"""
+                orchestrator.providers {
+                  a { kind = openai, base-url = "http://127.0.0.1:1/v1", api-key = ${?{{name}}} }
+                  b { kind = openai, base-url = "http://127.0.0.1:1/v1", api-key = ${?{{name}}_UNSET} }
+                }
+                orchestrator.models { m { routes = [ { provider = a }, { provider = b } ] } }
+                """);
+            Assert.Equal("sk-from-env\"quoted", settings.Providers["a"].ApiKey!.Reveal());
+            Assert.Null(settings.Providers["b"].ApiKey);
+            Assert.Equal("no api-key is configured", settings.Providers["b"].UnavailableReason);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(name, null);
+        }
+    }
+
+    [Theory]
+    [InlineData("orchestrator.models { m { routes = [ { provider = ghost } ] } }", "orchestrator.models.m.routes[0].provider", "unknown provider 'ghost'")]
+    [InlineData("orchestrator.providers.p { kind = openai, base-url = \"ftp://x\" }\norchestrator.models { m { routes = [ { provider = p } ] } }", "orchestrator.providers.p.base-url", "not an http")]
+    [InlineData("orchestrator.models { m { routes = [ { provider = simulator } ], price { input = -1 } } }", "orchestrator.models.m.price.input", "less than 0")]
+    [InlineData("orchestrator.upstream.idle-timeout = soon", "orchestrator.upstream.idle-timeout", "not a duration")]
+    [InlineData("orchestrator.providers.p { kind = carrier-pigeon }", "orchestrator.providers.p.kind", "unknown kind")]
+    [InlineData("orchestrator.models { \"x.y\" { routes = [] } }", "orchestrator.models.\"x.y\".routes", "at least one route")]
+    [InlineData("orchestrator.auth.keys = [\"a\"]\norchestrator.provider = ${MISSING_VAR_FOR_TEST}", "user config", "MISSING_VAR_FOR_TEST")]
+    public void InvalidConfig_FailsNamingTheKeyAndProblem(string userText, string key, string problem)
+    {
+        var ex = Assert.Throws<InvalidConfigException>(() => TestSettings.From(userText));
+        Assert.Equal(key, ex.Key);
+        Assert.Contains(problem, ex.Message);
+    }
+}
