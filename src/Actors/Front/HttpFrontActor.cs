@@ -29,7 +29,7 @@ public sealed class HttpFrontActor : ReceiveActor
         public int NextRoute { get; set; }
         public RouteSettings? Current { get; set; }
         public List<string> Failures { get; } = [];
-        public bool AnyTried { get; set; }
+        public bool AnyTried => Current is not null;
     }
 
     private readonly OrchestratorSettings _settings;
@@ -109,7 +109,6 @@ public sealed class HttpFrontActor : ReceiveActor
             }
             if (pending.AnyTried) _log.Info("Request {RequestId}: falling back to {Provider}", pending.Command.RequestId, route.Provider);
             pending.Current = route;
-            pending.AnyTried = true;
             _providers[route.Provider].Tell(new StartAttempt(
                 pending.Command.RequestId, pending.Command.Request, new RouteTarget(route.Provider, route.UpstreamModel), Self));
             return;

@@ -88,8 +88,6 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
             Context.Stop(Self);
         });
         Receive<CancelAttempt>(_ => Context.Stop(Self));
-        Receive<Responded>(r => Release(r.Response));   // answered after we gave up waiting: nobody wants it
-        Receive<SendFailed>(_ => { });
     }
 
     private void OnResponded(Responded responded)
@@ -138,11 +136,6 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
     {
         Context.Parent.Tell(new AttemptFailed(_attempt.RequestId, Provider, failure));
         Context.Stop(Self);
-    }
-
-    private static void Release(UpstreamResponse response)
-    {
-        if (response is UpstreamStream stream) stream.Release.Dispose();
     }
 
     protected override void PostStop()

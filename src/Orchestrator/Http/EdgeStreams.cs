@@ -85,21 +85,25 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
 
         public Task<bool> WriteAsync(ChatCompletionChunk chunk)
         {
-            pipe.Write("data: "u8);
-            _json.Reset(pipe);
-            JsonSerializer.Serialize(_json, chunk, WireJson.Default.ChatCompletionChunk);
-            pipe.Write("\n\n"u8);
+            Write(chunk, WireJson.Default.ChatCompletionChunk);
             var flush = pipe.FlushAsync();
-            return flush.IsCompletedSuccessfully && !flush.Result.IsCanceled && !flush.Result.IsCompleted ? Flushed : AwaitFlush(flush);
+            if (!flush.IsCompletedSuccessfully) return AwaitFlush(flush);
+            var result = flush.Result;   // read once: a ValueTask's result may be taken only once
+            return result.IsCanceled || result.IsCompleted ? Task.FromException<bool>(new ClientGoneException()) : Flushed;
         }
 
         public async Task WriteErrorAsync(ErrorEnvelope error, CancellationToken ct)
         {
+            Write(error, WireJson.Default.ErrorEnvelope);
+            await pipe.FlushAsync(ct);
+        }
+
+        private void Write<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        {
             pipe.Write("data: "u8);
             _json.Reset(pipe);
-            JsonSerializer.Serialize(_json, error, WireJson.Default.ErrorEnvelope);
+            JsonSerializer.Serialize(_json, value, type);
             pipe.Write("\n\n"u8);
-            await pipe.FlushAsync(ct);
         }
 
         private static async Task<bool> AwaitFlush(ValueTask<FlushResult> flush)
