@@ -20,7 +20,11 @@ public interface IUpstreamClient : IDisposable
 }
 
 /// <summary>What the request actor asks of a client: this request, under this model name.</summary>
-public sealed record UpstreamCall(string RequestId, ChatRequest Request, string UpstreamModel);
+public sealed record UpstreamCall(string RequestId, ChatRequest Request, string UpstreamModel)
+{
+    /// <summary>Which attempt of the request this is (0 = the first), counted over every route and retry.</summary>
+    public int Attempt { get; init; }
+}
 
 public abstract record UpstreamResponse;
 

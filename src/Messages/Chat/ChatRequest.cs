@@ -7,4 +7,11 @@ namespace Orchestrator.Messages.Chat;
 /// so that fields we do not model reach OpenAI-kind upstreams untouched; the other properties are read from it
 /// once at the edge.
 /// </summary>
-public sealed record ChatRequest(string Model, bool Stream, bool IncludeUsage, int? MaxTokens, JsonElement Body);
+public sealed record ChatRequest(string Model, bool Stream, bool IncludeUsage, int? MaxTokens, JsonElement Body)
+{
+    /// <summary>
+    /// A fault plan for the built-in simulator provider (the <c>x-simulator-fault</c> request header), already
+    /// validated at the edge; other provider kinds ignore it and it is never sent upstream.
+    /// </summary>
+    public string? SimulatorFault { get; init; }
+}
