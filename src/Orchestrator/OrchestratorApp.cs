@@ -42,6 +42,7 @@ public static class OrchestratorApp
         if (logging.Requests) app.UseSerilogRequestLogging();
         app.MapModelEndpoints();
         app.MapChatEndpoints();
+        app.MapProviderEndpoints();
         app.MapUnknownEndpoints();
         return app;
     }

@@ -133,4 +133,25 @@ internal sealed class ConfigNode
         if (number < min) throw new InvalidConfigException(KeyPath(key), $"{raw} must not be less than {min}");
         return number;
     }
+
+    /// <summary>HOCON booleans: on/off, true/false, yes/no.</summary>
+    public bool Bool(string key)
+    {
+        var raw = String(key);
+        return raw.ToLowerInvariant() switch
+        {
+            "on" or "true" or "yes" => true,
+            "off" or "false" or "no" => false,
+            _ => throw new InvalidConfigException(KeyPath(key), $"'{raw}' is not on/off"),
+        };
+    }
+
+    /// <summary>A duration where <c>off</c> (or 0) means the feature is disabled: returns null.</summary>
+    public TimeSpan? OptionalDuration(string key)
+    {
+        var raw = String(key);
+        if (raw.Equals("off", StringComparison.OrdinalIgnoreCase)) return null;
+        var span = Duration(key, allowZero: true);
+        return span == TimeSpan.Zero ? null : span;
+    }
 }

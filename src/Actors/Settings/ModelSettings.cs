@@ -3,27 +3,36 @@ using System.Collections.Immutable;
 namespace Orchestrator.Actors.Settings;
 
 /// <summary>A model id clients ask for, with its routes in fallback order.</summary>
-public sealed record ModelSettings(string Id, ImmutableArray<RouteSettings> Routes, Price Price)
+public sealed record ModelSettings(string Id, ImmutableArray<RouteSettings> Routes, Price Price, RequestLimits Limits, ResumeSettings Resume)
 {
-    internal static ModelSettings From(string id, ConfigNode node, IReadOnlyDictionary<string, ProviderSettings> providers)
+    internal static ModelSettings From(string id, ConfigNode node, IReadOnlyDictionary<string, ProviderSettings> providers, ConfigNode routeDefaults)
     {
         var routes = node.ObjectList("routes")
-            .Select(route =>
-            {
-                var provider = route.String("provider");
-                if (!providers.ContainsKey(provider))
-                    throw new InvalidConfigException(route.KeyPath("provider"), $"unknown provider '{provider}' (configured: {string.Join(", ", providers.Keys.Order())})");
-                return new RouteSettings(provider, route.OptionalString("model") ?? id);
-            })
+            .Select(route => RouteSettings.From(id, route.WithFallback(routeDefaults), providers))
             .ToImmutableArray();
         if (routes.IsEmpty) throw new InvalidConfigException(node.KeyPath("routes"), "a model needs at least one route");
         var price = node.Child("price");
-        return new ModelSettings(id, routes, new Price(price.Decimal("input", 0), price.Decimal("output", 0)));
+        return new ModelSettings(
+            id,
+            routes,
+            new Price(price.Decimal("input", 0), price.Decimal("output", 0)),
+            new RequestLimits(
+                node.Duration("first-byte-timeout"),
+                node.Duration("first-token-timeout"),
+                node.Duration("idle-timeout"),
+                node.Duration("total-timeout")),
+            new ResumeSettings(node.Bool("resume"), node.Int("max-resumes", 0, 100)));
     }
 }
 
-/// <summary>One route: the provider to try and the model name it knows.</summary>
-public sealed record RouteSettings(string Provider, string UpstreamModel);
+/// <summary>
+/// How long one request may take, per model (reasoning models think longer): headers, first content event, gap
+/// between events, and the whole request with every retry and resume.
+/// </summary>
+public sealed record RequestLimits(TimeSpan FirstByteTimeout, TimeSpan FirstTokenTimeout, TimeSpan IdleTimeout, TimeSpan TotalTimeout);
+
+/// <summary>Whether a stream cut after content reached the client is continued on another attempt.</summary>
+public sealed record ResumeSettings(bool Enabled, int MaxResumes);
 
 /// <summary>USD per one million tokens.</summary>
 public sealed record Price(decimal Input, decimal Output);

@@ -24,9 +24,10 @@ public sealed record OrchestratorSettings(
             .ToImmutableDictionary(p => p.Name, StringComparer.Ordinal);
 
         var modelDefaults = orchestrator.Child("model-defaults");
+        var routeDefaults = orchestrator.Child("route-defaults");
         var modelsNode = orchestrator.Child("models");
         var models = modelsNode.Keys
-            .Select(id => ModelSettings.From(id, modelsNode.Child(id).WithFallback(modelDefaults), providers))
+            .Select(id => ModelSettings.From(id, modelsNode.Child(id).WithFallback(modelDefaults), providers, routeDefaults))
             .ToImmutableArray();
         if (models.IsEmpty) throw new InvalidConfigException("orchestrator.models", "no model is configured");
 
@@ -38,12 +39,13 @@ public sealed record OrchestratorSettings(
     }
 }
 
-public sealed record HttpSettings(Uri Listen, TimeSpan ReplyTimeout, long MaxRequestBytes)
+public sealed record HttpSettings(Uri Listen, TimeSpan ReplyTimeout, long MaxRequestBytes, TimeSpan HeartbeatInterval)
 {
     internal static HttpSettings From(ConfigNode node) => new(
         HttpUrl(node, "listen"),
         node.Duration("reply-timeout"),
-        node.Long("max-request-bytes", 1024));
+        node.Long("max-request-bytes", 1024),
+        node.Duration("heartbeat-interval"));
 
     internal static Uri HttpUrl(ConfigNode node, string key)
     {

@@ -67,6 +67,11 @@ public sealed class SimulatorUpstreamClient(ProviderSettings settings, TimeProvi
         return chunks.ToImmutable();
     }
 
+    /// <summary>In-process: the simulator is always there.</summary>
+    public Task ProbeAsync(TimeSpan timeout) => Task.CompletedTask;
+
+    public UpstreamMeters Meters { get; } = new();
+
     public void Dispose()
     {
     }

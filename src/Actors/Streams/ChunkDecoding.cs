@@ -7,30 +7,44 @@ using Orchestrator.Messages.Api;
 namespace Orchestrator.Actors.Streams;
 
 /// <summary>
-/// SSE events from an OpenAI-compatible upstream to chunks: <c>[DONE]</c> ends the stream, an event whose data
-/// is an error object or not JSON fails it with <see cref="UpstreamProtocolException"/> (that request only).
+/// SSE events from an OpenAI-compatible upstream to chunks. <c>[DONE]</c> becomes <see cref="Done"/> and ends the
+/// stream; an event that is not JSON is skipped and counted (one bad event must not cost the whole answer); an
+/// error object mid-stream fails the stream with <see cref="UpstreamProtocolException"/> (that request only).
 /// </summary>
 public static class ChunkDecoding
 {
-    public static Flow<SseEvent, ChatCompletionChunk, NotUsed> Flow() =>
+    /// <summary>Stands for <c>data: [DONE]</c>: the provider said the answer is whole. Never sent to a client.</summary>
+    public static readonly ChatCompletionChunk Done = new() { Id = "[DONE]" };
+
+    /// <summary>An event that carried no chunk (empty, or not JSON); filtered out right after decoding.</summary>
+    private static readonly ChatCompletionChunk Skipped = new() { Id = "skipped" };
+
+    public static Flow<SseEvent, ChatCompletionChunk, NotUsed> Flow(UpstreamMeters? meters = null) =>
         Akka.Streams.Dsl.Flow.Create<SseEvent>()
-            .TakeWhile(e => !e.IsDone)
-            .Where(e => !e.Data.IsEmpty)
-            .Select(Decode)
+            .TakeWhile(e => !e.IsDone, inclusive: true)
+            .Select(e => e.IsDone ? Done : TryDecode(e, meters))
+            .Where(chunk => !ReferenceEquals(chunk, Skipped))
             .Named("chunk-decoding");
 
-    public static ChatCompletionChunk Decode(SseEvent sseEvent)
+    private static ChatCompletionChunk TryDecode(SseEvent sseEvent, UpstreamMeters? meters)
     {
-        ChatCompletionChunk? chunk;
+        if (sseEvent.Data.IsEmpty) return Skipped;
         try
         {
-            chunk = JsonSerializer.Deserialize(sseEvent.Data.Span, WireJson.Default.ChatCompletionChunk);
+            return Decode(sseEvent);
         }
         catch (JsonException)
         {
-            throw new UpstreamProtocolException("the upstream sent a stream event that is not valid JSON");
+            meters?.EventSkipped();
+            return Skipped;
         }
-        if (chunk is null) throw new UpstreamProtocolException("the upstream sent an empty stream event");
+    }
+
+    /// <summary>Throws <see cref="JsonException"/> for data that is not a chunk, and the protocol exception for an error object.</summary>
+    public static ChatCompletionChunk Decode(SseEvent sseEvent)
+    {
+        var chunk = JsonSerializer.Deserialize(sseEvent.Data.Span, WireJson.Default.ChatCompletionChunk)
+            ?? throw new JsonException("the upstream sent a null stream event");
         if (chunk.Extra is { } extra && extra.TryGetValue("error", out var error))
             throw new UpstreamProtocolException("the upstream reported an error mid-stream" + Describe(error));
         return chunk;

@@ -26,6 +26,7 @@ public static class FailureClassifier
 
     public static FailureKind Classify(Exception exception) => exception switch
     {
+        UpstreamTruncatedException => FailureKind.Truncated,
         TimeoutException => FailureKind.Timeout,
         OperationCanceledException => FailureKind.Timeout,
         HttpRequestException { InnerException: TimeoutException } => FailureKind.Timeout,
@@ -40,8 +41,10 @@ public static class FailureClassifier
         var message = exception switch
         {
             HttpRequestException http => $"transport error ({http.HttpRequestError}): {Describe(http)}",
+            UpstreamTruncatedException or UpstreamTimeoutException => exception.Message,
             TimeoutException or OperationCanceledException => "timed out",
             UpstreamProtocolException p => p.Message,
+            IOException io => $"transport error: {io.Message}",
             JsonException => "the response was not valid JSON",
             _ => "internal error",
         };

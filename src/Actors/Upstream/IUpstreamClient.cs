@@ -17,6 +17,12 @@ public interface IUpstreamClient : IDisposable
     /// completion, or the provider's refusal. Throws for transport failures (connect refused, reset, timeout).
     /// </summary>
     Task<UpstreamResponse> SendAsync(UpstreamCall call, CancellationToken cancellationToken);
+
+    /// <summary>A cheap request that proves the provider answers (the health check); throws when it does not within <paramref name="timeout"/>.</summary>
+    Task ProbeAsync(TimeSpan timeout);
+
+    /// <summary>Sockets open and events skipped, for the provider's status.</summary>
+    UpstreamMeters Meters { get; }
 }
 
 /// <summary>What the request actor asks of a client: this request, under this model name.</summary>

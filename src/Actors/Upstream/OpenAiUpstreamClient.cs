@@ -29,6 +29,9 @@ public sealed class OpenAiUpstreamClient : IUpstreamClient
     private readonly ProviderSettings _settings;
     private readonly HttpClient _http;
     private readonly Uri _completions;
+    private readonly Uri _models;
+
+    public UpstreamMeters Meters { get; } = new();
 
     public OpenAiUpstreamClient(ProviderSettings settings)
     {
@@ -36,8 +39,14 @@ public sealed class OpenAiUpstreamClient : IUpstreamClient
         var upstream = settings.Upstream;
         var handler = new SocketsHttpHandler
         {
+            // The connection actor rotates the whole pool at max-lifetime; this bounds any single socket the same way.
             PooledConnectionLifetime = upstream.MaxLifetime,
+            // Close idle sockets before the provider or a load balancer does, so we never write into a dead one.
+            PooledConnectionIdleTimeout = upstream.PoolIdleTimeout,
+            // A cancelled stream closes its socket at once instead of reading on (for nobody) to reuse it.
+            MaxResponseDrainSize = 0,
             ConnectTimeout = upstream.ConnectTimeout,
+            ConnectCallback = ConnectAsync,
             // HTTP/2: a PING every heartbeat-interval while requests are open; no answer within the same time and
             // the connection is torn down, failing its streams instead of leaving them hanging.
             KeepAlivePingDelay = upstream.HeartbeatInterval,
@@ -57,6 +66,35 @@ public sealed class OpenAiUpstreamClient : IUpstreamClient
         };
         var root = settings.BaseUrl!.ToString().TrimEnd('/');
         _completions = new Uri(root + "/chat/completions");
+        _models = new Uri(root + "/models");
+    }
+
+    /// <summary>A plain TCP connect, counted while the socket is open (for the provider's status).</summary>
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, ct);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        Meters.ConnectionOpened();
+        return new CountedStream(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true), Meters);
+    }
+
+    public async Task ProbeAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        using var request = new HttpRequestMessage(HttpMethod.Get, _models);
+        request.Headers.Accept.Add(Json);
+        if (_settings.ApiKey is { } key) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key.Reveal());
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel.Token);
+        if (!response.IsSuccessStatusCode)
+            throw new HttpRequestException($"GET /models answered HTTP {(int)response.StatusCode}", null, response.StatusCode);
     }
 
     public async Task<UpstreamResponse> SendAsync(UpstreamCall call, CancellationToken cancellationToken)
@@ -96,9 +134,7 @@ public sealed class OpenAiUpstreamClient : IUpstreamClient
                 reader => reader.ReadAsync(),
                 reader => reader.CloseAsync())
             .Via(SseFraming.Flow(_settings.Upstream.MaxEventBytes))
-            .Via(ChunkDecoding.Flow())
-            // No byte for idle-timeout in the middle of a stream: the peer is dead, whatever TCP says.
-            .IdleTimeout(_settings.Upstream.IdleTimeout)
+            .Via(ChunkDecoding.Flow(Meters))
             .Named($"upstream-{_settings.Name}");
 
     private async Task<UpstreamResponse> ReadCompletionAsync(HttpResponseMessage response, CancellationToken ct)

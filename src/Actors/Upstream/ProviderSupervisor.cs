@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Orchestrator.Actors.Settings;
@@ -6,83 +7,280 @@ using Orchestrator.Messages.Upstream;
 namespace Orchestrator.Actors.Upstream;
 
 /// <summary>
-/// One per configured provider (<c>provider-NAME</c>). Owns the provider's client (and so its connection pool) and
-/// supervises one <see cref="UpstreamRequestActor"/> per attempt: a request that fails or crashes touches no other.
-/// Outcomes pass through here on their way to whoever asked, so a child that dies without reporting is noticed.
+/// One per configured provider (<c>provider-NAME</c>). Supervises its connections (<see cref="UpstreamConnectionActor"/>,
+/// one current plus retiring ones still finishing streams) and keeps the provider's health: a circuit breaker fed by
+/// every settled attempt and by active health checks, a park set by a 429's Retry-After, and the counters
+/// <c>/v1/providers</c> shows. While the circuit is open or the provider parked, attempts are refused at once
+/// (<see cref="FailureKind.Unavailable"/>) so routing moves on without waiting.
 /// </summary>
-public sealed class ProviderSupervisor : ReceiveActor
+public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
 {
-    private sealed class Attempt(IActorRef child, IActorRef replyTo)
+    private const string HealthCheckTimer = "health-check-interval";
+    private const string ReconnectTimer = "reconnect";
+    private const string TrialTimer = "half-open-trial";
+
+    private sealed record HealthCheckTick
     {
-        public IActorRef Child { get; } = child;
-        public IActorRef ReplyTo { get; } = replyTo;
-        public bool Reported { get; set; }
+        public static readonly HealthCheckTick Instance = new();
+    }
+    private sealed record HealthChecked(TimeSpan Latency, Exception? Error);
+    private sealed record ReconnectDue
+    {
+        public static readonly ReconnectDue Instance = new();
+    }
+    private sealed record TrialExpired
+    {
+        public static readonly TrialExpired Instance = new();
+    }
+
+    private enum Circuit
+    {
+        Closed,
+        Open,
+        HalfOpen,
     }
 
     private readonly ProviderSettings _settings;
     private readonly Func<ProviderSettings, IUpstreamClient> _clientFactory;
-    private readonly Dictionary<string, Attempt> _attempts = new(StringComparer.Ordinal);
-    private readonly Dictionary<IActorRef, string> _requestIds = new();
+    private readonly Dictionary<IActorRef, IUpstreamClient> _connections = [];
+    private readonly Random _random = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private IUpstreamClient _client = null!;
-    private long _attemptCount;
+    private IActorRef? _current;
+    private int _connectionCount;
+    private int _crashes;
+
+    private Circuit _circuit = Circuit.Closed;
+    private DateTimeOffset _openUntil;
+    private DateTimeOffset _parkedUntil;
+    private string? _trialRequest;
+    private int _consecutiveFailures;
+    private HealthCheckResult? _lastHealthCheck;
+    private string? _lastError;
+    private DateTimeOffset? _lastErrorAt;
+    private int _inFlight;
+    private long _requests, _failures, _retries, _fallbacks, _rotations, _resumes;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public ProviderSupervisor(ProviderSettings settings, Func<ProviderSettings, IUpstreamClient> clientFactory)
     {
         _settings = settings;
         _clientFactory = clientFactory;
         Receive<StartAttempt>(OnStartAttempt);
-        Receive<CancelAttempt>(OnCancelAttempt);
-        Receive<IAttemptOutcome>(OnOutcome);
+        Receive<CancelAttempt>(cancel =>
+        {
+            foreach (var connection in _connections.Keys) connection.Forward(cancel);
+        });
+        Receive<AttemptSettled>(OnAttemptSettled);
+        Receive<AttemptClosed>(_ => _inFlight--);
+        Receive<RoutingNoted>(OnRoutingNoted);
+        Receive<ConnectionRetiring>(OnConnectionRetiring);
         Receive<Terminated>(OnTerminated);
+        Receive<ReconnectDue>(_ => _current ??= OpenConnection());
+        Receive<TrialExpired>(_ => OnTrialExpired());
+        Receive<HealthCheckTick>(_ => CheckHealth());
+        Receive<HealthChecked>(OnHealthChecked);
+        Receive<GetProviderStatus>(_ => Sender.Tell(Status()));
     }
 
     public static Props Props(ProviderSettings settings, Func<ProviderSettings, IUpstreamClient> clientFactory) =>
         Akka.Actor.Props.Create(() => new ProviderSupervisor(settings, clientFactory));
 
-    /// <summary>A request is never restarted: a restart would send it upstream a second time.</summary>
+    /// <summary>
+    /// A connection that crashes is stopped, not restarted in place: <see cref="OnTerminated"/> opens its replacement
+    /// after a backoff (doubling per crash in a row, with jitter), and streams on other connections are untouched.
+    /// </summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+
+    private UpstreamSettings Upstream => _settings.Upstream;
+    private DateTimeOffset Now => Context.System.Scheduler.Now;
 
     protected override void PreStart()
     {
-        _client = _clientFactory(_settings);
+        _current = OpenConnection();
+        if (Upstream.HealthCheckInterval is { } interval)
+            Timers.StartPeriodicTimer(HealthCheckTimer, HealthCheckTick.Instance, TimeSpan.FromMilliseconds(Math.Min(1000, interval.TotalMilliseconds)), interval);
         _log.Info("Provider {Provider} ({Kind}) ready", _settings.Name, _settings.Kind);
     }
 
-    protected override void PostStop() => _client.Dispose();
+    private IActorRef OpenConnection()
+    {
+        var client = _clientFactory(_settings);
+        var id = ++_connectionCount;
+        var connection = Context.ActorOf(UpstreamConnectionActor.Props(_settings, client, id), $"conn-{id}");
+        Context.Watch(connection);
+        _connections[connection] = client;
+        return connection;
+    }
 
     private void OnStartAttempt(StartAttempt start)
     {
-        if (_attempts.ContainsKey(start.RequestId))
+        if (Refusal() is { } refusal)
         {
-            start.ReplyTo.Tell(new AttemptFailed(start.RequestId, _settings.Name, new UpstreamFailure(FailureKind.Internal, null, "duplicate request id")));
+            start.ReplyTo.Tell(new AttemptFailed(start.RequestId, _settings.Name, refusal));
             return;
         }
-        var child = Context.ActorOf(UpstreamRequestActor.Props(start, _client, _settings.Upstream), $"req-{++_attemptCount}");
-        Context.Watch(child);
-        _attempts[start.RequestId] = new Attempt(child, start.ReplyTo);
-        _requestIds[child] = start.RequestId;
+        if (_current is null)
+        {
+            start.ReplyTo.Tell(new AttemptFailed(start.RequestId, _settings.Name,
+                new UpstreamFailure(FailureKind.Transport, null, "the upstream connection is being replaced after a crash")));
+            return;
+        }
+        if (_circuit == Circuit.HalfOpen)
+        {
+            _trialRequest = start.RequestId;
+            Timers.StartSingleTimer(TrialTimer, TrialExpired.Instance, Upstream.Breaker.ResetTimeout);
+            _log.Info("Provider {Provider}: circuit half-open, request {RequestId} is the trial", _settings.Name, start.RequestId);
+        }
+        _requests++;
+        _inFlight++;
+        _current.Forward(start);
     }
 
-    private void OnCancelAttempt(CancelAttempt cancel)
+    /// <summary>Why this provider takes no request right now, or null when it does.</summary>
+    private UpstreamFailure? Refusal()
     {
-        if (!_attempts.TryGetValue(cancel.RequestId, out var attempt)) return;
-        attempt.Reported = true;   // the asker gave up: nobody waits for an outcome
-        attempt.Child.Tell(cancel);
+        var now = Now;
+        if (_parkedUntil > now)
+            return new UpstreamFailure(FailureKind.Unavailable, null, $"rate limited: parked until {_parkedUntil:HH:mm:ss}Z") { RetryAfter = _parkedUntil - now };
+        switch (_circuit)
+        {
+            case Circuit.Open when now < _openUntil:
+                return new UpstreamFailure(FailureKind.Unavailable, null, $"circuit open until {_openUntil:HH:mm:ss}Z after {_consecutiveFailures} failures in a row");
+            case Circuit.Open:
+                _circuit = Circuit.HalfOpen;   // reset-timeout is over: the next request is the trial
+                return null;
+            case Circuit.HalfOpen when _trialRequest is not null:
+                return new UpstreamFailure(FailureKind.Unavailable, null, "circuit half-open: a trial request is in flight");
+            default:
+                return null;
+        }
     }
 
-    private void OnOutcome(IAttemptOutcome outcome)
+    private void OnAttemptSettled(AttemptSettled settled)
     {
-        if (!_attempts.TryGetValue(outcome.RequestId, out var attempt)) return;
-        attempt.Reported = true;
-        attempt.ReplyTo.Tell(outcome);
+        if (settled.Failure is not { } failure)
+        {
+            Succeeded();
+            return;
+        }
+        if (!failure.IsProviderFault) return;
+        _failures++;
+        _lastError = failure.Message;
+        _lastErrorAt = Now;
+        if (failure is { Kind: FailureKind.RateLimited, RetryAfter: { } after } && after > TimeSpan.Zero)
+        {
+            _parkedUntil = Now + after;
+            _log.Warning("Provider {Provider}: 429, parked for {Seconds}s", _settings.Name, after.TotalSeconds);
+        }
+        Failed(failure.Message);
+    }
+
+    private void Succeeded()
+    {
+        _consecutiveFailures = 0;
+        if (_circuit == Circuit.Closed) return;
+        _circuit = Circuit.Closed;
+        _trialRequest = null;
+        Timers.Cancel(TrialTimer);
+        _log.Info("Provider {Provider}: circuit closed", _settings.Name);
+    }
+
+    private void Failed(string reason)
+    {
+        _consecutiveFailures++;
+        if (_circuit == Circuit.HalfOpen || (_circuit == Circuit.Closed && _consecutiveFailures >= Upstream.Breaker.MaxFailures))
+            Open(reason);
+    }
+
+    private void Open(string reason)
+    {
+        _circuit = Circuit.Open;
+        _trialRequest = null;
+        Timers.Cancel(TrialTimer);
+        _openUntil = Now + Upstream.Breaker.ResetTimeout;
+        _log.Warning("Provider {Provider}: circuit open for {Seconds}s after {Failures} failures in a row (last: {Reason})",
+            _settings.Name, Upstream.Breaker.ResetTimeout.TotalSeconds, _consecutiveFailures, reason);
+    }
+
+    /// <summary>The trial never settled (its client left, say): it decides nothing; open again and wait for the next.</summary>
+    private void OnTrialExpired()
+    {
+        if (_circuit == Circuit.HalfOpen) Open("the half-open trial did not settle in time");
+    }
+
+    private void OnRoutingNoted(RoutingNoted noted)
+    {
+        switch (noted.Event)
+        {
+            case RoutingEvent.Retry: _retries++; break;
+            case RoutingEvent.Fallback: _fallbacks++; break;
+            case RoutingEvent.Resume: _resumes++; break;
+        }
+    }
+
+    private void OnConnectionRetiring(ConnectionRetiring retiring)
+    {
+        if (!Sender.Equals(_current)) return;
+        _rotations++;
+        _current = OpenConnection();
+        _log.Info("Provider {Provider}: connection {Old} rotated, new requests go to connection {New}", _settings.Name, retiring.ConnectionId, _connectionCount);
     }
 
     private void OnTerminated(Terminated terminated)
     {
-        if (!_requestIds.Remove(terminated.ActorRef, out var requestId)) return;
-        if (!_attempts.Remove(requestId, out var attempt) || attempt.Reported) return;
-        _log.Error("Request {RequestId}: attempt on {Provider} stopped without an outcome", requestId, _settings.Name);
-        attempt.ReplyTo.Tell(new AttemptFailed(requestId, _settings.Name, new UpstreamFailure(FailureKind.Internal, null, "the attempt stopped unexpectedly")));
+        if (!_connections.Remove(terminated.ActorRef)) return;
+        if (!terminated.ActorRef.Equals(_current)) return;   // a retired connection whose streams all ended
+        _current = null;
+        var delay = Routing.RetryDelays.Next(_crashes++, Upstream.RetryBaseDelay, Upstream.RetryMaxDelay, _random);
+        _log.Error("Provider {Provider}: connection crashed; reconnecting in {DelayMs} ms", _settings.Name, (int)delay.TotalMilliseconds);
+        Timers.StartSingleTimer(ReconnectTimer, ReconnectDue.Instance, delay);
+    }
+
+    private void CheckHealth()
+    {
+        if (_current is null || !_connections.TryGetValue(_current, out var client)) return;
+        var started = Stopwatch.GetTimestamp();
+        client.ProbeAsync(Upstream.HealthCheckTimeout).PipeTo(Self,
+            success: () => new HealthChecked(Stopwatch.GetElapsedTime(started), null),
+            failure: ex => new HealthChecked(Stopwatch.GetElapsedTime(started), ex));
+    }
+
+    private void OnHealthChecked(HealthChecked checkedResult)
+    {
+        var error = checkedResult.Error is { } ex ? FailureClassifier.FromException(ex).Message : null;
+        _lastHealthCheck = new HealthCheckResult(Now, error is null, Math.Round(checkedResult.Latency.TotalMilliseconds, 2), error);
+        if (error is null)
+        {
+            // A provider that answers its health check again is given traffic again at once.
+            if (_circuit != Circuit.Closed) Succeeded();
+            return;
+        }
+        _lastError = $"health check: {error}";
+        _lastErrorAt = Now;
+        _log.Warning("Provider {Provider}: health check failed: {Error}", _settings.Name, error);
+        Failed(_lastError);
+    }
+
+    private ProviderStatus Status()
+    {
+        var now = Now;
+        var (state, until) = _parkedUntil > now ? ("parked", (DateTimeOffset?)_parkedUntil)
+            : _circuit == Circuit.Open && now < _openUntil ? ("open", _openUntil)
+            : _circuit != Circuit.Closed ? ("half-open", null)
+            : _consecutiveFailures > 0 || _lastHealthCheck is { Ok: false } ? ("degraded", null)
+            : ("healthy", null);
+        return new ProviderStatus(
+            _settings.Name,
+            _settings.Kind.ToString().ToLowerInvariant(),
+            state,
+            until,
+            _consecutiveFailures,
+            _lastHealthCheck,
+            _lastError,
+            _lastErrorAt,
+            _connections.Values.Sum(c => c.Meters.OpenConnections),
+            _inFlight,
+            new ProviderCounters(_requests, _failures, _retries, _fallbacks, _rotations, _resumes, _connections.Values.Sum(c => c.Meters.SkippedEvents)));
     }
 }

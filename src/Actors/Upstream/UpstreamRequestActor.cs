@@ -3,7 +3,6 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using Orchestrator.Actors.Settings;
 using Orchestrator.Messages.Api;
 using Orchestrator.Messages.Upstream;
 
@@ -38,7 +37,6 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
 
     private readonly StartAttempt _attempt;
     private readonly IUpstreamClient _client;
-    private readonly UpstreamSettings _settings;
     private readonly CancellationTokenSource _cancel = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IDisposable? _release;
@@ -46,23 +44,23 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public UpstreamRequestActor(StartAttempt attempt, IUpstreamClient client, UpstreamSettings settings)
+    public UpstreamRequestActor(StartAttempt attempt, IUpstreamClient client)
     {
         _attempt = attempt;
         _client = client;
-        _settings = settings;
         Sending();
     }
 
-    public static Props Props(StartAttempt attempt, IUpstreamClient client, UpstreamSettings settings) =>
-        Akka.Actor.Props.Create(() => new UpstreamRequestActor(attempt, client, settings));
+    public static Props Props(StartAttempt attempt, IUpstreamClient client) =>
+        Akka.Actor.Props.Create(() => new UpstreamRequestActor(attempt, client));
 
     private string Provider => _attempt.Route.Provider;
 
     protected override void PreStart()
     {
-        Timers.StartSingleTimer(FirstByteTimer, FirstByteExpired.Instance, _settings.FirstByteTimeout);
-        _client.SendAsync(new UpstreamCall(_attempt.RequestId, _attempt.Request, _attempt.Route.UpstreamModel), _cancel.Token)
+        Timers.StartSingleTimer(FirstByteTimer, FirstByteExpired.Instance, _attempt.FirstByteTimeout);
+        var call = new UpstreamCall(_attempt.RequestId, _attempt.Request, _attempt.Route.UpstreamModel) { Attempt = _attempt.Attempt };
+        _client.SendAsync(call, _cancel.Token)
             .PipeTo(Self, success: r => new Responded(r), failure: ex => new SendFailed(ex));
     }
 
@@ -70,7 +68,7 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
     {
         Receive<Responded>(OnResponded);
         Receive<SendFailed>(f => Fail(FailureClassifier.FromException(f.Cause)));
-        Receive<FirstByteExpired>(_ => Fail(new UpstreamFailure(FailureKind.Timeout, null, $"no response headers within {_settings.FirstByteTimeout.TotalSeconds:0.###}s")));
+        Receive<FirstByteExpired>(_ => Fail(new UpstreamFailure(FailureKind.Timeout, null, $"no response headers within first-byte-timeout ({_attempt.FirstByteTimeout.TotalSeconds:0.###}s)")));
         Receive<CancelAttempt>(_ => Context.Stop(Self));
     }
 

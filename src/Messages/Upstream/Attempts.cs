@@ -9,8 +9,12 @@ namespace Orchestrator.Messages.Upstream;
 /// <summary>One route of a model: which provider, and the model name that provider knows it by.</summary>
 public sealed record RouteTarget(string Provider, string UpstreamModel);
 
-/// <summary>Sent to a provider actor: try this request on this route and report to <paramref name="ReplyTo"/>.</summary>
-public sealed record StartAttempt(string RequestId, ChatRequest Request, RouteTarget Route, IActorRef ReplyTo);
+/// <summary>
+/// Sent to a provider actor: try this request on this route and report to <paramref name="ReplyTo"/>.
+/// <paramref name="Attempt"/> counts the request's attempts over every route (0 = first); no headers within
+/// <paramref name="FirstByteTimeout"/> fails the attempt.
+/// </summary>
+public sealed record StartAttempt(string RequestId, ChatRequest Request, RouteTarget Route, int Attempt, TimeSpan FirstByteTimeout, IActorRef ReplyTo);
 
 /// <summary>Stop the attempt for this request, closing its upstream call.</summary>
 public sealed record CancelAttempt(string RequestId);
@@ -27,3 +31,23 @@ public sealed record AttemptFailed(string RequestId, string Provider, UpstreamFa
 public sealed record AttemptStreaming(string RequestId, string Provider, Source<ChatCompletionChunk, NotUsed> Chunks) : IAttemptOutcome;
 
 public sealed record AttemptCompleted(string RequestId, string Provider, ChatCompletion Completion) : IAttemptOutcome;
+
+/// <summary>
+/// An attempt is over, for the provider's health: <paramref name="Failure"/> is null when it answered (a whole
+/// completion, or a stream that ended after its finish_reason). A cancelled attempt is never reported.
+/// </summary>
+public sealed record AttemptSettled(string RequestId, UpstreamFailure? Failure);
+
+/// <summary>What a request's routing did with a provider, for its counters.</summary>
+public enum RoutingEvent
+{
+    Retry,
+    Fallback,
+    Resume,
+}
+
+/// <summary>Told to a provider actor when a request retried on it, fell back from it, or resumed a stream on it.</summary>
+public sealed record RoutingNoted(string RequestId, RoutingEvent Event);
+
+/// <summary>A route refused an assistant prefill: resume stops trying prefill on it (told to the front, which remembers).</summary>
+public sealed record PrefillRefused(string Provider, string UpstreamModel);

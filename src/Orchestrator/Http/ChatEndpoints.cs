@@ -29,8 +29,10 @@ public static class ChatEndpoints
         try
         {
             // The only Ask on the request path: HTTP is request/response, actors are not.
-            reply = await front.ActorRef.Ask<IChatReply>(
+            var ask = front.ActorRef.Ask<IChatReply>(
                 new CreateChat(requestId, parsed.Request!, ClientKeyFilter.Caller(http)), edge.ReplyTimeout, http.RequestAborted);
+            if (parsed.Request!.Stream) await KeepAliveUntilAsync(http, ask, edge.HeartbeatInterval);
+            reply = await ask;
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
@@ -40,23 +42,32 @@ public static class ChatEndpoints
         catch (AskTimeoutException)
         {
             front.ActorRef.Tell(new CancelChat(requestId));
-            await OpenAiErrors.WriteAsync(http.Response, new ApiError(504,
+            await EdgeStreams.WriteFailureAsync(http, new ApiError(504,
                 $"No upstream answered within {edge.ReplyTimeout.TotalSeconds:0}s.", "api_error", null, "timeout"));
             return;
         }
 
-        http.Response.Headers["x-orchestrator-provider"] = reply switch
-        {
-            ChatStreaming s => s.Provider,
-            ChatCompleted c => c.Provider,
-            _ => default,
-        };
+        if (!http.Response.HasStarted && reply is ChatStreaming or ChatCompleted)
+            http.Response.Headers["x-orchestrator-provider"] = reply is ChatStreaming s ? s.Provider : ((ChatCompleted)reply).Provider;
         await (reply switch
         {
-            ChatRejected r => OpenAiErrors.WriteAsync(http.Response, r.Error),
+            ChatRejected r => EdgeStreams.WriteFailureAsync(http, r.Error),
             ChatStreaming s => edge.WriteSseAsync(http, requestId, s.Chunks),
             ChatCompleted c => EdgeStreams.WriteCompletionAsync(http, c.Completion),
             _ => throw new UnreachableException(),
         });
+    }
+
+    /// <summary>
+    /// While retries and fallbacks run before any upstream streams, a streaming client still hears from us every
+    /// heartbeat-interval; the first keep-alive commits the 200, after which a failure arrives as an error event.
+    /// </summary>
+    private static async Task KeepAliveUntilAsync(HttpContext http, Task reply, TimeSpan interval)
+    {
+        while (!reply.IsCompleted)
+        {
+            var due = Task.Delay(interval, http.RequestAborted);
+            if (await Task.WhenAny(reply, due) == due && !reply.IsCompleted) await EdgeStreams.WriteKeepAliveAsync(http);
+        }
     }
 }

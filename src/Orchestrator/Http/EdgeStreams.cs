@@ -18,28 +18,62 @@ namespace Orchestrator.Http;
 /// write to the client run as one fused stream: each event is written and flushed before the next is pulled, so a
 /// client that reads slowly slows the upstream read and memory per stream stays bounded. A client that goes away
 /// aborts the stream, which closes the upstream call. One materializer serves every request.
+/// The status line waits for the first event or keep-alive: until then a failure still gets a real HTTP status.
 /// </summary>
 public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings settings, ILogger<EdgeStreams> log)
 {
     private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
+    private static readonly byte[] KeepAliveComment = ": keep-alive\n\n"u8.ToArray();
     private static readonly Task<bool> Flushed = Task.FromResult(true);
+
+    /// <summary>Stands for "send a keep-alive comment"; injected by the stream when it has been quiet, never serialized.</summary>
+    private static readonly ChatCompletionChunk KeepAliveMarker = new() { Id = "keep-alive" };
 
     private readonly IMaterializer _materializer = system.Materializer();
 
     public TimeSpan ReplyTimeout { get; } = settings.Http.ReplyTimeout;
+    public TimeSpan HeartbeatInterval { get; } = settings.Http.HeartbeatInterval;
 
-    public async Task WriteSseAsync(HttpContext http, string requestId, Source<ChatCompletionChunk, NotUsed> chunks)
+    /// <summary>Sets the SSE headers; nothing reaches the wire until the first write.</summary>
+    public static void PrepareSse(HttpContext http)
     {
         var response = http.Response;
+        if (response.HasStarted) return;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";   // nginx and friends: do not hold events back
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+    }
 
-        var events = new SseEventWriter(response.BodyWriter);
+    /// <summary>Commits the 200 and sends <c>: keep-alive</c> (while the engine is still looking for an upstream).</summary>
+    public static async Task WriteKeepAliveAsync(HttpContext http)
+    {
+        PrepareSse(http);
+        await http.Response.BodyWriter.WriteAsync(KeepAliveComment, http.RequestAborted);
+    }
+
+    /// <summary>A failure to report: as a JSON error with its status if nothing was sent yet, else as an error event with no [DONE] after it.</summary>
+    public static async Task WriteFailureAsync(HttpContext http, ApiError error)
+    {
+        if (!http.Response.HasStarted)
+        {
+            await OpenAiErrors.WriteAsync(http.Response, error);
+            return;
+        }
+        var writer = new SseEventWriter(http.Response.BodyWriter);
+        await writer.WriteErrorAsync(OpenAiErrors.Envelope(error), http.RequestAborted);
+    }
+
+    public async Task WriteSseAsync(HttpContext http, string requestId, Source<ChatCompletionChunk, NotUsed> chunks)
+    {
+        PrepareSse(http);
+        var events = new SseEventWriter(http.Response.BodyWriter);
         var (killSwitch, completion) = chunks
             .ViaMaterialized(KillSwitches.Single<ChatCompletionChunk>(), Keep.Right)
+            // A stream quiet for heartbeat-interval (a model thinking, a resume under way) gets a comment, so
+            // proxies and load balancers keep it open; clients and SDKs ignore comments.
+            .KeepAlive(HeartbeatInterval, () => KeepAliveMarker)
             .SelectAsync(1, events.WriteAsync)
             .ToMaterialized(Sink.Ignore<bool>(), Keep.Both)
             .Run(_materializer);
@@ -48,7 +82,7 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
         try
         {
             await completion;
-            await response.BodyWriter.WriteAsync(Done, http.RequestAborted);
+            await http.Response.BodyWriter.WriteAsync(Done, http.RequestAborted);
         }
         catch (Exception) when (http.RequestAborted.IsCancellationRequested)
         {
@@ -56,17 +90,13 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
         }
         catch (Exception ex)
         {
-            var failure = FailureClassifier.FromException(ex);
-            log.LogError("Request {RequestId}: stream failed after it started: {Failure}", requestId, failure.Message);
-            var error = ApiError.UpstreamFailed($"The upstream stream failed: {failure.Message}.");
-            if (!response.HasStarted)
-            {
-                await OpenAiErrors.WriteAsync(response, error);
-                return;
-            }
-            // Headers are gone: the error travels in the stream, and no [DONE] follows, so no client mistakes a
-            // cut answer for a whole one.
-            await events.WriteErrorAsync(OpenAiErrors.Envelope(error), http.RequestAborted);
+            var error = ex is ChatFailedException failed
+                ? failed.Error
+                : ApiError.UpstreamFailed($"The upstream stream failed: {FailureClassifier.FromException(ex).Message}.");
+            log.LogError(ex, "Request {RequestId}: stream ended with {Status}: {Error}", requestId, error.Status, error.Message);
+            // Once headers are gone the error travels in the stream, and no [DONE] follows, so no client mistakes
+            // a cut answer for a whole one.
+            await WriteFailureAsync(http, error);
         }
     }
 
@@ -85,7 +115,8 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
 
         public Task<bool> WriteAsync(ChatCompletionChunk chunk)
         {
-            Write(chunk, WireJson.Default.ChatCompletionChunk);
+            if (ReferenceEquals(chunk, KeepAliveMarker)) pipe.Write(KeepAliveComment);
+            else Write(chunk, WireJson.Default.ChatCompletionChunk);
             var flush = pipe.FlushAsync();
             if (!flush.IsCompletedSuccessfully) return AwaitFlush(flush);
             var result = flush.Result;   // read once: a ValueTask's result may be taken only once

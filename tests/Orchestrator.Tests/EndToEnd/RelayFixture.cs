@@ -17,7 +17,9 @@ public sealed class RelayFixture : IAsyncLifetime
               logging.level = Warning
               logging.requests = off
               auth.keys = ["{{ClientKey}}", "sk-test-second"]
-              upstream { first-byte-timeout = 5s, idle-timeout = 5s }
+              http.heartbeat-interval = 250ms
+              upstream { retry-base-delay = 20ms, retry-max-delay = 2s }
+              model-defaults { first-byte-timeout = 2s, first-token-timeout = 2s, idle-timeout = 2s }
               providers {
                 fake  { kind = openai, base-url = "{{Upstream.BaseUrl}}", api-key = "{{UpstreamKey}}" }
                 fake2 { kind = openai, base-url = "{{Upstream.BaseUrl}}", api-key = "sk-upstream-two" }

@@ -16,8 +16,8 @@ public sealed class ConfigLoadingTests
     [Fact]
     public void UserFile_ChangesOnlyTheKeysItSets()
     {
-        var settings = TestSettings.From("orchestrator.upstream.idle-timeout = 5s\norchestrator.auth.keys = [\"a\", \"b\"]");
-        Assert.Equal(TimeSpan.FromSeconds(5), settings.Providers["simulator"].Upstream.IdleTimeout);
+        var settings = TestSettings.From("orchestrator.upstream.pool-idle-timeout = 5s\norchestrator.auth.keys = [\"a\", \"b\"]");
+        Assert.Equal(TimeSpan.FromSeconds(5), settings.Providers["simulator"].Upstream.PoolIdleTimeout);
         Assert.Equal(TimeSpan.FromHours(1), settings.Providers["simulator"].Upstream.MaxLifetime);
         Assert.Equal(2, settings.Auth.Keys.Length);
         Assert.Contains(settings.Models, m => m.Id == "gpt-4.1");   // models untouched: still the defaults
@@ -29,7 +29,7 @@ public sealed class ConfigLoadingTests
         var settings = TestSettings.From("""
             orchestrator {
               providers {
-                primary { kind = openai, base-url = "https://api.example.test/v1", api-key = "sk-x", upstream { idle-timeout = 7s } }
+                primary { kind = openai, base-url = "https://api.example.test/v1", api-key = "sk-x", upstream { pool-idle-timeout = 7s } }
                 local   { kind = simulator, token-delay = 1ms }
               }
               models {
@@ -42,10 +42,12 @@ public sealed class ConfigLoadingTests
             """);
         Assert.Equal(["local", "primary"], settings.Providers.Keys.Order());
         var model = Assert.Single(settings.Models);
-        Assert.Equal([new RouteSettings("primary", "gpt-4.1-2025"), new RouteSettings("local", "gpt-4.1")], model.Routes.ToArray());
+        Assert.Equal([("primary", "gpt-4.1-2025"), ("local", "gpt-4.1")], model.Routes.Select(r => (r.Provider, r.UpstreamModel)).ToArray());
+        Assert.All(model.Routes, r => Assert.Equal([ResumeStrategy.Replay], r.ResumeStrategies.ToArray()));   // auto without prefill
         Assert.Equal(new Price(2.00m, 8.00m), model.Price);
-        Assert.Equal(TimeSpan.FromSeconds(7), settings.Providers["primary"].Upstream.IdleTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(30), settings.Providers["primary"].Upstream.FirstByteTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(7), settings.Providers["primary"].Upstream.PoolIdleTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), settings.Providers["primary"].Upstream.HeartbeatInterval);   // the rest from orchestrator.upstream
+        Assert.Equal(TimeSpan.FromSeconds(30), model.Limits.FirstByteTimeout);
         Assert.Equal(TimeSpan.FromMilliseconds(1), settings.Providers["local"].Simulator.TokenDelay);
         Assert.Equal("***", settings.Providers["primary"].ApiKey!.ToString());
         Assert.DoesNotContain("sk-x", settings.Providers["primary"].ToString());
@@ -79,7 +81,7 @@ public sealed class ConfigLoadingTests
     [InlineData("orchestrator.models { m { routes = [ { provider = ghost } ] } }", "orchestrator.models.m.routes[0].provider", "unknown provider 'ghost'")]
     [InlineData("orchestrator.providers.p { kind = openai, base-url = \"ftp://x\" }\norchestrator.models { m { routes = [ { provider = p } ] } }", "orchestrator.providers.p.base-url", "not an http")]
     [InlineData("orchestrator.models { m { routes = [ { provider = simulator } ], price { input = -1 } } }", "orchestrator.models.m.price.input", "less than 0")]
-    [InlineData("orchestrator.upstream.idle-timeout = soon", "orchestrator.upstream.idle-timeout", "not a duration")]
+    [InlineData("orchestrator.model-defaults.idle-timeout = soon", "orchestrator.models.\"gpt-4.1\".idle-timeout", "not a duration")]
     [InlineData("orchestrator.providers.p { kind = carrier-pigeon }", "orchestrator.providers.p.kind", "unknown kind")]
     [InlineData("orchestrator.models { \"x.y\" { routes = [] } }", "orchestrator.models.\"x.y\".routes", "at least one route")]
     [InlineData("orchestrator.auth.keys = [\"a\"]\norchestrator.provider = ${MISSING_VAR_FOR_TEST}", "user config", "MISSING_VAR_FOR_TEST")]

@@ -19,13 +19,17 @@ public sealed class ProviderSupervisorTests() : Akka.TestKit.Xunit2.TestKit("akk
                 ? Task.FromException<UpstreamResponse>(new InvalidOperationException("a bug"))
                 : Task.FromResult<UpstreamResponse>(new UpstreamCompletion(new ChatCompletion { Id = call.RequestId }));
 
+        public Task ProbeAsync(TimeSpan timeout) => Task.CompletedTask;
+
+        public UpstreamMeters Meters { get; } = new();
+
         public void Dispose()
         {
         }
     }
 
     private static StartAttempt Start(string id, string model, Akka.Actor.IActorRef replyTo) =>
-        new(id, new ChatRequest(model, false, false, null, System.Text.Json.JsonDocument.Parse("{}").RootElement), new RouteTarget("simulator", model), replyTo);
+        new(id, new ChatRequest(model, false, false, null, System.Text.Json.JsonDocument.Parse("{}").RootElement), new RouteTarget("simulator", model), 0, TimeSpan.FromSeconds(30), replyTo);
 
     [Fact]
     public async Task Provider_OneRequestFails_OthersAreAnswered()

@@ -10,10 +10,10 @@ namespace Orchestrator.Tests.Upstream;
 
 public sealed class UpstreamRequestActorTests() : Akka.TestKit.Xunit2.TestKit(TestConfigs.TestSchedulerConfig)
 {
-    private static readonly UpstreamSettings Upstream = TestSettings.From("").Providers["simulator"].Upstream;
+    private static readonly TimeSpan FirstByteTimeout = TestSettings.From("").Models[0].Limits.FirstByteTimeout;
 
     private static StartAttempt Attempt(IActorRef replyTo) => new("req-1",
-        new ChatRequest("m", true, false, null, System.Text.Json.JsonDocument.Parse("{}").RootElement), new RouteTarget("p", "m"), replyTo);
+        new ChatRequest("m", true, false, null, System.Text.Json.JsonDocument.Parse("{}").RootElement), new RouteTarget("p", "m"), 0, FirstByteTimeout, replyTo);
 
     /// <summary>A provider that takes the request and never answers, until the call is cancelled.</summary>
     private sealed class SilentUpstream : IUpstreamClient
@@ -27,6 +27,10 @@ public sealed class UpstreamRequestActorTests() : Akka.TestKit.Xunit2.TestKit(Te
             throw new System.Diagnostics.UnreachableException();
         }
 
+        public Task ProbeAsync(TimeSpan timeout) => Task.CompletedTask;
+
+        public UpstreamMeters Meters { get; } = new();
+
         public void Dispose()
         {
         }
@@ -35,6 +39,10 @@ public sealed class UpstreamRequestActorTests() : Akka.TestKit.Xunit2.TestKit(Te
     private sealed class ThrowingUpstream(Exception exception) : IUpstreamClient
     {
         public Task<UpstreamResponse> SendAsync(UpstreamCall call, CancellationToken cancellationToken) => Task.FromException<UpstreamResponse>(exception);
+
+        public Task ProbeAsync(TimeSpan timeout) => Task.CompletedTask;
+
+        public UpstreamMeters Meters { get; } = new();
 
         public void Dispose()
         {
@@ -46,11 +54,11 @@ public sealed class UpstreamRequestActorTests() : Akka.TestKit.Xunit2.TestKit(Te
     {
         var parent = CreateTestProbe();
         var upstream = new SilentUpstream();
-        var request = parent.ChildActorOf(UpstreamRequestActor.Props(Attempt(parent.Ref), upstream, Upstream));
+        var request = parent.ChildActorOf(UpstreamRequestActor.Props(Attempt(parent.Ref), upstream));
         parent.Watch(request);
 
         await parent.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
-        ((TestScheduler)Sys.Scheduler).Advance(Upstream.FirstByteTimeout);   // 30 s pass at once
+        ((TestScheduler)Sys.Scheduler).Advance(FirstByteTimeout);   // 30 s pass at once
 
         var failed = await parent.ExpectMsgAsync<AttemptFailed>();
         Assert.Equal(FailureKind.Timeout, failed.Failure.Kind);
@@ -63,7 +71,7 @@ public sealed class UpstreamRequestActorTests() : Akka.TestKit.Xunit2.TestKit(Te
     {
         var parent = CreateTestProbe();
         var refused = new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused", new System.Net.Sockets.SocketException(111));
-        parent.ChildActorOf(UpstreamRequestActor.Props(Attempt(parent.Ref), new ThrowingUpstream(refused), Upstream));
+        parent.ChildActorOf(UpstreamRequestActor.Props(Attempt(parent.Ref), new ThrowingUpstream(refused)));
 
         var failed = await parent.ExpectMsgAsync<AttemptFailed>();
         Assert.Equal(FailureKind.Transport, failed.Failure.Kind);
@@ -75,7 +83,7 @@ public sealed class UpstreamRequestActorTests() : Akka.TestKit.Xunit2.TestKit(Te
     {
         var parent = CreateTestProbe();
         var upstream = new SilentUpstream();
-        var request = parent.ChildActorOf(UpstreamRequestActor.Props(Attempt(parent.Ref), upstream, Upstream));
+        var request = parent.ChildActorOf(UpstreamRequestActor.Props(Attempt(parent.Ref), upstream));
         parent.Watch(request);
 
         request.Tell(new CancelAttempt("req-1"));

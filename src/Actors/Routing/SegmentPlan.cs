@@ -1,0 +1,16 @@
+using Orchestrator.Actors.Settings;
+
+namespace Orchestrator.Actors.Routing;
+
+/// <summary>
+/// How one attempt's chunks join the client stream. <paramref name="Continuation"/>: the client already has
+/// chunks, so role-only chunks are dropped and ids rewritten to the first attempt's. <paramref name="Strategy"/>:
+/// the resume strategy this attempt runs (null for the first attempt or a plain retry).
+/// </summary>
+public sealed record SegmentPlan(bool Continuation, ResumeStrategy? Strategy, string? ReplayText)
+{
+    public static readonly SegmentPlan First = new(false, null, null);
+}
+
+/// <summary>What every segment of one request shares: its time limits and whether a usage chunk will follow the finish.</summary>
+public sealed record SegmentLimits(TimeSpan FirstTokenTimeout, TimeSpan IdleTimeout, bool IncludeUsage, bool SingleChoice);

@@ -1,0 +1,50 @@
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using Akka.Hosting;
+using Orchestrator.Actors.Front;
+using Orchestrator.Messages.Upstream;
+
+namespace Orchestrator.Http;
+
+public static class ProviderEndpoints
+{
+    public static IEndpointRouteBuilder MapProviderEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        // Readable with a client key for now; an admin key is future work.
+        endpoints.MapGet("/v1/providers", ListAsync).AddEndpointFilter<ClientKeyFilter>();
+        return endpoints;
+    }
+
+    private static async Task<IResult> ListAsync(IRequiredActor<HttpFrontActor> front, HttpContext http)
+    {
+        var report = await front.ActorRef.Ask<ProviderStatusReport>(GetProviderStatus.Instance, TimeSpan.FromSeconds(5), http.RequestAborted);
+        var data = new JsonArray([.. report.Providers.Select(Describe)]);
+        return Results.Text(new JsonObject { ["object"] = "list", ["data"] = data }.ToJsonString(), "application/json");
+    }
+
+    private static JsonNode Describe(ProviderStatus p) => new JsonObject
+    {
+        ["name"] = p.Name,
+        ["kind"] = p.Kind,
+        ["state"] = p.State,
+        ["until"] = p.Until?.ToString("O"),
+        ["consecutive_failures"] = p.ConsecutiveFailures,
+        ["last_health_check"] = p.LastHealthCheck is { } h
+            ? new JsonObject { ["at"] = h.At.ToString("O"), ["ok"] = h.Ok, ["latency_ms"] = h.LatencyMs, ["error"] = h.Error }
+            : null,
+        ["last_error"] = p.LastError,
+        ["last_error_at"] = p.LastErrorAt?.ToString("O"),
+        ["open_connections"] = p.OpenConnections,
+        ["in_flight_streams"] = p.InFlightStreams,
+        ["counters"] = new JsonObject
+        {
+            ["requests"] = p.Counters.Requests,
+            ["failures"] = p.Counters.Failures,
+            ["retries"] = p.Counters.Retries,
+            ["fallbacks"] = p.Counters.Fallbacks,
+            ["rotations"] = p.Counters.Rotations,
+            ["resumes"] = p.Counters.Resumes,
+            ["skipped_events"] = p.Counters.SkippedEvents,
+        },
+    };
+}
