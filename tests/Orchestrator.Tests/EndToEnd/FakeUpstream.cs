@@ -42,6 +42,14 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     public int FirehoseWritten;
 
+    /// <summary>Completes when a stream held open after its finish_reason is closed by the relay.</summary>
+    public TaskCompletionSource FinishHangClosed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Calls per (model, "user" field): scenarios that fail only a request's first attempt count here.</summary>
+    private readonly ConcurrentDictionary<(string?, string?), int> _calls = new();
+
+    public int Calls(string model, string user) => _calls.GetValueOrDefault((model, user));
+
     public Uri BaseUrl { get; private set; } = null!;
 
     public static async Task<FakeUpstream> StartAsync()
@@ -65,6 +73,9 @@ public sealed class FakeUpstream : IAsyncDisposable
         var model = body.GetProperty("model").GetString();
         var stream = body.TryGetProperty("stream", out var s) && s.GetBoolean();
         var includeUsage = body.TryGetProperty("stream_options", out var o) && o.TryGetProperty("include_usage", out var u) && u.GetBoolean();
+        var user = body.TryGetProperty("user", out var userElement) ? userElement.GetString() : null;
+        var call = _calls.AddOrUpdate((model, user), 1, (_, n) => n + 1);
+        var prefill = Prefill(body);
 
         switch (model)
         {
@@ -76,6 +87,57 @@ public sealed class FakeUpstream : IAsyncDisposable
                 break;
             case "fail-400":
                 await Error(http, 400, """{"error":{"message":"This model's maximum context length is 10 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}""");
+                break;
+            case "500-once" when call == 1:
+                await Error(http, 500, """{"error":{"message":"overloaded","type":"server_error"}}""");
+                break;
+            case "429-once" when call == 1:
+                http.Response.Headers["retry-after-ms"] = "300";
+                await Error(http, 429, """{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}""");
+                break;
+            case "slow-headers":
+                await Task.Delay(TimeSpan.FromSeconds(10), http.RequestAborted).ContinueWith(_ => { });
+                break;
+            case "stall-first-token":
+                await StartStream(http);
+                await Event(http, Chunk(model, "", null, role: true));
+                await Task.Delay(TimeSpan.FromSeconds(10), http.RequestAborted).ContinueWith(_ => { });
+                break;
+            case "finish-no-done":
+                await StartStream(http);
+                foreach (var piece in AnswerTokens) await Event(http, Chunk(model, piece, null));
+                await Event(http, Chunk(model, null, "stop"));
+                break;   // EOF without [DONE]
+            case "finish-then-hang":
+                await StartStream(http);
+                foreach (var piece in AnswerTokens) await Event(http, Chunk(model, piece, null));
+                await Event(http, Chunk(model, null, "stop"));
+                await Task.Delay(TimeSpan.FromSeconds(10), http.RequestAborted).ContinueWith(_ => { });
+                FinishHangClosed.TrySetResult();
+                break;
+            case "cut-after-2" or "reset-after-2" or "hang-after-2":
+                await StartStream(http);
+                await Event(http, Chunk(model, "", null, role: true));
+                await Event(http, Chunk(model, AnswerTokens[0], null));
+                await Event(http, Chunk(model, AnswerTokens[1], null));
+                if (model == "reset-after-2") http.Abort();
+                if (model == "hang-after-2") await Task.Delay(TimeSpan.FromSeconds(10), http.RequestAborted).ContinueWith(_ => { });
+                break;   // cut: EOF with no finish_reason
+            case "diverge":
+                await StartStream(http);
+                await Event(http, Chunk(model, "Goodbye, moon.", null));
+                await Event(http, Chunk(model, null, "stop"));
+                await Event(http, "[DONE]");
+                break;
+            case "prefill-refuse" when prefill is not null:
+                await Error(http, 400, """{"error":{"message":"This model does not support assistant message prefill. The conversation must end with a user message.","type":"invalid_request_error","param":"messages","code":null}}""");
+                break;
+            case "prefill-ok" when prefill is not null && Answer.StartsWith(prefill, StringComparison.Ordinal):
+                await StartStream(http);
+                await Event(http, Chunk(model, "", null, role: true));
+                await Event(http, Chunk(model, Answer[prefill.Length..], null));
+                await Event(http, Chunk(model, null, "stop"));
+                await Event(http, "[DONE]");
                 break;
             case "bad-json-mid-stream":
                 await StartStream(http);
@@ -131,6 +193,14 @@ public sealed class FakeUpstream : IAsyncDisposable
                 await Event(http, "[DONE]");
                 break;
         }
+    }
+
+    /// <summary>The content of a trailing assistant message (an assistant prefill), or null.</summary>
+    private static string? Prefill(JsonElement body)
+    {
+        if (!body.TryGetProperty("messages", out var messages) || messages.GetArrayLength() == 0) return null;
+        var last = messages[messages.GetArrayLength() - 1];
+        return last.GetProperty("role").GetString() == "assistant" ? last.GetProperty("content").GetString() : null;
     }
 
     private static string Chunk(string? model, string? content, string? finish, bool role = false)

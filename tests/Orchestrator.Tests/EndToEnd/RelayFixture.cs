@@ -26,6 +26,7 @@ public sealed class RelayFixture : IAsyncLifetime
                 dead  { kind = openai, base-url = "http://127.0.0.1:1/v1", api-key = "sk-dead" }
                 nokey { kind = openai, base-url = "http://127.0.0.1:1/v1" }
                 sim   { kind = simulator, token-delay = 0ms, completion-tokens = 12 }
+                slowsim { kind = simulator, token-delay = 700ms, completion-tokens = 2 }
               }
               models {
                 "relay"        { routes = [ { provider = fake, model = "upstream-ok" } ] }
@@ -38,6 +39,20 @@ public sealed class RelayFixture : IAsyncLifetime
                 "endless"      { routes = [ { provider = fake, model = "endless" } ] }
                 "firehose"     { routes = [ { provider = fake, model = "firehose" } ] }
                 "sim"          { routes = [ { provider = sim } ], price { input = 1.5, output = 3 } }
+                "slow-sim"     { routes = [ { provider = slowsim } ] }
+                "no-done"      { routes = [ { provider = fake, model = "finish-no-done" } ] }
+                "finish-hang"  { routes = [ { provider = fake, model = "finish-then-hang" } ] }
+                "retry-500"    { routes = [ { provider = fake, model = "500-once" } ] }
+                "retry-429"    { routes = [ { provider = fake, model = "429-once" } ] }
+                "slow-headers" { routes = [ { provider = fake, model = "slow-headers" }, { provider = fake2, model = "upstream-ok" } ], first-byte-timeout = 300ms }
+                "first-token"  { routes = [ { provider = fake, model = "stall-first-token" }, { provider = fake2, model = "upstream-ok" } ], first-token-timeout = 300ms }
+                "resume"       { routes = [ { provider = fake, model = "cut-after-2" }, { provider = fake2, model = "upstream-ok" } ] }
+                "resume-reset" { routes = [ { provider = fake, model = "reset-after-2" }, { provider = fake2, model = "upstream-ok" } ] }
+                "resume-idle"  { routes = [ { provider = fake, model = "hang-after-2" }, { provider = fake2, model = "upstream-ok" } ], idle-timeout = 300ms }
+                "resume-off"   { routes = [ { provider = fake, model = "cut-after-2" }, { provider = fake2, model = "upstream-ok" } ], resume = off }
+                "resume-prefill"  { routes = [ { provider = fake, model = "cut-after-2" }, { provider = fake2, model = "prefill-ok", prefill = on } ] }
+                "prefill-refused" { routes = [ { provider = fake, model = "cut-after-2" }, { provider = fake2, model = "prefill-refuse", prefill = on } ] }
+                "resume-diverge"  { routes = [ { provider = fake, model = "cut-after-2" }, { provider = fake2, model = "diverge" } ] }
               }
             }
             """);

@@ -6,8 +6,10 @@ namespace Orchestrator.Tests.EndToEnd;
 /// <summary>Reads an SSE response body as the bytes on the wire, split into its <c>data:</c> payloads.</summary>
 public static class Sse
 {
+    /// <summary>The data payloads; comment events (<c>: keep-alive</c>) are left out, as every client does.</summary>
     public static IReadOnlyList<string> DataLines(string body) =>
         body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
+            .Where(e => !e.StartsWith(':'))
             .Select(e => e.StartsWith("data: ", StringComparison.Ordinal) ? e["data: ".Length..] : throw new Xunit.Sdk.XunitException($"not an SSE data event: {e}"))
             .ToList();
 
