@@ -1,0 +1,123 @@
+using System.Collections.Immutable;
+using Akka;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.TestKit;
+using Akka.TestKit.Configs;
+using Orchestrator.Actors.Routing;
+using Orchestrator.Actors.Settings;
+using Orchestrator.Actors.Streams;
+using Orchestrator.Actors.Upstream;
+using Orchestrator.Messages.Api;
+
+namespace Orchestrator.Tests.Routing;
+
+/// <summary>The end-of-stream rules and watchdogs of one attempt's segment; timers run on the test scheduler.</summary>
+public sealed class AnswerSegmentTests() : Akka.TestKit.Xunit2.TestKit(TestConfigs.TestSchedulerConfig)
+{
+    private static readonly SegmentLimits Limits = new(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(20), IncludeUsage: false, SingleChoice: true);
+
+    private TestScheduler Scheduler => (TestScheduler)Sys.Scheduler;
+
+    private static ChatCompletionChunk Chunk(string? content, string? finish = null, bool role = false, string id = "chatcmpl-1") => new()
+    {
+        Id = id,
+        Created = 1,
+        Model = "m",
+        Choices = [new ChunkChoice { Delta = new ChatDelta { Role = role ? "assistant" : null, Content = content }, FinishReason = finish }],
+    };
+
+    private Task<IImmutableList<ChatCompletionChunk>> Run(Source<ChatCompletionChunk, NotUsed> upstream, Transcript transcript, SegmentPlan plan,
+        TaskCompletionSource? passed = null) =>
+        upstream.Via(AnswerSegment.Flow(transcript, plan, Limits))
+            .WireTap(_ => passed?.TrySetResult())   // tells the test a chunk is through, so the stage and its timers are running
+            .RunWith(Sink.Seq<ChatCompletionChunk>(), Sys.Materializer());
+
+    private static string Text(IEnumerable<ChatCompletionChunk> chunks) => string.Concat(chunks.Select(c => c.Choices.FirstOrDefault()?.Delta.Content));
+
+    [Fact]
+    public async Task Segment_EndsAfterFinishReasonWithoutDone_Completes()
+    {
+        var transcript = new Transcript();
+        var chunks = await Run(Source.From([Chunk("", role: true), Chunk("Hel"), Chunk("lo"), Chunk(null, "stop")]), transcript, SegmentPlan.First);
+        Assert.Equal("Hello", Text(chunks));
+        Assert.True(transcript.Finished);
+    }
+
+    [Fact]
+    public async Task Segment_EndsBeforeFinishReason_FailsAsTruncated()
+    {
+        var run = Run(Source.From([Chunk("", role: true), Chunk("Hel")]), new Transcript(), SegmentPlan.First);
+        await Assert.ThrowsAsync<UpstreamTruncatedException>(() => run);
+    }
+
+    [Fact]
+    public async Task Segment_DoneWithoutFinishReason_Completes()
+    {
+        var chunks = await Run(Source.From([Chunk("Hi"), ChunkDecoding.Done, Chunk("never")]), new Transcript(), SegmentPlan.First);
+        Assert.Equal("Hi", Text(chunks));
+    }
+
+    [Fact]
+    public async Task Segment_FinishWithoutIncludeUsage_CompletesWithoutWaitingForTheSocket()
+    {
+        var chunks = await Run(Source.From([Chunk("Hi"), Chunk(null, "stop")]).Concat(Source.Never<ChatCompletionChunk>()), new Transcript(), SegmentPlan.First)
+            .WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(2, chunks.Count);
+    }
+
+    [Fact]
+    public async Task Segment_NoContentWithinFirstTokenTimeout_FailsAsTimeout()
+    {
+        var passed = new TaskCompletionSource();
+        var run = Run(Source.Single(Chunk("", role: true)).Concat(Source.Never<ChatCompletionChunk>()), new Transcript(), SegmentPlan.First, passed);
+        await passed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.False(run.IsCompleted);
+        Scheduler.Advance(Limits.FirstTokenTimeout);
+        var error = await Assert.ThrowsAsync<UpstreamTimeoutException>(() => run.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Contains("first-token-timeout", error.Message);
+    }
+
+    [Fact]
+    public async Task Segment_QuietPastIdleTimeoutMidAnswer_FailsAsTimeout()
+    {
+        var passed = new TaskCompletionSource();
+        var run = Run(Source.From([Chunk("Hel")]).Concat(Source.Never<ChatCompletionChunk>()), new Transcript(), SegmentPlan.First, passed);
+        await passed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        // The watchdog checks every idle-timeout / 4; a quiet stream fails within 1.25 x idle-timeout.
+        await AwaitAssertAsync(() =>
+        {
+            Scheduler.Advance(TimeSpan.FromSeconds(5));
+            Assert.True(run.IsCompleted);
+        }, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(20));
+        var error = await Assert.ThrowsAsync<UpstreamTimeoutException>(() => run.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Contains("idle-timeout", error.Message);
+    }
+
+    [Fact]
+    public async Task Segment_Replay_WithholdsTheRepeatedTextAndKeepsTheFirstId()
+    {
+        var transcript = new Transcript();
+        await Run(Source.From([Chunk("", role: true), Chunk("Hel"), Chunk("lo,")]).Concat(Source.Failed<ChatCompletionChunk>(new IOException("reset"))), transcript, SegmentPlan.First)
+            .ContinueWith(_ => { });
+        Assert.Equal("Hello,", transcript.Snapshot().Text);
+
+        var replay = new SegmentPlan(true, ResumeStrategy.Replay, "Hello,");
+        var chunks = await Run(Source.From([Chunk("", role: true, id: "chatcmpl-2"), Chunk("Hello", id: "chatcmpl-2"), Chunk(", wor", id: "chatcmpl-2"), Chunk("ld!", id: "chatcmpl-2"), Chunk(null, "stop", id: "chatcmpl-2")]),
+            transcript, replay);
+
+        Assert.Equal(" world!", Text(chunks));
+        Assert.All(chunks, c => Assert.Equal("chatcmpl-1", c.Id));
+        Assert.True(chunks[^1].Extra!.ContainsKey("orchestrator"));
+        Assert.Equal("Hello, world!", transcript.Snapshot().Text);
+    }
+
+    [Fact]
+    public async Task Segment_ReplayDiffers_FailsAsDiverged()
+    {
+        var transcript = new Transcript();
+        await Run(Source.From([Chunk("Hello,")]).Concat(Source.Failed<ChatCompletionChunk>(new IOException("reset"))), transcript, SegmentPlan.First).ContinueWith(_ => { });
+        var run = Run(Source.From([Chunk("Goodbye"), Chunk(null, "stop")]), transcript, new SegmentPlan(true, ResumeStrategy.Replay, "Hello,"));
+        await Assert.ThrowsAsync<ReplayDivergedException>(() => run);
+    }
+}
