@@ -85,6 +85,14 @@ public sealed class LifecycleTests(RelayFixture fixture)
     }
 
     [Fact]
+    public async Task ContextLengthExceeded_GoesToTheLargeContextRoute()
+    {
+        var (response, body) = await PostAsync("long-context", stream: false);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(FakeUpstream.Answer, body);
+    }
+
+    [Fact]
     public async Task NoFirstTokenInTime_FallsBackToTheNextRoute()
     {
         var (response, body) = await PostAsync("first-token");

@@ -31,6 +31,23 @@ public sealed class OpenAiSdkTests(RelayFixture fixture)
     }
 
     [Fact]
+    public async Task Sdk_Streaming_CutMidwayAndResumed_SeesOneWholeAnswerWithUsageOfBothAttempts()
+    {
+        var text = new StringBuilder();
+        var ids = new HashSet<string>();
+        ChatTokenUsage? usage = null;
+        await foreach (var update in Client("resume").CompleteChatStreamingAsync([new UserChatMessage("Say hello")]))
+        {
+            foreach (var part in update.ContentUpdate) text.Append(part.Text);
+            if (update.CompletionId is { } id) ids.Add(id);
+            usage ??= update.Usage;
+        }
+        Assert.Equal(FakeUpstream.Answer, text.ToString());
+        Assert.Single(ids);
+        Assert.Equal(13 + 2, usage?.TotalTokenCount);   // the resumed attempt's usage plus the two tokens of the cut one
+    }
+
+    [Fact]
     public async Task Sdk_NonStreaming_FromSimulator()
     {
         ChatCompletion completion = await Client("sim").CompleteChatAsync([new UserChatMessage("Hello there")]);

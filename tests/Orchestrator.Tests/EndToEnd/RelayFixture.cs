@@ -52,6 +52,7 @@ public sealed class RelayFixture : IAsyncLifetime
                 "resume-off"   { routes = [ { provider = fake, model = "cut-after-2" }, { provider = fake2, model = "upstream-ok" } ], resume = off }
                 "resume-prefill"  { routes = [ { provider = fake, model = "cut-after-2" }, { provider = fake2, model = "prefill-ok", prefill = on } ] }
                 "prefill-refused" { routes = [ { provider = fake, model = "cut-after-2" }, { provider = fake2, model = "prefill-refuse", prefill = on } ] }
+                "long-context"    { routes = [ { provider = fake, model = "fail-400" }, { provider = fake2, model = "upstream-ok", large-context = on } ] }
                 "resume-diverge"  { routes = [ { provider = fake, model = "cut-after-2" }, { provider = fake2, model = "diverge" } ] }
               }
             }
