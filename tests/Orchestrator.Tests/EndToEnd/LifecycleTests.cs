@@ -116,9 +116,14 @@ public sealed class LifecycleTests(RelayFixture fixture)
         var chunks = lines.Where(l => l != "[DONE]").Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Single(chunks.Select(c => c.GetProperty("id").GetString()).Distinct());   // one completion id throughout
         Assert.Single(chunks, c => c.GetProperty("choices")[0].GetProperty("delta").TryGetProperty("role", out _));
-        var mark = Last(lines, HasFinish).GetProperty("orchestrator");
-        Assert.Equal(1, mark.GetProperty("resumed").GetInt32());
-        Assert.Equal("replay", mark.GetProperty("strategies")[0].GetString());
+        // A reset may take unread bytes with it (TCP RST): then nothing reached the client and a plain retry, not a
+        // resume, makes the answer whole. Either way the client sees one whole answer.
+        if (Last(lines, HasFinish).TryGetProperty("orchestrator", out var mark))
+        {
+            Assert.Equal(1, mark.GetProperty("resumed").GetInt32());
+            Assert.Equal("replay", mark.GetProperty("strategies")[0].GetString());
+        }
+        else Assert.Equal("resume-reset", model);
     }
 
     [Fact]
