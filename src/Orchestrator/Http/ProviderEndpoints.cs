@@ -27,13 +27,13 @@ public static class ProviderEndpoints
         ["name"] = p.Name,
         ["kind"] = p.Kind,
         ["state"] = p.State,
-        ["until"] = p.Until?.ToString("O"),
+        ["until"] = Time(p.Until),
         ["consecutive_failures"] = p.ConsecutiveFailures,
         ["last_health_check"] = p.LastHealthCheck is { } h
-            ? new JsonObject { ["at"] = h.At.ToString("O"), ["ok"] = h.Ok, ["latency_ms"] = h.LatencyMs, ["error"] = h.Error }
+            ? new JsonObject { ["at"] = Time(h.At), ["ok"] = h.Ok, ["latency_ms"] = h.LatencyMs, ["error"] = h.Error }
             : null,
         ["last_error"] = p.LastError,
-        ["last_error_at"] = p.LastErrorAt?.ToString("O"),
+        ["last_error_at"] = Time(p.LastErrorAt),
         ["open_connections"] = p.OpenConnections,
         ["in_flight_streams"] = p.InFlightStreams,
         ["counters"] = new JsonObject
@@ -47,4 +47,8 @@ public static class ProviderEndpoints
             ["skipped_events"] = p.Counters.SkippedEvents,
         },
     };
+
+    /// <summary>UTC, ISO 8601 with a Z (no "+00:00", which JSON writers escape).</summary>
+    private static string? Time(DateTimeOffset? time) =>
+        time?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 }
