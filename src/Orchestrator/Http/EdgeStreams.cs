@@ -93,7 +93,9 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
             var error = ex is ChatFailedException failed
                 ? failed.Error
                 : ApiError.UpstreamFailed($"The upstream stream failed: {FailureClassifier.FromException(ex).Message}.");
-            log.LogError(ex, "Request {RequestId}: stream ended with {Status}: {Error}", requestId, error.Status, error.Message);
+            // The session already logged why it gave up; anything else reaching here is unexpected and keeps its trace.
+            if (ex is ChatFailedException) log.LogWarning("Request {RequestId}: stream ended with {Status}: {Error}", requestId, error.Status, error.Message);
+            else log.LogError(ex, "Request {RequestId}: stream ended with {Status}: {Error}", requestId, error.Status, error.Message);
             // Once headers are gone the error travels in the stream, and no [DONE] follows, so no client mistakes
             // a cut answer for a whole one.
             await WriteFailureAsync(http, error);
