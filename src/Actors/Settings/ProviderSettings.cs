@@ -1,3 +1,5 @@
+using Orchestrator.Actors.Simulator;
+
 namespace Orchestrator.Actors.Settings;
 
 public enum ProviderKind
@@ -43,9 +45,20 @@ public sealed record ProviderSettings(
             baseUrl,
             string.IsNullOrEmpty(key) ? null : new Secret(key),
             upstream,
-            new SimulatorSettings(node.Duration("token-delay", allowZero: true), node.Int("completion-tokens", 1, 100_000)));
+            new SimulatorSettings(node.Duration("token-delay", allowZero: true), node.Int("completion-tokens", 1, 100_000)) { Fault = Fault(node) });
+    }
+
+    private static FaultPlan? Fault(ConfigNode node)
+    {
+        var text = node.OptionalString("fault");
+        if (text is null) return null;
+        return FaultPlan.TryParse(text, out var plan, out var error) ? plan : throw new InvalidConfigException(node.KeyPath("fault"), error);
     }
 }
 
 /// <summary>How the simulator provider answers.</summary>
-public sealed record SimulatorSettings(TimeSpan TokenDelay, int CompletionTokens);
+public sealed record SimulatorSettings(TimeSpan TokenDelay, int CompletionTokens)
+{
+    /// <summary>The fault plan for requests that send no <c>x-simulator-fault</c> header; null for none.</summary>
+    public FaultPlan? Fault { get; init; }
+}

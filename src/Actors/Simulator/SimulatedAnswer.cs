@@ -19,9 +19,14 @@ internal sealed record SimulatedAnswer(ImmutableArray<string> Tokens, string Fin
         "Every answer is repeatable for the same prompt, which keeps tests and benchmarks honest.",
     ];
 
+    /// <summary>
+    /// The answer to <paramref name="body"/>. A trailing assistant message (a prefill, as the relay sends to resume a
+    /// broken stream) is continued: the answer is the one the request without it gets, less the prefilled text.
+    /// </summary>
     public static SimulatedAnswer For(JsonElement body, int completionTokens, int? maxTokens)
     {
-        var prompt = PromptText(body, out var messageCount);
+        var prefill = Prefill(body);
+        var prompt = PromptText(body, skipLast: prefill is not null, out var messageCount);
         var limit = maxTokens is { } max && max < completionTokens ? max : completionTokens;
         var tokens = ImmutableArray.CreateBuilder<string>(limit);
         var sentence = (int)((uint)StableHash(prompt) % (uint)Sentences.Length);
@@ -35,18 +40,59 @@ internal sealed record SimulatedAnswer(ImmutableArray<string> Tokens, string Fin
             }
         }
         var finish = maxTokens is { } cap && cap < completionTokens ? "length" : "stop";
-        return new SimulatedAnswer(tokens.MoveToImmutable(), finish, Math.Max(1, prompt.Length / 4) + 3 * messageCount);
+        var answer = new SimulatedAnswer(tokens.MoveToImmutable(), finish, Estimate(prompt, messageCount));
+        if (prefill is null) return answer;
+        // A provider reads the prefill as input, so it is billed as prompt.
+        return answer.ContinuedFrom(prefill) with { PromptTokens = Estimate(prompt + prefill, messageCount + 1) };
     }
+
+    /// <summary>Whether the last message is from the assistant, whatever its content.</summary>
+    public static bool EndsWithAssistant(JsonElement body) =>
+        LastMessage(body) is { } last && last.TryGetProperty("role", out var role) && role.ValueKind == JsonValueKind.String && role.GetString() == "assistant";
+
+    /// <summary>The text of a trailing assistant message with string content, or null when there is none.</summary>
+    private static string? Prefill(JsonElement body) =>
+        EndsWithAssistant(body) && LastMessage(body)!.Value.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String
+            ? content.GetString()
+            : null;
+
+    private static JsonElement? LastMessage(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array) return null;
+        var count = messages.GetArrayLength();
+        return count == 0 || messages[count - 1].ValueKind != JsonValueKind.Object ? null : messages[count - 1];
+    }
+
+    /// <summary>
+    /// The tokens after <paramref name="prefix"/>, so that prefix + tokens is this answer exactly; a prefix ending
+    /// inside a token leaves that token's remainder first. A prefix that is not ours gets the whole answer again.
+    /// </summary>
+    public SimulatedAnswer ContinuedFrom(string prefix)
+    {
+        if (!Text.StartsWith(prefix, StringComparison.Ordinal)) return this;
+        var rest = ImmutableArray.CreateBuilder<string>();
+        var start = 0;
+        foreach (var token in Tokens)
+        {
+            var end = start + token.Length;
+            if (end > prefix.Length) rest.Add(start >= prefix.Length ? token : token[(prefix.Length - start)..]);
+            start = end;
+        }
+        return this with { Tokens = rest.ToImmutable() };
+    }
+
+    private static int Estimate(string prompt, int messageCount) => Math.Max(1, prompt.Length / 4) + 3 * messageCount;
 
     public string Text => string.Concat(Tokens);
 
     /// <summary>The text of every message, for the token estimate and to vary the answer by prompt.</summary>
-    private static string PromptText(JsonElement body, out int messageCount)
+    private static string PromptText(JsonElement body, bool skipLast, out int messageCount)
     {
         messageCount = 0;
         if (!body.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array) return "";
         var text = new System.Text.StringBuilder();
-        foreach (var message in messages.EnumerateArray())
+        var take = messages.GetArrayLength() - (skipLast ? 1 : 0);
+        foreach (var message in messages.EnumerateArray().Take(take))
         {
             messageCount++;
             if (!message.TryGetProperty("content", out var content)) continue;

@@ -1,24 +1,45 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using Akka;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Upstream;
 using Orchestrator.Messages.Api;
+using Orchestrator.Messages.Chat;
+using Orchestrator.Messages.Upstream;
 
 namespace Orchestrator.Actors.Simulator;
 
 /// <summary>
 /// The built-in provider (kind <c>simulator</c>): answers in-process, streaming a token every <c>token-delay</c>,
-/// so a fresh machine with no keys serves real-looking completions.
+/// so a fresh machine with no keys serves real-looking completions. A <see cref="FaultPlan"/> (the request's
+/// <c>x-simulator-fault</c>, else the provider's <c>fault</c>) makes it refuse, stall or break streams on purpose.
 /// </summary>
 public sealed class SimulatorUpstreamClient(ProviderSettings settings, TimeProvider time) : IUpstreamClient
 {
+    private static readonly UpstreamFailure PrefillRefused = new(
+        FailureKind.CallerFault,
+        400,
+        "This model does not support assistant prefill (the last message must not be from the assistant).",
+        "prefill_unsupported",
+        "messages");
+
     private readonly SimulatorSettings _simulator = settings.Simulator;
 
     public async Task<UpstreamResponse> SendAsync(UpstreamCall call, CancellationToken cancellationToken)
     {
-        var answer = SimulatedAnswer.For(call.Request.Body, _simulator.CompletionTokens, call.Request.MaxTokens);
+        var request = call.Request;
+        // The edge has validated the header; an embedder setting the property directly has not.
+        if (!TryPlan(request, out var plan, out var invalid)) return new UpstreamRefusal(invalid);
+        var fault = plan is not null && plan.AppliesTo(call.Attempt) ? plan : null;   // this attempt's, past times there is none
+        if (fault is { FirstByteDelay: var delay } && delay > TimeSpan.Zero) await Task.Delay(delay, time, cancellationToken);
+        if (plan is { RefusePrefill: true } && SimulatedAnswer.EndsWithAssistant(request.Body)) return new UpstreamRefusal(PrefillRefused);
+        if (fault?.Status is { } status) return new UpstreamRefusal(Refusal(fault, status));
+        var streamBreak = fault?.Break;
+
+        var answer = SimulatedAnswer.For(request.Body, _simulator.CompletionTokens, request.MaxTokens);
         var id = "chatcmpl-sim-" + Guid.NewGuid().ToString("N")[..24];
         var created = time.GetUtcNow().ToUnixTimeSeconds();
         var usage = new Usage
@@ -27,12 +48,22 @@ public sealed class SimulatorUpstreamClient(ProviderSettings settings, TimeProvi
             CompletionTokens = answer.Tokens.Length,
             TotalTokens = answer.PromptTokens + answer.Tokens.Length,
         };
+        var sent = streamBreak is null ? answer.Tokens.Length : Math.Min(streamBreak.AfterTokens, answer.Tokens.Length);
 
-        if (!call.Request.Stream)
+        if (!request.Stream)
         {
             // As long as the streamed answer would take, so timeouts behave the same either way.
-            var thinking = _simulator.TokenDelay * answer.Tokens.Length;
+            var thinking = _simulator.TokenDelay * sent;
             if (thinking > TimeSpan.Zero) await Task.Delay(thinking, time, cancellationToken);
+            switch (streamBreak?.Kind)
+            {
+                case StreamBreakKind.Stall:
+                    await Task.Delay(Timeout.InfiniteTimeSpan, time, cancellationToken);
+                    throw new UnreachableException();
+                case StreamBreakKind.Drop or StreamBreakKind.Eof:
+                    // A body cut short cannot be parsed, so to the caller both look like a reset.
+                    throw ConnectionReset();
+            }
             return new UpstreamCompletion(new ChatCompletion
             {
                 Id = id,
@@ -43,16 +74,56 @@ public sealed class SimulatorUpstreamClient(ProviderSettings settings, TimeProvi
             });
         }
 
-        var chunks = Chunks(answer, id, created, call.UpstreamModel, call.Request.IncludeUsage ? usage : null);
+        // A broken stream never reaches its finish reason or usage: that is what a relay must notice.
+        var chunks = streamBreak is null
+            ? Chunks(answer, answer.Tokens.Length, id, created, call.UpstreamModel, finished: true, request.IncludeUsage ? usage : null)
+            : Chunks(answer, sent, id, created, call.UpstreamModel, finished: false, null);
+        // The reset travels as a marker behind the last token and is thrown where it comes out: a failed source
+        // joined with Concat fails the stream at once (Concat subscribes to both inputs), and one failing under
+        // the throttle would overtake the token it holds back.
+        var reset = new ChatCompletionChunk();
+        if (streamBreak?.Kind == StreamBreakKind.Drop) chunks = chunks.Add(reset);
         var source = Source.From(chunks);
         if (_simulator.TokenDelay > TimeSpan.Zero) source = source.Throttle(1, _simulator.TokenDelay, 1, ThrottleMode.Shaping);
+        source = streamBreak?.Kind switch
+        {
+            StreamBreakKind.Drop => source.Select(chunk => ReferenceEquals(chunk, reset) ? throw ConnectionReset() : chunk),
+            StreamBreakKind.Stall => source.Concat(Source.Never<ChatCompletionChunk>()),   // ends only when cancelled
+            _ => source,
+        };
         return new UpstreamStream(source.Named($"simulator-{settings.Name}"), NothingToRelease.Instance);
     }
 
-    /// <summary>The chunks OpenAI would send: role first, a token each, the finish reason, then usage if asked for.</summary>
-    private static ImmutableArray<ChatCompletionChunk> Chunks(SimulatedAnswer answer, string id, long created, string model, Usage? usage)
+    /// <summary>The request's plan, else the provider's; false (with the refusal to send) when the request's does not parse.</summary>
+    private bool TryPlan(ChatRequest request, out FaultPlan? plan, [NotNullWhen(false)] out UpstreamFailure? invalid)
     {
-        var chunks = ImmutableArray.CreateBuilder<ChatCompletionChunk>(answer.Tokens.Length + 3);
+        invalid = null;
+        plan = _simulator.Fault;
+        if (request.SimulatorFault is null) return true;
+        if (FaultPlan.TryParse(request.SimulatorFault, out plan, out var error)) return true;
+        invalid = new UpstreamFailure(FailureKind.CallerFault, 400, $"Invalid x-simulator-fault header: {error}.", "invalid_fault_plan", "x-simulator-fault");
+        return false;
+    }
+
+    private static UpstreamFailure Refusal(FaultPlan plan, int status)
+    {
+        var kind = FailureClassifier.Classify(status);
+        // Only a caller fault carries the provider's own words to the client; others are summarised by status.
+        var message = kind == FailureKind.CallerFault
+            ? $"Simulated fault: the provider refused the request (HTTP {status})."
+            : $"HTTP {status} (simulated)";
+        return new UpstreamFailure(kind, status, message, plan.Code, null) { RetryAfter = plan.RetryAfter };
+    }
+
+    private static IOException ConnectionReset() => new("simulated connection reset");
+
+    /// <summary>
+    /// The chunks OpenAI would send: role first, a token each (the first <paramref name="tokens"/>), the finish
+    /// reason when <paramref name="finished"/>, then usage if given.
+    /// </summary>
+    private static ImmutableArray<ChatCompletionChunk> Chunks(SimulatedAnswer answer, int tokens, string id, long created, string model, bool finished, Usage? usage)
+    {
+        var chunks = ImmutableArray.CreateBuilder<ChatCompletionChunk>(tokens + 3);
         ChatCompletionChunk Chunk(ChatDelta delta, string? finish) => new()
         {
             Id = id,
@@ -61,8 +132,8 @@ public sealed class SimulatorUpstreamClient(ProviderSettings settings, TimeProvi
             Choices = [new ChunkChoice { Delta = delta, FinishReason = finish }],
         };
         chunks.Add(Chunk(new ChatDelta { Role = "assistant", Content = "" }, null));
-        foreach (var token in answer.Tokens) chunks.Add(Chunk(new ChatDelta { Content = token }, null));
-        chunks.Add(Chunk(ChatDelta.Empty, answer.FinishReason));
+        foreach (var token in answer.Tokens.AsSpan(0, tokens)) chunks.Add(Chunk(new ChatDelta { Content = token }, null));
+        if (finished) chunks.Add(Chunk(ChatDelta.Empty, answer.FinishReason));
         if (usage is not null) chunks.Add(new ChatCompletionChunk { Id = id, Created = created, Model = model, Choices = [], Usage = usage });
         return chunks.ToImmutable();
     }

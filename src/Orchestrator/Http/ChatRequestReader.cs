@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
+using Orchestrator.Actors.Simulator;
 using Orchestrator.Messages.Api;
 using Orchestrator.Messages.Chat;
 
@@ -14,6 +15,8 @@ namespace Orchestrator.Http;
 /// </summary>
 public static class ChatRequestReader
 {
+    public const string FaultHeader = "x-simulator-fault";
+
     public sealed record Result(ChatRequest? Request, ApiError? Error);
 
     public static async Task<Result> ReadAsync(HttpRequest request, CancellationToken ct)
@@ -36,14 +39,29 @@ public static class ChatRequestReader
             var limit = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
             return Fail(new ApiError(413, $"The request body is larger than the {limit} bytes this service accepts.", "invalid_request_error", null, "request_too_large"));
         }
+        Result parsed;
         try
         {
-            return Parse(body);
+            parsed = Parse(body);
         }
         finally
         {
             reader.AdvanceTo(body.End);
         }
+        return parsed.Request is { } chat ? WithFaultPlan(chat, request.Headers[FaultHeader].ToString()) : parsed;
+    }
+
+    /// <summary>
+    /// The simulator's fault plan travels as a header so the body stays exactly what a client would send a real
+    /// provider. Validated here so that a typo gets a 400 naming the key instead of a request that silently works.
+    /// </summary>
+    private static Result WithFaultPlan(ChatRequest chat, string header)
+    {
+        // Several header lines arrive joined by ',' which the plan grammar accepts as a separator.
+        if (header.Length == 0) return new Result(chat, null);
+        if (!FaultPlan.TryParse(header, out var plan, out var error))
+            return Fail(ApiError.InvalidRequest($"Invalid {FaultHeader} header: {error}.", FaultHeader, "invalid_fault_plan"));
+        return new Result(chat with { SimulatorFault = plan.ToString() }, null);
     }
 
     public static Result Parse(ReadOnlySequence<byte> body)
