@@ -229,7 +229,9 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
             return;
         }
         var upstream = _settings.Providers[route.Provider].Upstream;
-        if (failure.IsRetryable && _retries < upstream.MaxRetries && RetryDelay(failure, upstream, _retries) is { } delay)
+        // A parked provider (a 429's Retry-After) is worth waiting for like the 429 itself, if the wait is short.
+        var worthRetrying = failure.IsRetryable || failure is { Kind: FailureKind.Unavailable, RetryAfter: not null };
+        if (worthRetrying && _retries < upstream.MaxRetries && RetryDelay(failure, upstream, _retries) is { } delay)
         {
             _retries++;
             Note(route, RoutingEvent.Retry);
