@@ -68,6 +68,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
     private bool _continuation;
     private IActorRef? _asker;
     private bool _expired;
+    private bool _answered;
 
     // Resume: the cycle in progress (text the client has, the failure that cut it, the steps left to try).
     private Queue<Step>? _resumePlan;
@@ -94,7 +95,11 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         Receive<ClientStreamEnded>(OnClientStreamEnded);
         Receive<RetryDue>(due => Launch(due.Step));
         Receive<TotalExpired>(_ => OnTotalExpired());
-        Receive<CancelChat>(_ => Context.Stop(Self));
+        Receive<CancelChat>(_ =>
+        {
+            _answered = true;   // the caller gave up: nobody to answer
+            Context.Stop(Self);
+        });
         Receive<ExpiryGraceOver>(_ => Context.Stop(Self));
     }
 
@@ -115,6 +120,8 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        // Stopped before answering (a bug of ours crashed it): the caller gets an answer instead of its timeout.
+        if (!_answered) _caller.Tell(new ChatRejected(RequestId, ApiError.Internal("The request failed inside the relay.")));
         // Whatever is still open upstream for this request closes with it (a no-op when the attempt already ended).
         if (_current is not null) _providers[CurrentRoute.Provider].Tell(new CancelAttempt(RequestId));
     }
@@ -173,6 +180,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         if (!_streaming)
         {
             _streaming = true;
+            _answered = true;
             _caller.Tell(new ChatStreaming(RequestId, streaming.Provider, ClientStream(streaming.Chunks)));
             return;
         }
@@ -192,6 +200,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         if (!_awaitingOutcome) return;
         _awaitingOutcome = false;
         Settle(null);
+        _answered = true;
         _caller.Tell(new ChatCompleted(RequestId, completed.Provider, completed.Completion));
         _current = null;
         Context.Stop(Self);
@@ -433,6 +442,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         _log.Error("Request {RequestId}: {Status} for model {Model}: {Error}", RequestId, error.Status, _model.Id, error.Message);
         if (!_streaming)
         {
+            _answered = true;
             _caller.Tell(new ChatRejected(RequestId, error));
             Context.Stop(Self);
             return;
