@@ -70,7 +70,7 @@ public sealed class HttpFrontActor : ReceiveActor
             Sender.Tell(new ChatRejected(command.RequestId, ApiError.InvalidRequest($"Request id '{command.RequestId}' is already in flight.", null)));
             return;
         }
-        var session = Context.ActorOf(ChatSessionActor.Props(command, Sender, model, _settings, _providers, _noPrefill), $"chat-{++_sessionCount}");
+        var session = Context.ActorOf(ChatSessionActor.Props(command, Sender, model, _settings, _providers, [.. _noPrefill]), $"chat-{++_sessionCount}");
         Context.Watch(session);
         _sessions[command.RequestId] = session;
         _requestIds[session] = command.RequestId;

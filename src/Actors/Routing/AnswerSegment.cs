@@ -53,6 +53,8 @@ public static class AnswerSegment
             private bool _finished;
             private bool _completeAfterPush;
             private bool _recorded;
+            private readonly HashSet<int> _choices = [];
+            private readonly HashSet<int> _finishedChoices = [];
 
             public Logic(AnswerSegmentStage stage) : base(stage.Shape)
             {
@@ -74,6 +76,11 @@ public static class AnswerSegment
             {
                 var chunk = Grab(_stage._in);
                 _sawEvent = true;
+                if (ReferenceEquals(chunk, ChunkDecoding.Done) && _replay is { Matched: false })
+                {
+                    FailStage(new ReplayDivergedException("the replayed answer ended before reproducing the text already sent"));
+                    return;
+                }
                 if (ReferenceEquals(chunk, ChunkDecoding.Done))
                 {
                     // The provider said the answer is whole, finish_reason or not.
@@ -111,7 +118,9 @@ public static class AnswerSegment
                     Fail(new UpstreamTimeoutException($"no content within first-token-timeout ({Seconds(_stage._limits.FirstTokenTimeout)})"));
                     return;
                 }
-                if (_sawEvent)
+                // Quiet only counts while we wait on the upstream: a client that does not read holds the stream back
+                // by not pulling, and that is backpressure, not a dead peer.
+                if (_sawEvent || !HasBeenPulled(_stage._in))
                 {
                     _sawEvent = false;
                     _quietChecks = 0;
@@ -157,21 +166,18 @@ public static class AnswerSegment
                 if (!string.IsNullOrEmpty(content)) _contentEvents++;
 
                 if (plan.Continuation && !isToken && choice.Delta.Role is not null) return null;   // the client has its role chunk
-                if (_replay is { } replay && !replay.Matched)
+                if (_replay is { } replay)
                 {
                     if (!string.IsNullOrEmpty(content))
                     {
+                        // Fed even after catching up: the matcher also keeps the seam's whitespace from doubling.
                         if (!replay.TryFeed(content, out var fresh)) throw new ReplayDivergedException("the replayed answer differs from the text already sent");
-                        if (fresh.Length == 0) return null;
                         content = fresh;
                     }
-                    else if (finish is not null || toolCalls)
-                    {
+                    if (!replay.Matched && (finish is not null || toolCalls))
                         throw new ReplayDivergedException("the replayed answer ended before reproducing the text already sent");
-                    }
-                    else return null;
+                    if (string.IsNullOrEmpty(content) && finish is null && !toolCalls) return null;   // catching up, or only seam whitespace
                 }
-
                 if (_transcript.ChunksForwarded == 0 && _transcript.CompletionId is null)
                 {
                     _transcript.CompletionId = chunk.Id;
@@ -184,7 +190,13 @@ public static class AnswerSegment
                 }
                 _transcript.Forwarded(content);
                 if (toolCalls) _transcript.HasToolCalls = true;
-                if (finish is not null)
+                foreach (var c in chunk.Choices)
+                {
+                    _choices.Add(c.Index);
+                    if (c.FinishReason is not null) _finishedChoices.Add(c.Index);
+                }
+                // With several choices (n > 1) the answer is whole only when every choice has finished.
+                if (_finishedChoices.Count > 0 && _finishedChoices.Count == _choices.Count)
                 {
                     _finished = true;
                     _transcript.Finished = true;

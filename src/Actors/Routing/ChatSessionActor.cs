@@ -23,6 +23,10 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
 {
     private const string RetryTimer = "retry-backoff";
     private const string TotalTimer = "total-timeout";
+    private const string OutcomeTimer = "attempt-outcome";
+
+    /// <summary>Past first-byte-timeout plus this, an attempt that never reported (its connection died under it) is failed here.</summary>
+    private static readonly TimeSpan OutcomeGrace = TimeSpan.FromSeconds(5);
 
     private sealed record RetryDue(Step Step);
     private sealed record TotalExpired
@@ -34,6 +38,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
     private sealed record NextSegment(Source<ChatCompletionChunk, NotUsed> Chunks, SegmentPlan Plan) : ISegmentReply;
     private sealed record SegmentGiveUp(ApiError Error) : ISegmentReply;
     private sealed record ClientStreamEnded(Exception? Cause);
+    private sealed record OutcomeOverdue(int Attempt);
     private sealed record ExpiryGraceOver
     {
         public static readonly ExpiryGraceOver Instance = new();
@@ -101,6 +106,13 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
             Context.Stop(Self);
         });
         Receive<ExpiryGraceOver>(_ => Context.Stop(Self));
+        Receive<OutcomeOverdue>(overdue =>
+        {
+            if (!_awaitingOutcome || overdue.Attempt != _attempts - 1) return;
+            var route = CurrentRoute;
+            OnAttemptFailed(new AttemptFailed(RequestId, route.Provider,
+                new UpstreamFailure(FailureKind.Timeout, null, "the attempt never reported back (its connection went away)")));
+        });
     }
 
     public static Props Props(CreateChat command, IActorRef caller, ModelSettings model, OrchestratorSettings settings,
@@ -134,6 +146,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         var request = step.Strategy is { } strategy ? ResumeRequests.For(_command.Request, strategy, _resumeText) : _command.Request;
         _current = step;
         _awaitingOutcome = true;
+        Timers.StartSingleTimer(OutcomeTimer, new OutcomeOverdue(_attempts), _model.Limits.FirstByteTimeout + OutcomeGrace);
         _providers[route.Provider].Tell(new StartAttempt(
             RequestId, request, new RouteTarget(route.Provider, route.UpstreamModel), _attempts++, _model.Limits.FirstByteTimeout, Self));
     }
@@ -167,6 +180,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
     {
         if (!_awaitingOutcome) return;
         _awaitingOutcome = false;
+        Timers.Cancel(OutcomeTimer);
         Settle(failed.Failure);
         if (_current!.Strategy is not null) OnResumeAttemptFailed(failed.Failure);
         else OnFailure(failed.Failure);
@@ -176,7 +190,8 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
     {
         if (!_awaitingOutcome) return;
         _awaitingOutcome = false;
-        Settle(null);
+        Timers.Cancel(OutcomeTimer);
+        // Not settled yet: headers are no proof of an answer. The segment's end (whole or cut) settles it.
         if (!_streaming)
         {
             _streaming = true;
@@ -199,6 +214,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
     {
         if (!_awaitingOutcome) return;
         _awaitingOutcome = false;
+        Timers.Cancel(OutcomeTimer);
         Settle(null);
         _answered = true;
         _caller.Tell(new ChatCompleted(RequestId, completed.Provider, completed.Completion));
@@ -290,7 +306,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         return Segment(first, SegmentPlan.First)
             .RecoverWithRetries(cause => cause is ChatFailedException
                 ? null!   // the session gave up: the stream ends with that error
-                : Source.FromTask(self.Ask<ISegmentReply>(new SegmentFailed(cause, transcript.Snapshot()), askTimeout))
+                : Source.FromTask(AskNext(self, new SegmentFailed(cause, transcript.Snapshot()), askTimeout))
                     .ConcatMany(reply => reply switch
                     {
                         NextSegment next => Segment(next.Chunks, next.Plan),
@@ -304,13 +320,27 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
             });
     }
 
+    /// <summary>The session's answer; if it cannot answer (gone), the stream ends rather than asking again forever.</summary>
+    private static async Task<ISegmentReply> AskNext(IActorRef session, SegmentFailed failed, TimeSpan timeout)
+    {
+        try
+        {
+            return await session.Ask<ISegmentReply>(failed, timeout);
+        }
+        catch (Exception)
+        {
+            return new SegmentGiveUp(ApiError.Internal("The relay lost track of this stream."));
+        }
+    }
+
     private void OnSegmentFailed(SegmentFailed failed)
     {
         _asker = Sender;
         var diverged = failed.Cause is ReplayDivergedException;
         var failure = diverged ? new UpstreamFailure(FailureKind.Protocol, null, failed.Cause.Message) : FailureClassifier.FromException(failed.Cause);
         if (failure.Kind == FailureKind.Internal) _log.Error(failed.Cause, "Request {RequestId}: segment failed", RequestId);
-        if (!diverged) Settle(failure);
+        // Our own cancellation (total-timeout) and a replay that diverged are nobody's fault at the provider.
+        if (!diverged && !_expired) Settle(failure);
         var snapshot = failed.Transcript;
         if (!snapshot.HasContent)
         {
@@ -415,6 +445,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
 
     private void OnClientStreamEnded(ClientStreamEnded ended)
     {
+        if (ended.Cause is null && _current is not null) Settle(null);   // the answer is whole: the attempt that finished it succeeded
         if (ended.Cause is { } cause and not ChatFailedException)
             _log.Info("Request {RequestId}: the client stream ended early ({Reason})", RequestId, cause.Message);
         Context.Stop(Self);

@@ -17,7 +17,6 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
 {
     private const string HealthCheckTimer = "health-check-interval";
     private const string ReconnectTimer = "reconnect";
-    private const string TrialTimer = "half-open-trial";
 
     private sealed record HealthCheckTick
     {
@@ -27,10 +26,6 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
     private sealed record ReconnectDue
     {
         public static readonly ReconnectDue Instance = new();
-    }
-    private sealed record TrialExpired
-    {
-        public static readonly TrialExpired Instance = new();
     }
 
     private enum Circuit
@@ -72,12 +67,16 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
             foreach (var connection in _connections.Keys) connection.Forward(cancel);
         });
         Receive<AttemptSettled>(OnAttemptSettled);
-        Receive<AttemptClosed>(_ => _inFlight--);
+        Receive<AttemptClosed>(closed =>
+        {
+            _inFlight--;
+            // A trial that ended without a verdict (a caller fault, a cancel) decides nothing: the next request tries.
+            if (closed.RequestId == _trialRequest) _trialRequest = null;
+        });
         Receive<RoutingNoted>(OnRoutingNoted);
         Receive<ConnectionRetiring>(OnConnectionRetiring);
         Receive<Terminated>(OnTerminated);
         Receive<ReconnectDue>(_ => _current ??= OpenConnection());
-        Receive<TrialExpired>(_ => OnTrialExpired());
         Receive<HealthCheckTick>(_ => CheckHealth());
         Receive<HealthChecked>(OnHealthChecked);
         Receive<GetProviderStatus>(_ => Sender.Tell(Status()));
@@ -123,13 +122,12 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
         if (_current is null)
         {
             start.ReplyTo.Tell(new AttemptFailed(start.RequestId, _settings.Name,
-                new UpstreamFailure(FailureKind.Transport, null, "the upstream connection is being replaced after a crash")));
+                new UpstreamFailure(FailureKind.Unavailable, null, "the upstream connection is being replaced after a crash") { RetryAfter = Upstream.RetryBaseDelay }));
             return;
         }
         if (_circuit == Circuit.HalfOpen)
         {
             _trialRequest = start.RequestId;
-            Timers.StartSingleTimer(TrialTimer, TrialExpired.Instance, Upstream.Breaker.ResetTimeout);
             _log.Info("Provider {Provider}: circuit half-open, request {RequestId} is the trial", _settings.Name, start.RequestId);
         }
         _requests++;
@@ -179,10 +177,10 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
     private void Succeeded()
     {
         _consecutiveFailures = 0;
+        _crashes = 0;
         if (_circuit == Circuit.Closed) return;
         _circuit = Circuit.Closed;
         _trialRequest = null;
-        Timers.Cancel(TrialTimer);
         _log.Info("Provider {Provider}: circuit closed", _settings.Name);
     }
 
@@ -197,16 +195,9 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
     {
         _circuit = Circuit.Open;
         _trialRequest = null;
-        Timers.Cancel(TrialTimer);
         _openUntil = Now + Upstream.Breaker.ResetTimeout;
         _log.Warning("Provider {Provider}: circuit open for {Seconds}s after {Failures} failures in a row (last: {Reason})",
             _settings.Name, Upstream.Breaker.ResetTimeout.TotalSeconds, _consecutiveFailures, reason);
-    }
-
-    /// <summary>The trial never settled (its client left, say): it decides nothing; open again and wait for the next.</summary>
-    private void OnTrialExpired()
-    {
-        if (_circuit == Circuit.HalfOpen) Open("the half-open trial did not settle in time");
     }
 
     private void OnRoutingNoted(RoutingNoted noted)
@@ -221,6 +212,8 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
 
     private void OnConnectionRetiring(ConnectionRetiring retiring)
     {
+        // Sent after every attempt already forwarded to it: once it has this, nothing more can arrive.
+        Sender.Tell(ConnectionReplaced.Instance);
         if (!Sender.Equals(_current)) return;
         _rotations++;
         _current = OpenConnection();
@@ -248,7 +241,8 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
 
     private void OnHealthChecked(HealthChecked checkedResult)
     {
-        var error = checkedResult.Error is { } ex ? FailureClassifier.FromException(ex).Message : null;
+        var failure = checkedResult.Error is { } ex ? FailureClassifier.FromException(ex) : null;
+        var error = failure?.Message;
         _lastHealthCheck = new HealthCheckResult(Now, error is null, Math.Round(checkedResult.Latency.TotalMilliseconds, 2), error);
         if (error is null)
         {
@@ -256,9 +250,10 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
             if (_circuit != Circuit.Closed) Succeeded();
             return;
         }
+        _log.Warning("Provider {Provider}: health check failed: {Error}", _settings.Name, error);
+        if (!failure!.IsProviderFault) return;   // our own trouble (a client disposed mid-rotation) says nothing of the provider
         _lastError = $"health check: {error}";
         _lastErrorAt = Now;
-        _log.Warning("Provider {Provider}: health check failed: {Error}", _settings.Name, error);
         Failed(_lastError);
     }
 

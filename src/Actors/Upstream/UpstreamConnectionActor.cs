@@ -35,7 +35,7 @@ public sealed class UpstreamConnectionActor : ReceiveActor, IWithTimers
     private readonly Dictionary<IActorRef, Attempt> _attempts = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private long _attemptCount;
-    private bool _retiring;
+    private bool _replaced;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -49,6 +49,11 @@ public sealed class UpstreamConnectionActor : ReceiveActor, IWithTimers
         Receive<IAttemptOutcome>(OnOutcome);
         Receive<Terminated>(OnTerminated);
         Receive<LifetimeExpired>(_ => Retire());
+        Receive<ConnectionReplaced>(_ =>
+        {
+            _replaced = true;
+            if (_attempts.Count == 0) Context.Stop(Self);
+        });
     }
 
     public static Props Props(ProviderSettings settings, IUpstreamClient client, int id) =>
@@ -104,14 +109,13 @@ public sealed class UpstreamConnectionActor : ReceiveActor, IWithTimers
             _log.Error("Request {RequestId}: attempt on {Provider} stopped without an outcome", attempt.RequestId, _settings.Name);
             attempt.ReplyTo.Tell(new AttemptFailed(attempt.RequestId, _settings.Name, new UpstreamFailure(FailureKind.Internal, null, "the attempt stopped unexpectedly")));
         }
-        if (_retiring && _attempts.Count == 0) Context.Stop(Self);
+        if (_replaced && _attempts.Count == 0) Context.Stop(Self);
     }
 
     private void Retire()
     {
-        _retiring = true;
         _log.Info("Upstream {Provider} connection {ConnectionId} reached max-lifetime; rotating ({Streams} streams finish on it)", _settings.Name, _id, _attempts.Count);
+        // Stopping waits for the provider's ConnectionReplaced, so an attempt it forwarded meanwhile is still served.
         Context.Parent.Tell(new ConnectionRetiring(_id));
-        if (_attempts.Count == 0) Context.Stop(Self);
     }
 }

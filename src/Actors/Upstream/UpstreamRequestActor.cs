@@ -60,9 +60,51 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
     {
         Timers.StartSingleTimer(FirstByteTimer, FirstByteExpired.Instance, _attempt.FirstByteTimeout);
         var call = new UpstreamCall(_attempt.RequestId, _attempt.Request, _attempt.Route.UpstreamModel) { Attempt = _attempt.Attempt };
+        var handoff = _handoff;
         _client.SendAsync(call, _cancel.Token)
-            .PipeTo(Self, success: r => new Responded(r), failure: ex => new SendFailed(ex));
+            .PipeTo(Self, success: r => new Responded(handoff.Offer(r)), failure: ex => new SendFailed(ex));
     }
+
+    /// <summary>
+    /// Passes a response from the send's continuation to the actor. If the actor stopped first (first-byte timeout,
+    /// cancel), the response would die as a dead letter with its upstream body still open: whichever side comes
+    /// second closes it instead.
+    /// </summary>
+    private sealed class Handoff
+    {
+        private readonly Lock _lock = new();
+        private bool _closed;
+        private UpstreamStream? _untaken;
+
+        public UpstreamResponse Offer(UpstreamResponse response)
+        {
+            lock (_lock)
+            {
+                if (response is not UpstreamStream stream) return response;
+                if (_closed) stream.Release.Dispose();
+                else _untaken = stream;
+                return response;
+            }
+        }
+
+        /// <summary>The actor has the response: from now on it is the actor's to close.</summary>
+        public void Take()
+        {
+            lock (_lock) _untaken = null;
+        }
+
+        public void Close()
+        {
+            lock (_lock)
+            {
+                _closed = true;
+                _untaken?.Release.Dispose();
+                _untaken = null;
+            }
+        }
+    }
+
+    private readonly Handoff _handoff = new();
 
     private void Sending()
     {
@@ -90,6 +132,7 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
 
     private void OnResponded(Responded responded)
     {
+        _handoff.Take();
         Timers.Cancel(FirstByteTimer);
         switch (responded.Response)
         {
@@ -139,6 +182,7 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         // Closing the call: an unfinished send is cancelled, a stream still running is aborted (its body closes).
+        _handoff.Close();
         _cancel.Cancel();
         _cancel.Dispose();
         _switch?.Abort(new OperationCanceledException("the request was stopped"));

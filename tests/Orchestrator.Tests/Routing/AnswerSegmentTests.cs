@@ -120,4 +120,42 @@ public sealed class AnswerSegmentTests() : Akka.TestKit.Xunit2.TestKit(TestConfi
         var run = Run(Source.From([Chunk("Goodbye"), Chunk(null, "stop")]), transcript, new SegmentPlan(true, ResumeStrategy.Replay, "Hello,"));
         await Assert.ThrowsAsync<ReplayDivergedException>(() => run);
     }
+
+    [Fact]
+    public async Task Segment_ClientNotReading_IsNotMistakenForAnIdleUpstream()
+    {
+        var queue = Source.From([Chunk("Hel"), Chunk("lo")]).Concat(Source.Never<ChatCompletionChunk>())
+            .Via(AnswerSegment.Flow(new Transcript(), SegmentPlan.First, Limits))
+            .WithAttributes(Attributes.CreateInputBuffer(1, 1))
+            .RunWith(Sink.Queue<ChatCompletionChunk>().WithAttributes(Attributes.CreateInputBuffer(1, 1)), Sys.Materializer());
+
+        var first = await queue.PullAsync().WaitAsync(TimeSpan.FromSeconds(5));   // then the client stops reading
+        Assert.Equal("Hel", first.Value.Choices[0].Delta.Content);
+        for (var i = 0; i < 8; i++) Scheduler.Advance(TimeSpan.FromSeconds(10));   // 80 s, four idle-timeouts
+        Assert.Equal("lo", (await queue.PullAsync().WaitAsync(TimeSpan.FromSeconds(5))).Value.Choices[0].Delta.Content);
+
+        // Now it reads and the upstream is quiet: that is a dead peer.
+        var next = queue.PullAsync();
+        await AwaitAssertAsync(() =>
+        {
+            Scheduler.Advance(TimeSpan.FromSeconds(5));
+            Assert.True(next.IsCompleted);
+        }, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(20));
+        await Assert.ThrowsAsync<UpstreamTimeoutException>(() => next);
+    }
+
+    [Theory]
+    [InlineData("Hello,", new[] { "Hel", "lo," }, "")]                  // the replay ends exactly where the cut was
+    [InlineData("Hello, ", new[] { "Hello", ",", " world", "!" }, "world!")]   // the seam's space is not doubled
+    public async Task Segment_Replay_SeamAndFinish(string sent, string[] replayed, string expected)
+    {
+        var transcript = new Transcript();
+        await Run(Source.From([Chunk(sent)]).Concat(Source.Failed<ChatCompletionChunk>(new IOException("reset"))), transcript, SegmentPlan.First).ContinueWith(_ => { });
+        var pieces = replayed.Select(p => Chunk(p, id: "chatcmpl-2")).Append(Chunk(null, "stop", id: "chatcmpl-2"));
+        var chunks = await Run(Source.From(pieces), transcript, new SegmentPlan(true, ResumeStrategy.Replay, sent));
+
+        Assert.Equal(expected, Text(chunks));
+        Assert.Equal("stop", chunks[^1].Choices[0].FinishReason);
+        Assert.Equal(sent + expected, transcript.Snapshot().Text);
+    }
 }

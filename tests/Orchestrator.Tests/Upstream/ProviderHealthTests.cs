@@ -99,8 +99,8 @@ public sealed class ProviderHealthTests() : Akka.TestKit.Xunit2.TestKit(TestConf
         Assert.Equal("open", (await StatusAsync(provider)).State);
 
         Scheduler.Advance(TimeSpan.FromSeconds(30));   // reset-timeout
-        provider.Tell(Attempt("trial", asker.Ref));
-        await asker.ExpectMsgAsync<AttemptCompleted>();   // the trial goes through
+        provider.Tell(Attempt("trial", asker.Ref, stream: true));
+        await asker.ExpectMsgAsync<AttemptStreaming>();   // the trial goes through, and is still streaming
         provider.Tell(Attempt("d", asker.Ref));
         Assert.Contains("trial", (await asker.ExpectMsgAsync<AttemptFailed>()).Failure.Message);   // only one trial at a time
 
