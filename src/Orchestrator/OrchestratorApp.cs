@@ -40,9 +40,15 @@ public static class OrchestratorApp
         app.UseExceptionHandler(errors => errors.Run(http =>
             OpenAiErrors.WriteAsync(http.Response, ApiError.Internal("The server had an error while processing your request."))));
         if (logging.Requests) app.UseSerilogRequestLogging();
+        app.UseWebSockets(new WebSocketOptions
+        {
+            KeepAliveInterval = settings.Realtime.HeartbeatInterval,
+            KeepAliveTimeout = settings.Realtime.HeartbeatTimeout,
+        });
         app.MapModelEndpoints();
         app.MapChatEndpoints();
         app.MapProviderEndpoints();
+        app.MapRealtimeEndpoints();
         app.MapUnknownEndpoints();
         return app;
     }

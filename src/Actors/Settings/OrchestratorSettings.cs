@@ -8,7 +8,8 @@ public sealed record OrchestratorSettings(
     HttpSettings Http,
     AuthSettings Auth,
     ImmutableDictionary<string, ProviderSettings> Providers,
-    ImmutableArray<ModelSettings> Models)
+    ImmutableArray<ModelSettings> Models,
+    RealtimeSettings Realtime)
 {
     public static OrchestratorSettings FromConfig(Config config)
     {
@@ -35,7 +36,8 @@ public sealed record OrchestratorSettings(
             HttpSettings.From(orchestrator.Child("http")),
             AuthSettings.From(orchestrator.Child("auth")),
             providers,
-            models);
+            models,
+            RealtimeSettings.From(orchestrator.Child("realtime")));
     }
 }
 

@@ -26,14 +26,25 @@ public sealed class ClientKeyFilter(OrchestratorSettings settings) : IEndpointFi
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return Refuse("The Authorization header must have the form 'Authorization: Bearer <key>'; the 'Bearer ' prefix is missing.");
 
-        var key = header.AsSpan("Bearer ".Length).Trim();
-        for (var i = 0; i < auth.Keys.Length; i++)
+        if (TryMatch(auth, header.AsSpan("Bearer ".Length).Trim(), out var caller))
         {
-            if (!auth.Keys[i].Matches(key)) continue;
-            http.Items[CallerItem] = $"key-{i + 1}";
+            http.Items[CallerItem] = caller;
             return next(context);
         }
         return Refuse("Incorrect API key provided. Send one of the configured client keys as 'Authorization: Bearer <key>'.");
+    }
+
+    /// <summary>Which configured key this is ("key-2"), compared in constant time; never the key itself.</summary>
+    public static bool TryMatch(AuthSettings auth, ReadOnlySpan<char> key, out string caller)
+    {
+        for (var i = 0; i < auth.Keys.Length; i++)
+        {
+            if (!auth.Keys[i].Matches(key)) continue;
+            caller = $"key-{i + 1}";
+            return true;
+        }
+        caller = "";
+        return false;
     }
 
     private static ValueTask<object?> Refuse(string message) =>

@@ -50,6 +50,12 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     public int Calls(string model, string user) => _calls.GetValueOrDefault((model, user));
 
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _endlessClosed = new();
+
+    /// <summary>Completes when the endless stream of the request with this "user" field is closed by the relay.</summary>
+    public Task EndlessClosed(string user) =>
+        _endlessClosed.GetOrAdd(user, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
     public Uri BaseUrl { get; private set; } = null!;
 
     public static async Task<FakeUpstream> StartAsync()
@@ -160,6 +166,8 @@ public sealed class FakeUpstream : IAsyncDisposable
                 {
                 }
                 EndlessAborted.TrySetResult();
+                if (user is not null)
+                    _endlessClosed.GetOrAdd(user, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
                 break;
             case "firehose":
                 await StartStream(http);

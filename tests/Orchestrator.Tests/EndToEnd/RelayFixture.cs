@@ -18,6 +18,7 @@ public sealed class RelayFixture : IAsyncLifetime
               logging.requests = off
               auth.keys = ["{{ClientKey}}", "sk-test-second"]
               http.heartbeat-interval = 250ms
+              realtime { heartbeat-interval = 300ms, heartbeat-timeout = 600ms, max-message-bytes = 65536, max-concurrent-requests = 200 }
               # Many scenarios here fail on purpose against the same fake provider; the breaker has its own tests.
               upstream { retry-base-delay = 20ms, retry-max-delay = 2s, breaker.max-failures = 1000 }
               model-defaults { first-byte-timeout = 2s, first-token-timeout = 2s, idle-timeout = 2s }

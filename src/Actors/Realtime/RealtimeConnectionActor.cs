@@ -1,0 +1,219 @@
+using System.Threading.Channels;
+using Akka;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.Util;
+using Orchestrator.Actors.Settings;
+using Orchestrator.Actors.Upstream;
+using Orchestrator.Messages.Api;
+using Orchestrator.Messages.Chat;
+using Orchestrator.Messages.Realtime;
+
+namespace Orchestrator.Actors.Realtime;
+
+/// <summary>
+/// One client WebSocket on <c>/v1/realtime</c> (<c>realtime-N</c>). The host reads frames and hands this actor parsed
+/// commands; this actor sends each request to the front, runs every answer's chunks into the socket's bounded send
+/// queue (a client that does not read fills it, and the streams wait, slowing their upstream reads), and keeps the
+/// socket's lifetime: at <c>max-lifetime - expiry-notice</c> it announces <c>session.expiring</c>, takes no new
+/// requests, and closes 1001 once the last one has finished. Ping/pong is Kestrel's WebSocket keep-alive
+/// (<c>heartbeat-interval</c>, <c>heartbeat-timeout</c>); a dead peer ends the host's read loop, which tells this actor
+/// <see cref="RealtimeClosed"/>. Stopping cancels every request on the socket, upstream included (the streams run on
+/// this actor's materializer and the front is told to cancel what had not started).
+/// </summary>
+public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
+{
+    private const string LifetimeTimer = "max-lifetime";
+
+    private sealed record LifetimeExpiring
+    {
+        public static readonly LifetimeExpiring Instance = new();
+    }
+    private sealed record RequestEnded(string ClientId);
+
+    /// <summary>What one request's stream saw, for its done event. Written by the stream, read by it at its end.</summary>
+    private sealed class Answer
+    {
+        public string? FinishReason;
+        public Usage? Usage;
+        public volatile bool Cancelled;
+    }
+
+    private sealed class Request(string clientId)
+    {
+        public string ClientId { get; } = clientId;
+        public SharedKillSwitch? Switch { get; set; }
+        public Answer Answer { get; } = new();
+    }
+
+    private static readonly byte[] NoFrame = [];
+
+    /// <summary>Marks the end of an answer's chunks, where its done event goes.</summary>
+    private static readonly ChatCompletionChunk EndOfAnswer = new() { Id = "end-of-answer" };
+
+    private readonly RealtimeSettings _settings;
+    private readonly IActorRef _front;
+    private readonly ChannelWriter<RealtimeOutgoing> _outgoing;
+    private readonly string _connectionId;
+    private readonly string _caller;
+    private readonly Dictionary<string, Request> _requests = new(StringComparer.Ordinal);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IMaterializer _materializer = Context.Materializer();
+    private long _assigned;
+    private bool _expiring;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public RealtimeConnectionActor(RealtimeSettings settings, IActorRef front, ChannelWriter<RealtimeOutgoing> outgoing, string connectionId, string caller)
+    {
+        _settings = settings;
+        _front = front;
+        _outgoing = outgoing;
+        _connectionId = connectionId;
+        _caller = caller;
+        Receive<RealtimeCreate>(OnCreate);
+        Receive<RealtimeCancel>(OnCancel);
+        Receive<RealtimeInvalid>(invalid => Send(RealtimeEvents.Error(invalid.ClientId, invalid.Error)));
+        Receive<ChatStreaming>(OnStreaming);
+        Receive<ChatCompleted>(OnCompleted);
+        Receive<ChatRejected>(OnRejected);
+        Receive<RequestEnded>(OnRequestEnded);
+        Receive<LifetimeExpiring>(_ => OnExpiring());
+        Receive<RealtimeClosed>(_ => Context.Stop(Self));
+    }
+
+    public static Props Props(RealtimeSettings settings, IActorRef front, ChannelWriter<RealtimeOutgoing> outgoing, string connectionId, string caller) =>
+        Akka.Actor.Props.Create(() => new RealtimeConnectionActor(settings, front, outgoing, connectionId, caller));
+
+    protected override void PreStart() =>
+        Timers.StartSingleTimer(LifetimeTimer, LifetimeExpiring.Instance, _settings.MaxLifetime - _settings.ExpiryNotice);
+
+    protected override void PostStop()
+    {
+        // Requests not streaming yet are cancelled at the front; running streams stop with this actor's materializer.
+        foreach (var request in _requests.Values.Where(r => r.Switch is null)) _front.Tell(new CancelChat(EngineId(request.ClientId)));
+        _outgoing.TryComplete();
+    }
+
+    private string EngineId(string clientId) => $"{_connectionId}/{clientId}";
+
+    private string? ClientIdOf(string engineId) =>
+        engineId.StartsWith(_connectionId + "/", StringComparison.Ordinal) ? engineId[(_connectionId.Length + 1)..] : null;
+
+    private void OnCreate(RealtimeCreate create)
+    {
+        var id = create.ClientId ?? $"req_{++_assigned}";
+        if (_expiring)
+        {
+            Send(RealtimeEvents.Error(id, new ApiError(503, "This session is expiring: reconnect and send the request on the new socket.", "api_error", null, "session_expiring")));
+            return;
+        }
+        if (_requests.ContainsKey(id))
+        {
+            Send(RealtimeEvents.Error(id, ApiError.InvalidRequest($"A request with id '{id}' is already in flight on this socket.", "id", "duplicate_id")));
+            return;
+        }
+        if (_requests.Count >= _settings.MaxConcurrentRequests)
+        {
+            Send(RealtimeEvents.Error(id, new ApiError(429, $"At most {_settings.MaxConcurrentRequests} requests may be in flight on one socket.", "requests", null, "too_many_requests")));
+            return;
+        }
+        _requests[id] = new Request(id);
+        _front.Tell(new CreateChat(EngineId(id), create.Request, _caller));
+    }
+
+    private void OnCancel(RealtimeCancel cancel)
+    {
+        if (!_requests.TryGetValue(cancel.ClientId, out var request))
+        {
+            Send(RealtimeEvents.Error(cancel.ClientId, ApiError.InvalidRequest($"No request with id '{cancel.ClientId}' is in flight.", "id", "unknown_id")));
+            return;
+        }
+        if (request.Switch is { } running)
+        {
+            // The stream ends with a done event whose finish_reason says so; its upstream call is closed.
+            request.Answer.Cancelled = true;
+            running.Shutdown();
+            return;
+        }
+        _front.Tell(new CancelChat(EngineId(cancel.ClientId)));
+        _requests.Remove(cancel.ClientId);
+        Send(RealtimeEvents.Done(cancel.ClientId, "cancelled", null));
+        ReleaseIfRetired();
+    }
+
+    private void OnStreaming(ChatStreaming streaming)
+    {
+        if (ClientIdOf(streaming.RequestId) is not { } id || !_requests.TryGetValue(id, out var request)) return;
+        var answer = request.Answer;
+        var outgoing = _outgoing;
+        var killSwitch = KillSwitches.Shared($"realtime-{id}");
+        var done = streaming.Chunks
+            .Via(killSwitch.Flow<ChatCompletionChunk>())
+            .Concat(Source.Single(EndOfAnswer))   // after the last chunk, or right after a cancel
+            .Select(chunk =>
+            {
+                if (ReferenceEquals(chunk, EndOfAnswer)) return RealtimeEvents.Done(id, answer.Cancelled ? "cancelled" : answer.FinishReason, answer.Usage);
+                if (chunk.Usage is not null) answer.Usage = chunk.Usage;
+                if (chunk.Choices.Count > 0 && chunk.Choices[0].FinishReason is { } finish) answer.FinishReason = finish;
+                return chunk.Choices.Count == 0 ? NoFrame : RealtimeEvents.Chunk(id, chunk);   // usage arrives in the done event
+            })
+            .Where(frame => frame.Length > 0)
+            .Recover(ex => Option<byte[]>.Create(RealtimeEvents.Error(id, ErrorOf(ex))))
+            // The send queue is bounded: a client that does not read makes this wait, and the upstream read with it.
+            .SelectAsync(1, frame => outgoing.WriteAsync(new RealtimeOutgoing(frame)).AsTask().ContinueWith(_ => NotUsed.Instance, TaskContinuationOptions.ExecuteSynchronously))
+            .RunWith(Sink.Ignore<NotUsed>(), _materializer);
+        request.Switch = killSwitch;
+        done.PipeTo(Self, success: () => new RequestEnded(id), failure: _ => new RequestEnded(id));
+    }
+
+    private static ApiError ErrorOf(Exception ex) => ex is ChatFailedException failed
+        ? failed.Error
+        : ApiError.UpstreamFailed($"The upstream stream failed: {FailureClassifier.FromException(ex).Message}.");
+
+    private void OnCompleted(ChatCompleted completed)
+    {
+        if (ClientIdOf(completed.RequestId) is not { } id || !_requests.Remove(id)) return;
+        var choice = completed.Completion.Choices.FirstOrDefault();
+        Send(RealtimeEvents.Done(id, choice?.FinishReason, completed.Completion.Usage));
+        ReleaseIfRetired();
+    }
+
+    private void OnRejected(ChatRejected rejected)
+    {
+        if (ClientIdOf(rejected.RequestId) is not { } id || !_requests.Remove(id)) return;
+        Send(RealtimeEvents.Error(id, rejected.Error));
+        ReleaseIfRetired();
+    }
+
+    private void OnRequestEnded(RequestEnded ended)
+    {
+        _requests.Remove(ended.ClientId);
+        ReleaseIfRetired();
+    }
+
+    private void OnExpiring()
+    {
+        _expiring = true;
+        _log.Info("Realtime socket {ConnectionId}: max-lifetime near, expiring ({Requests} requests finish first)", _connectionId, _requests.Count);
+        Send(RealtimeEvents.SessionExpiring(_settings.ExpiryNotice));
+        ReleaseIfRetired();
+    }
+
+    /// <summary>An expiring socket closes (1001, going away) once its last request has finished.</summary>
+    private void ReleaseIfRetired()
+    {
+        if (!_expiring || _requests.Count > 0) return;
+        if (!_outgoing.TryWrite(RealtimeOutgoing.Close(1001, "session expired; reconnect")))
+            _ = _outgoing.WriteAsync(RealtimeOutgoing.Close(1001, "session expired; reconnect")).AsTask();
+        Context.Stop(Self);
+    }
+
+    /// <summary>A frame that is not part of a request's stream (errors, expiry): queued without waiting.</summary>
+    private void Send(byte[] frame)
+    {
+        if (!_outgoing.TryWrite(new RealtimeOutgoing(frame))) _ = _outgoing.WriteAsync(new RealtimeOutgoing(frame)).AsTask();
+    }
+}

@@ -1,0 +1,165 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Hosting;
+using Orchestrator.Actors.Front;
+using Orchestrator.Actors.Realtime;
+using Orchestrator.Actors.Settings;
+using Orchestrator.Messages.Chat;
+using Orchestrator.Messages.Realtime;
+
+namespace Orchestrator.Http;
+
+/// <summary>
+/// <c>GET /v1/realtime</c>: a WebSocket carrying many chat requests at once (protocol in README "Realtime WebSocket").
+/// The host's part is the socket itself: authenticate before the upgrade, then one read loop (frames into commands
+/// for the socket's <see cref="RealtimeConnectionActor"/>) and one write loop (the actor's bounded send queue onto
+/// the wire). Ping/pong is Kestrel's keep-alive, configured from <c>orchestrator.realtime</c>.
+/// </summary>
+public static class RealtimeEndpoints
+{
+    /// <summary>The subprotocol the server selects and echoes; a key travels in a second, never-echoed protocol.</summary>
+    public const string Protocol = "orchestrator.v1";
+
+    /// <summary>OpenAI's realtime convention for browsers, which cannot set headers.</summary>
+    public const string KeyProtocolPrefix = "openai-insecure-api-key.";
+
+    private const int FirstReadBytes = 16 * 1024;
+    private static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(5);
+
+    public static IEndpointRouteBuilder MapRealtimeEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/v1/realtime", HandleAsync);
+        return endpoints;
+    }
+
+    private static async Task HandleAsync(HttpContext http, OrchestratorSettings settings, IRequiredActor<HttpFrontActor> front, ActorSystem system)
+    {
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            await OpenAiErrors.WriteAsync(http.Response, ApiError.InvalidRequest(
+                "This endpoint speaks WebSocket: connect with an upgrade request to ws://HOST/v1/realtime.", null, "websocket_required"));
+            return;
+        }
+        if (Authenticate(http, settings.Auth) is { } refusal)
+        {
+            await OpenAiErrors.WriteAsync(http.Response, refusal);   // before the upgrade: a plain 401, as over HTTP
+            return;
+        }
+
+        var realtime = settings.Realtime;
+        var offered = http.WebSockets.WebSocketRequestedProtocols;
+        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            SubProtocol = offered.Contains(Protocol) ? Protocol : null,   // never the key protocol
+            KeepAliveInterval = realtime.HeartbeatInterval,
+            KeepAliveTimeout = realtime.HeartbeatTimeout,
+        });
+        var outgoing = Channel.CreateBounded<RealtimeOutgoing>(new BoundedChannelOptions(realtime.SendBufferFrames) { SingleReader = true });
+        var connectionId = http.TraceIdentifier;
+        var connection = system.ActorOf(
+            RealtimeConnectionActor.Props(realtime, front.ActorRef, outgoing.Writer, connectionId, (string)http.Items["orchestrator.caller"]!),
+            "realtime-" + Uri.EscapeDataString(connectionId));
+        string? defaultModel = http.Request.Query["model"];
+
+        var writing = WriteLoopAsync(socket, outgoing.Reader);
+        try
+        {
+            await ReadLoopAsync(socket, connection, outgoing.Writer, realtime.MaxMessageBytes, string.IsNullOrEmpty(defaultModel) ? null : defaultModel, http.RequestAborted);
+        }
+        finally
+        {
+            connection.Tell(RealtimeClosed.Instance);   // the actor stops, and every request on this socket with it
+            await writing.WaitAsync(CloseWait).ContinueWith(_ => { });
+        }
+    }
+
+    /// <summary>The key from the header, the <c>api_key</c> query parameter, or the key subprotocol; null when it is good.</summary>
+    private static ApiError? Authenticate(HttpContext http, AuthSettings auth)
+    {
+        if (!auth.Enabled)
+        {
+            http.Items["orchestrator.caller"] = "anonymous";
+            return null;
+        }
+        string? key = null;
+        var header = http.Request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) key = header["Bearer ".Length..].Trim();
+        else if (http.Request.Query["api_key"].ToString() is { Length: > 0 } query) key = query;
+        else if (http.WebSockets.WebSocketRequestedProtocols.FirstOrDefault(p => p.StartsWith(KeyProtocolPrefix, StringComparison.Ordinal)) is { } protocol)
+            key = protocol[KeyProtocolPrefix.Length..];
+
+        if (key is null)
+            return ApiError.InvalidApiKey("You didn't provide an API key. Send 'Authorization: Bearer <key>', the 'api_key' query parameter, or the subprotocol 'openai-insecure-api-key.<key>' next to 'orchestrator.v1'.");
+        if (!ClientKeyFilter.TryMatch(auth, key, out var caller))
+            return ApiError.InvalidApiKey("Incorrect API key provided. Send one of the configured client keys.");
+        http.Items["orchestrator.caller"] = caller;
+        return null;
+    }
+
+    private static async Task ReadLoopAsync(WebSocket socket, IActorRef connection, ChannelWriter<RealtimeOutgoing> outgoing, int maxBytes, string? defaultModel, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(FirstReadBytes, maxBytes + 1));
+        try
+        {
+            while (socket.State == WebSocketState.Open)
+            {
+                var count = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    if (count == buffer.Length)
+                    {
+                        // Grow by doubling, up to one byte past the cap (so "too big" is seen, not guessed).
+                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxBytes + 1));
+                        buffer.AsSpan(0, count).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
+                    result = await socket.ReceiveAsync(buffer.AsMemory(count), ct);
+                    if (result.MessageType == WebSocketMessageType.Close) return;
+                    count += result.Count;
+                    if (count > maxBytes)
+                    {
+                        await outgoing.WriteAsync(RealtimeOutgoing.Close((int)WebSocketCloseStatus.MessageTooBig, $"messages are limited to {maxBytes} bytes"), ct);
+                        return;
+                    }
+                } while (!result.EndOfMessage);
+
+                connection.Tell(result.MessageType == WebSocketMessageType.Binary
+                    ? new RealtimeInvalid(null, ApiError.InvalidRequest("Binary frames are not supported; send JSON text frames.", null, "binary_not_supported"))
+                    : RealtimeFrames.Parse(buffer.AsSpan(0, count), defaultModel));
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+            // The peer vanished (or missed its pongs and Kestrel aborted the socket): nothing left to read.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task WriteLoopAsync(WebSocket socket, ChannelReader<RealtimeOutgoing> outgoing)
+    {
+        try
+        {
+            await foreach (var item in outgoing.ReadAllAsync())
+            {
+                if (item.CloseStatus is { } status)
+                {
+                    using var timeout = new CancellationTokenSource(CloseWait);
+                    await socket.CloseOutputAsync((WebSocketCloseStatus)status, item.CloseReason, timeout.Token);
+                    return;
+                }
+                await socket.SendAsync(item.Frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The socket is gone; the read loop sees it too and the actor stops.
+        }
+    }
+}
