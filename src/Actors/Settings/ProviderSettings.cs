@@ -8,6 +8,8 @@ public enum ProviderKind
     OpenAi,
     /// <summary>The built-in simulator: plausible tokens, no network.</summary>
     Simulator,
+    /// <summary>Another relay speaking Orchestrator's <c>/v1/realtime</c> protocol, over one persistent multiplexed socket.</summary>
+    WebSocket,
 }
 
 /// <summary>One configured provider (<c>orchestrator.providers.NAME</c>).</summary>
@@ -29,13 +31,21 @@ public sealed record ProviderSettings(
         {
             "openai" => ProviderKind.OpenAi,
             "simulator" => ProviderKind.Simulator,
-            _ => throw new InvalidConfigException(node.KeyPath("kind"), $"unknown kind '{kindText}' (expected openai or simulator)"),
+            "websocket" => ProviderKind.WebSocket,
+            _ => throw new InvalidConfigException(node.KeyPath("kind"), $"unknown kind '{kindText}' (expected openai, simulator or websocket)"),
         };
         Uri? baseUrl = null;
         if (kind == ProviderKind.OpenAi)
         {
             if (!node.Has("base-url")) throw new InvalidConfigException(node.KeyPath("base-url"), "is required for kind openai");
             baseUrl = HttpSettings.HttpUrl(node, "base-url");
+        }
+        if (kind == ProviderKind.WebSocket)
+        {
+            if (!node.Has("base-url")) throw new InvalidConfigException(node.KeyPath("base-url"), "is required for kind websocket (e.g. \"ws://relay:8080/v1/realtime\")");
+            var raw = node.String("base-url");
+            if (!Uri.TryCreate(raw, UriKind.Absolute, out baseUrl) || (baseUrl.Scheme != "ws" && baseUrl.Scheme != "wss"))
+                throw new InvalidConfigException(node.KeyPath("base-url"), $"'{raw}' is not a ws:// or wss:// URL");
         }
         var key = node.OptionalString("api-key");
         var upstream = node.Has("upstream") ? UpstreamSettings.From(node.Child("upstream").WithFallback(globalUpstreamNode)) : globalUpstream;

@@ -10,6 +10,7 @@ public static class UpstreamClients
     {
         ProviderKind.OpenAi => new OpenAiUpstreamClient(settings),
         ProviderKind.Simulator => new SimulatorUpstreamClient(settings, TimeProvider.System),
+        ProviderKind.WebSocket => new WebSocketUpstreamClient(settings),
         _ => throw new ArgumentOutOfRangeException(nameof(settings), settings.Kind, "unknown provider kind"),
     };
 }

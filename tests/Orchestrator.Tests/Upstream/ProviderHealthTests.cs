@@ -46,7 +46,7 @@ public sealed class ProviderHealthTests() : Akka.TestKit.Xunit2.TestKit(TestConf
 
         public int Calls;
         public bool Disposed;
-        public bool Down;
+        public volatile bool Down;
 
         public Task<UpstreamResponse> SendAsync(UpstreamCall call, CancellationToken cancellationToken)
         {
@@ -149,7 +149,7 @@ public sealed class ProviderHealthTests() : Akka.TestKit.Xunit2.TestKit(TestConf
     public async Task HealthCheck_RecordsResultAndFailuresFeedTheBreaker()
     {
         var provider = StartProvider(probed: true);
-        await AwaitConditionAsync(() => Task.FromResult(_clients.Count == 1));
+        await StatusAsync(provider);   // started: its health-check timer is running
         _clients[0].Down = true;
 
         Scheduler.Advance(TimeSpan.FromSeconds(1));   // first check
