@@ -17,6 +17,7 @@ public sealed record Profile(
     TimeSpan OpenMeasure,
     int HeldStreams,
     TimeSpan HeldRamp,
+    TimeSpan HeldSettle,
     RequestShape HeldShape,
     TimeSpan Grace)
 {
@@ -30,7 +31,7 @@ public sealed record Profile(
         PacedConcurrency: 1000, PacedShape: new RequestShape(true, 50, 20),
         PacedWarmup: TimeSpan.FromSeconds(3), PacedMeasure: TimeSpan.FromSeconds(6),
         OpenRate: 100, OpenShape: new RequestShape(true, 50, 20), OpenMeasure: TimeSpan.FromSeconds(5),
-        HeldStreams: heldStreams, HeldRamp: TimeSpan.FromSeconds(20), HeldShape: new RequestShape(true, 30, 1000),
+        HeldStreams: heldStreams, HeldRamp: TimeSpan.FromSeconds(20), HeldSettle: TimeSpan.FromSeconds(6), HeldShape: new RequestShape(true, 30, 1000),
         Grace: TimeSpan.FromSeconds(60));
 
     public static Profile Smoke(int heldStreams) => new(
@@ -41,6 +42,6 @@ public sealed record Profile(
         PacedConcurrency: 100, PacedShape: new RequestShape(true, 20, 20),
         PacedWarmup: TimeSpan.FromSeconds(0.4), PacedMeasure: TimeSpan.FromSeconds(0.8),
         OpenRate: 50, OpenShape: new RequestShape(true, 20, 20), OpenMeasure: TimeSpan.FromSeconds(0.8),
-        HeldStreams: Math.Min(heldStreams, 200), HeldRamp: TimeSpan.FromSeconds(0.5), HeldShape: new RequestShape(true, 4, 250),
+        HeldStreams: Math.Min(heldStreams, 200), HeldRamp: TimeSpan.FromSeconds(0.5), HeldSettle: TimeSpan.FromSeconds(0.2), HeldShape: new RequestShape(true, 4, 250),
         Grace: TimeSpan.FromSeconds(20));
 }

@@ -64,7 +64,7 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
         EnsureAlive();
         var shape = profile.HeldShape;
         var pid = target.Pid ?? throw new InvalidOperationException($"{target.Name}: no pid");
-        await Task.Delay(TimeSpan.FromSeconds(1));   // let connections of the previous run close
+        await Task.Delay(profile.HeldSettle);   // idle connections of the previous run close (the mock drops them after 5 s)
         var baselineKb = ProcStats.RssKb(pid);
         ProcStats.TryResetPeak(pid);
         using var client = ChatProbe.CreateClient();
