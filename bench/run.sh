@@ -69,12 +69,17 @@ pids+=($!); orch_pid=$!
 
 smoke_flag=()
 [ "$mode" = smoke ] && smoke_flag=(--smoke)
-status=0
+# In the background and waited for, so a TERM or Ctrl-C reaches the trap at once (bash defers traps while a
+# foreground child runs).
 taskset -c "$load_cpu" dotnet "$(bin bench/LoadGen LoadGen)" suite "${smoke_flag[@]}" --held "$held" \
   --direct "http://127.0.0.1:$mock_port" --direct-pid "$mock_pid" \
   --yarp "http://127.0.0.1:$yarp_port" --yarp-pid "$yarp_pid" \
   --orchestrator "http://127.0.0.1:$orch_port" --orchestrator-pid "$orch_pid" --key sk-local-1 \
-  --out "$out/$(date -u +%Y%m%d-%H%M%S)-$mode.md" || status=$?
+  --out "$out/$(date -u +%Y%m%d-%H%M%S)-$mode.md" &
+loadgen_pid=$!
+pids=("$loadgen_pid" "${pids[@]}")
+status=0
+wait "$loadgen_pid" || status=$?
 if [ "$status" != 0 ]; then
   for name in mock yarp orchestrator; do echo "--- $logs/$name.log (last lines)" >&2; tail -n 20 "$logs/$name.log" >&2; done
 fi
