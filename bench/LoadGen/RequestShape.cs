@@ -1,0 +1,20 @@
+using System.Text;
+
+namespace Orchestrator.Bench.LoadGen;
+
+/// <summary>
+/// What one request asks the mock for: a completion, or a stream of <paramref name="Chunks"/> content chunks
+/// <paramref name="PaceMs"/> apart (the mock reads <c>max_tokens</c> and <c>bench_pace_ms</c>; relays pass both on).
+/// </summary>
+public sealed record RequestShape(bool Stream, int Chunks, int PaceMs)
+{
+    public static readonly RequestShape Completion = new(Stream: false, Chunks: 1, PaceMs: 0);
+
+    public byte[] Body { get; } = Encoding.UTF8.GetBytes(
+        $$"""{"model":"bench","messages":[{"role":"user","content":"Say hello."}],"stream":{{(Stream ? "true" : "false")}},"max_tokens":{{Chunks}},"{{CannedAnswer.PaceField}}":{{PaceMs}}}""");
+
+    /// <summary>The content each chunk must carry, in order.</summary>
+    public byte[][] ExpectedTokens { get; } = Enumerable.Range(0, Chunks).Select(CannedAnswer.TokenUtf8).ToArray();
+
+    public override string ToString() => Stream ? $"stream {Chunks} chunks, {(PaceMs == 0 ? "unpaced" : $"paced {PaceMs} ms")}" : "non-stream";
+}

@@ -1,0 +1,53 @@
+using System.Text.Json;
+
+namespace Orchestrator.Bench.LoadGen;
+
+/// <summary>
+/// Checks one SSE answer line by line: each non-empty <c>delta.content</c> must be the next expected token, an
+/// <c>error</c> object fails the stream, and the stream must end with <c>[DONE]</c> after every token.
+/// </summary>
+internal sealed class StreamCheck(byte[][] expected)
+{
+    private int _received;
+    private bool _done;
+
+    public long FirstContent { get; private set; }
+
+    public string? Error { get; private set; }
+
+    public void OnLine(ReadOnlySpan<byte> line, long now)
+    {
+        if (line.EndsWith((byte)'\r')) line = line[..^1];
+        if (!line.StartsWith("data:"u8)) return;   // blank lines end events; comments and other fields carry no content
+        var payload = line[5..];
+        if (payload.StartsWith((byte)' ')) payload = payload[1..];
+        if (_done) { Error = "data after [DONE]"; return; }
+        if (payload.SequenceEqual("[DONE]"u8)) { _done = true; return; }
+
+        try
+        {
+            var json = new Utf8JsonReader(payload);
+            while (json.Read())
+            {
+                if (json.TokenType != JsonTokenType.PropertyName) continue;
+                if (json.CurrentDepth == 1 && json.ValueTextEquals("error"u8)) { Error = "error event"; return; }
+                if (!json.ValueTextEquals("content"u8)) continue;
+                json.Read();
+                if (json.TokenType != JsonTokenType.String || json.ValueSpan.IsEmpty) continue;
+                if (_received == expected.Length) { Error = "too many chunks"; return; }
+                if (!json.ValueTextEquals(expected[_received])) { Error = "wrong content"; return; }
+                if (_received++ == 0) FirstContent = now;
+            }
+        }
+        catch (JsonException)
+        {
+            Error = "malformed event";
+        }
+    }
+
+    /// <summary>Called when the body ended: what is missing, if anything.</summary>
+    public string? EndError() =>
+        _received != expected.Length ? $"{_received}/{expected.Length} chunks"
+        : !_done ? "no [DONE]"
+        : null;
+}

@@ -1,0 +1,147 @@
+using System.Diagnostics;
+
+namespace Orchestrator.Bench.LoadGen;
+
+/// <summary>
+/// The scenarios of issue 5, each run against every target in turn (direct, YARP, Orchestrator) and, where the
+/// profile says so, in several rounds, so a noisy moment hits all three alike.
+/// </summary>
+public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWriter log)
+{
+    public List<Row> Rows { get; } = [];
+
+    public List<HeldRow> Held { get; } = [];
+
+    public async Task RunAsync()
+    {
+        foreach (var target in targets) await WaitReadyAsync(target);
+        foreach (var target in targets) await WarmUpAsync(target);
+
+        foreach (var concurrency in profile.CompletionConcurrency)
+        {
+            await InterleavedAsync($"1. non-stream, c={concurrency}", RequestShape.Completion, profile.Rounds,
+                runner => runner.ClosedAsync(concurrency, profile.Warmup, profile.Measure, profile.Grace));
+        }
+
+        await InterleavedAsync($"2. stream {Profile.Unpaced.Chunks} chunks unpaced, c={profile.UnpacedConcurrency}", Profile.Unpaced, profile.Rounds,
+            runner => runner.ClosedAsync(profile.UnpacedConcurrency, profile.Warmup, profile.Measure, profile.Grace));
+
+        await InterleavedAsync($"3. stream {profile.PacedShape.Chunks} chunks paced {profile.PacedShape.PaceMs} ms, c={profile.PacedConcurrency}",
+            profile.PacedShape, rounds: 1,
+            runner => runner.ClosedAsync(profile.PacedConcurrency, profile.PacedWarmup, profile.PacedMeasure, profile.Grace));
+
+        await InterleavedAsync($"open loop: {profile.OpenRate:0} new streams/s ({profile.OpenShape.Chunks} chunks paced {profile.OpenShape.PaceMs} ms)",
+            profile.OpenShape, profile.Rounds,
+            runner => runner.OpenAsync(profile.OpenRate, profile.Warmup, profile.OpenMeasure, profile.Grace));
+
+        foreach (var target in targets) Held.Add(await HeldAsync(target));
+    }
+
+    private async Task InterleavedAsync(string scenario, RequestShape shape, int rounds, Func<LoadRunner, Task<RunResult>> run)
+    {
+        var rows = targets.Select(t => new Row(scenario, t)).ToList();
+        for (var round = 1; round <= rounds; round++)
+        {
+            foreach (var row in rows)
+            {
+                EnsureAlive();
+                using var client = ChatProbe.CreateClient();
+                var window = new ProcessWindow(row.Target.Pid);
+                var result = await run(new LoadRunner(new ChatProbe(client), row.Target, shape) { Window = window });
+                row.Add(result, window);
+                var measured = result.Measured.ToList();
+                log.WriteLine($"  {scenario} | {row.Target.Name} | round {round}/{rounds}: {measured.Count} requests, {measured.Count(o => !o.Ok)} errors");
+            }
+        }
+
+        Rows.AddRange(rows);
+    }
+
+    // Held streams: a fixed number of streams started at a steady rate over the ramp, each open for its whole paced
+    // answer, so all are open at once near the end of the ramp. RSS is sampled while they are held.
+    private async Task<HeldRow> HeldAsync(Target target)
+    {
+        EnsureAlive();
+        var shape = profile.HeldShape;
+        var pid = target.Pid ?? throw new InvalidOperationException($"{target.Name}: no pid");
+        await Task.Delay(profile.HeldSettle);   // idle connections of the previous run close (the mock drops them after 5 s)
+        var baselineKb = ProcStats.RssKb(pid);
+        ProcStats.TryResetPeak(pid);
+        using var client = ChatProbe.CreateClient();
+        var runner = new LoadRunner(new ChatProbe(client), target, shape);
+        var started = Stopwatch.GetTimestamp();
+        using var sampling = new CancellationTokenSource();
+        int maxOpen = 0;
+        long rssAtMaxOpenKb = baselineKb;
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                var open = runner.Open;
+                var rss = ProcStats.RssKb(pid);
+                if (open > maxOpen || (open == maxOpen && rss > rssAtMaxOpenKb)) { maxOpen = open; rssAtMaxOpenKb = rss; }
+                await Task.Delay(200).ConfigureAwait(false);
+            }
+        });
+        var rate = profile.HeldStreams / profile.HeldRamp.TotalSeconds;
+        var grace = TimeSpan.FromMilliseconds(shape.Chunks * shape.PaceMs) + profile.Grace;
+        var result = await runner.OpenAsync(rate, TimeSpan.Zero, profile.HeldRamp, grace, total: profile.HeldStreams);
+        await sampling.CancelAsync();
+        await sampler;
+        var row = new HeldRow(target, profile.HeldStreams, result.Outcomes.Count, result.Outcomes.Count(o => o.Ok), maxOpen,
+            baselineKb, rssAtMaxOpenKb, ProcStats.PeakRssKb(pid), Outcome.Ms(Stopwatch.GetTimestamp() - started) / 1000,
+            result.Outcomes.Where(o => !o.Ok).GroupBy(o => o.Error).Select(g => $"{g.Key} ×{g.Count()}").ToList());
+        log.WriteLine($"  held streams | {target.Name}: {row.Completed}/{row.Started} complete and exact, at most {row.MaxOpen} open at once");
+        return row;
+    }
+
+    private async Task WarmUpAsync(Target target)
+    {
+        using var client = ChatProbe.CreateClient();
+        var probe = new ChatProbe(client);
+        var time = profile.Warmup * 2;
+        await new LoadRunner(probe, target, RequestShape.Completion).ClosedAsync(8, time, TimeSpan.Zero, profile.Grace);
+        await new LoadRunner(probe, target, Profile.Unpaced).ClosedAsync(8, time, TimeSpan.Zero, profile.Grace);
+    }
+
+    private static async Task WaitReadyAsync(Target target)
+    {
+        using var client = ChatProbe.CreateClient();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, target.ModelsUrl);
+                if (target.ApiKey is { } key) request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+                using var response = await client.SendAsync(request);
+                if (response.IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+            }
+
+            if (DateTime.UtcNow >= deadline) throw new HarnessException($"{target.Name} at {target.BaseUrl} did not answer GET /v1/models within 60 s");
+            await Task.Delay(200);
+        }
+    }
+
+    private void EnsureAlive()
+    {
+        foreach (var target in targets)
+        {
+            if (target.Pid is { } pid && !ProcStats.IsAlive(pid)) throw new HarnessException($"{target.Name} (pid {pid}) has exited");
+        }
+    }
+}
+
+/// <summary>The held-streams scenario against one target.</summary>
+public sealed record HeldRow(
+    Target Target, int Planned, int Started, int Completed, int MaxOpen,
+    long BaselineRssKb, long RssAtMaxOpenKb, long PeakRssKb, double Seconds, IReadOnlyList<string> ErrorKinds)
+{
+    public double? KbPerStream => MaxOpen > 0 ? (RssAtMaxOpenKb - BaselineRssKb) / (double)MaxOpen : null;
+}
+
+/// <summary>The bench itself could not run (a process died, a target never answered): not a slow number.</summary>
+public sealed class HarnessException(string message) : Exception(message);

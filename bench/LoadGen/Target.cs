@@ -1,0 +1,12 @@
+namespace Orchestrator.Bench.LoadGen;
+
+/// <summary>
+/// Where requests go. <paramref name="Pid"/> is the process whose CPU and memory the row reports (the proxy; for the
+/// direct target, the mock itself); <paramref name="ApiKey"/> is sent as <c>Authorization: Bearer</c> when set.
+/// </summary>
+public sealed record Target(string Name, Uri BaseUrl, string? ApiKey, int? Pid)
+{
+    public Uri ChatUrl { get; } = new(BaseUrl, "v1/chat/completions");
+
+    public Uri ModelsUrl { get; } = new(BaseUrl, "v1/models");
+}

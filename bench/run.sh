@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The benchmark in one command: builds Release, starts the mock upstream, a bare YARP proxy and Orchestrator pinned
+# to one CPU, runs every scenario against the three of them (interleaved) from a load generator pinned to the other
+# CPU, prints a markdown table and writes it to bench/results/. Stops exactly the processes it started.
+#
+#   bench/run.sh            full run (about 6 minutes)
+#   bench/run.sh --smoke    every scenario, tiny (about 20 seconds); --quick is the same
+#   options: --held N (held-stream count), --no-build, BENCH_PORT_BASE=18080 (uses the next three ports)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+mode=full held="" build=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smoke|--quick) mode=smoke ;;
+    --held) held="$2"; shift ;;
+    --no-build) build=0 ;;
+    *) echo "unknown option: $1 (use --smoke, --held N, --no-build)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+base=${BENCH_PORT_BASE:-18080}
+mock_port=$((base + 1)) yarp_port=$((base + 2)) orch_port=$((base + 3))
+cpus=$(nproc --all)
+if [ "$cpus" -ge 2 ]; then server_cpu=0 load_cpu=1; else server_cpu=0 load_cpu=0; echo "warning: one CPU, nothing is isolated" >&2; fi
+
+# Every held stream costs a proxy two sockets (client side and upstream side): stay under the open-file limit.
+nofile=$(ulimit -n)
+if [ -z "$held" ]; then
+  held=10000
+  if [ "$nofile" != unlimited ] && [ $(((nofile - 2500) / 2)) -lt "$held" ]; then
+    held=$(((nofile - 2500) / 2 / 250 * 250))
+    echo "note: open-file limit $nofile, so held streams reduced to $held (10,000 needs ~22,500)" >&2
+  fi
+fi
+
+out=bench/results
+logs=$out/logs
+mkdir -p "$logs"
+if [ "$build" = 1 ]; then
+  echo "building Release..." >&2
+  dotnet build bench/bench.slnf -c Release -nologo -v q -clp:ErrorsOnly >&2
+fi
+
+bin() { echo "$1/bin/Release/net10.0/$2.dll"; }
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for port in $mock_port $yarp_port $orch_port; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port is in use; set BENCH_PORT_BASE" >&2; exit 1; fi
+done
+
+echo "starting mock :$mock_port, YARP :$yarp_port, Orchestrator :$orch_port on CPU $server_cpu; load generator on CPU $load_cpu" >&2
+taskset -c "$server_cpu" dotnet "$(bin bench/MockUpstream MockUpstream)" --urls "http://127.0.0.1:$mock_port" >"$logs/mock.log" 2>&1 &
+pids+=($!); mock_pid=$!
+taskset -c "$server_cpu" dotnet "$(bin bench/YarpProxy YarpProxy)" --urls "http://127.0.0.1:$yarp_port" \
+  --destination "http://127.0.0.1:$mock_port" >"$logs/yarp.log" 2>&1 &
+pids+=($!); yarp_pid=$!
+BENCH_MOCK_URL="http://127.0.0.1:$mock_port/v1" taskset -c "$server_cpu" dotnet "$(bin src/Orchestrator Orchestrator)" \
+  --config bench/orchestrator-bench.conf --urls "http://127.0.0.1:$orch_port" >"$logs/orchestrator.log" 2>&1 &
+pids+=($!); orch_pid=$!
+
+smoke_flag=()
+[ "$mode" = smoke ] && smoke_flag=(--smoke)
+# In the background and waited for, so a TERM or Ctrl-C reaches the trap at once (bash defers traps while a
+# foreground child runs).
+taskset -c "$load_cpu" dotnet "$(bin bench/LoadGen LoadGen)" suite "${smoke_flag[@]}" --held "$held" \
+  --direct "http://127.0.0.1:$mock_port" --direct-pid "$mock_pid" \
+  --yarp "http://127.0.0.1:$yarp_port" --yarp-pid "$yarp_pid" \
+  --orchestrator "http://127.0.0.1:$orch_port" --orchestrator-pid "$orch_pid" --key sk-local-1 \
+  --out "$out/$(date -u +%Y%m%d-%H%M%S)-$mode.md" &
+loadgen_pid=$!
+pids=("$loadgen_pid" "${pids[@]}")
+status=0
+wait "$loadgen_pid" || status=$?
+if [ "$status" != 0 ]; then
+  for name in mock yarp orchestrator; do echo "--- $logs/$name.log (last lines)" >&2; tail -n 20 "$logs/$name.log" >&2; done
+fi
+exit $status
