@@ -76,6 +76,11 @@ public static class AnswerSegment
             {
                 var chunk = Grab(_stage._in);
                 _sawEvent = true;
+                if (ReferenceEquals(chunk, ChunkDecoding.Skipped))
+                {
+                    if (!IsClosed(_stage._in)) Pull(_stage._in);   // a malformed event, already counted: the stream goes on
+                    return;
+                }
                 if (ReferenceEquals(chunk, ChunkDecoding.Done) && _replay is { Matched: false })
                 {
                     FailStage(new ReplayDivergedException("the replayed answer ended before reproducing the text already sent"));

@@ -7,8 +7,8 @@ using Orchestrator.Messages.Api;
 namespace Orchestrator.Actors.Streams;
 
 /// <summary>
-/// SSE events from an OpenAI-compatible upstream to chunks. <c>[DONE]</c> becomes <see cref="Done"/> and ends the
-/// stream; an event that is not JSON is skipped and counted (one bad event must not cost the whole answer); an
+/// SSE events from an OpenAI-compatible upstream to chunks. <c>[DONE]</c> becomes <see cref="Done"/>; an event that
+/// is not JSON becomes <see cref="Skipped"/> and is counted (one bad event must not cost the whole answer); an
 /// error object mid-stream fails the stream with <see cref="UpstreamProtocolException"/> (that request only).
 /// </summary>
 public static class ChunkDecoding
@@ -16,14 +16,14 @@ public static class ChunkDecoding
     /// <summary>Stands for <c>data: [DONE]</c>: the provider said the answer is whole. Never sent to a client.</summary>
     public static readonly ChatCompletionChunk Done = new() { Id = "[DONE]" };
 
-    /// <summary>An event that carried no chunk (empty, or not JSON); filtered out right after decoding.</summary>
-    private static readonly ChatCompletionChunk Skipped = new() { Id = "skipped" };
+    /// <summary>An event that carried no chunk (empty, or not JSON): consumers pass over it.</summary>
+    public static readonly ChatCompletionChunk Skipped = new() { Id = "skipped" };
 
     public static Flow<SseEvent, ChatCompletionChunk, NotUsed> Flow(UpstreamMeters? meters = null) =>
+        // One stage, not three: every stage costs at materialization, once per request (README, Performance).
+        // The answer-segment stage ends the stream at Done and passes over Skipped.
         Akka.Streams.Dsl.Flow.Create<SseEvent>()
-            .TakeWhile(e => !e.IsDone, inclusive: true)
             .Select(e => e.IsDone ? Done : TryDecode(e, meters))
-            .Where(chunk => !ReferenceEquals(chunk, Skipped))
             .Named("chunk-decoding");
 
     private static ChatCompletionChunk TryDecode(SseEvent sseEvent, UpstreamMeters? meters)
