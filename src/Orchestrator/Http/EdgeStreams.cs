@@ -26,6 +26,9 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
     private static readonly byte[] KeepAliveComment = ": keep-alive\n\n"u8.ToArray();
     private static readonly Task<bool> Flushed = Task.FromResult(true);
 
+    /// <summary>Most events written per flush; bounds what a burst holds in memory.</summary>
+    private const int MaxBatch = 64;
+
     /// <summary>Stands for "send a keep-alive comment"; injected by the stream when it has been quiet, never serialized.</summary>
     private static readonly ChatCompletionChunk KeepAliveMarker = new() { Id = "keep-alive" };
 
@@ -74,6 +77,13 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
             // A stream quiet for heartbeat-interval (a model thinking, a resume under way) gets a comment, so
             // proxies and load balancers keep it open; clients and SDKs ignore comments.
             .KeepAlive(HeartbeatInterval, () => KeepAliveMarker)
+            // While a write is being flushed, chunks that arrive meanwhile are gathered and go out in one flush: one
+            // flush per event when the upstream is slow (no added latency), one per burst when it is fast.
+            .Batch(MaxBatch, chunk => new List<ChatCompletionChunk>(4) { chunk }, (batch, chunk) =>
+            {
+                batch.Add(chunk);
+                return batch;
+            })
             .SelectAsync(1, events.WriteAsync)
             .ToMaterialized(Sink.Ignore<bool>(), Keep.Both)
             .Run(_materializer);
@@ -115,10 +125,13 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
     {
         private readonly Utf8JsonWriter _json = new(pipe);
 
-        public Task<bool> WriteAsync(ChatCompletionChunk chunk)
+        public Task<bool> WriteAsync(List<ChatCompletionChunk> chunks)
         {
-            if (ReferenceEquals(chunk, KeepAliveMarker)) pipe.Write(KeepAliveComment);
-            else Write(chunk, WireJson.Default.ChatCompletionChunk);
+            foreach (var chunk in chunks)
+            {
+                if (ReferenceEquals(chunk, KeepAliveMarker)) pipe.Write(KeepAliveComment);
+                else Write(chunk, WireJson.Default.ChatCompletionChunk);
+            }
             var flush = pipe.FlushAsync();
             if (!flush.IsCompletedSuccessfully) return AwaitFlush(flush);
             var result = flush.Result;   // read once: a ValueTask's result may be taken only once
