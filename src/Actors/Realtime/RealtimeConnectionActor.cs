@@ -31,7 +31,10 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
     {
         public static readonly LifetimeExpiring Instance = new();
     }
-    private sealed record RequestEnded(string ClientId);
+    private sealed record RequestEnded(string ClientId, Exception? Cause = null);
+
+    /// <summary>The client did not read: a frame of this request waited past send-timeout for room in the queue.</summary>
+    private sealed class SlowConsumerException() : Exception("the client is not reading its answers");
 
     /// <summary>What one request's stream saw, for its done event. Written by the stream, read by it at its end.</summary>
     private sealed class Answer
@@ -149,6 +152,7 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
         if (ClientIdOf(streaming.RequestId) is not { } id || !_requests.TryGetValue(id, out var request)) return;
         var answer = request.Answer;
         var outgoing = _outgoing;
+        var sendTimeout = _settings.SendTimeout;
         var killSwitch = KillSwitches.Shared($"realtime-{id}");
         var done = streaming.Chunks
             .Via(killSwitch.Flow<ChatCompletionChunk>())
@@ -163,10 +167,31 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
             .Where(frame => frame.Length > 0)
             .Recover(ex => Option<byte[]>.Create(RealtimeEvents.Error(id, ErrorOf(ex))))
             // The send queue is bounded: a client that does not read makes this wait, and the upstream read with it.
-            .SelectAsync(1, frame => outgoing.WriteAsync(new RealtimeOutgoing(frame)).AsTask().ContinueWith(_ => NotUsed.Instance, TaskContinuationOptions.ExecuteSynchronously))
+            .SelectAsync(1, frame => WriteAsync(outgoing, frame, sendTimeout))
             .RunWith(Sink.Ignore<NotUsed>(), _materializer);
         request.Switch = killSwitch;
-        done.PipeTo(Self, success: () => new RequestEnded(id), failure: _ => new RequestEnded(id));
+        done.PipeTo(Self, success: () => new RequestEnded(id), failure: ex => new RequestEnded(id, ex));
+    }
+
+    /// <summary>Waits for room in the bounded queue, but not forever: a client that never reads fails its request.</summary>
+    private static async Task<NotUsed> WriteAsync(ChannelWriter<RealtimeOutgoing> outgoing, byte[] frame, TimeSpan timeout)
+    {
+        var item = new RealtimeOutgoing(frame);
+        if (outgoing.TryWrite(item)) return NotUsed.Instance;
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await outgoing.WriteAsync(item, wait.Token);
+        }
+        catch (OperationCanceledException) when (wait.IsCancellationRequested)
+        {
+            throw new SlowConsumerException();
+        }
+        catch (ChannelClosedException)
+        {
+            // The socket is closing: nobody left to write to; the stream stops with this actor.
+        }
+        return NotUsed.Instance;
     }
 
     private static ApiError ErrorOf(Exception ex) => ex is ChatFailedException failed
@@ -191,6 +216,12 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
     private void OnRequestEnded(RequestEnded ended)
     {
         _requests.Remove(ended.ClientId);
+        if (ended.Cause is SlowConsumerException)
+        {
+            _log.Warning("Realtime socket {ConnectionId}: request {ClientId} failed, the client is not reading", _connectionId, ended.ClientId);
+            Send(RealtimeEvents.Error(ended.ClientId, new ApiError(408,
+                $"The answer was stopped: this socket's send queue stayed full for {_settings.SendTimeout.TotalSeconds:0.###}s (the client is not reading).", "api_error", null, "slow_consumer")));
+        }
         ReleaseIfRetired();
     }
 

@@ -8,7 +8,8 @@ public sealed record RealtimeSettings(
     TimeSpan ExpiryNotice,
     int MaxConcurrentRequests,
     int MaxMessageBytes,
-    int SendBufferFrames)
+    int SendBufferFrames,
+    TimeSpan SendTimeout)
 {
     internal static RealtimeSettings From(ConfigNode node)
     {
@@ -19,7 +20,8 @@ public sealed record RealtimeSettings(
             node.Duration("expiry-notice", allowZero: true),
             node.Int("max-concurrent-requests", 1, 100_000),
             node.Int("max-message-bytes", 1024),
-            node.Int("send-buffer-frames", 1, 1_000_000));
+            node.Int("send-buffer-frames", 1, 1_000_000),
+            node.Duration("send-timeout"));
         if (settings.ExpiryNotice >= settings.MaxLifetime)
             throw new InvalidConfigException(node.KeyPath("expiry-notice"), "must be shorter than max-lifetime");
         return settings;

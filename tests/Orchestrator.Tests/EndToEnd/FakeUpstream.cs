@@ -52,7 +52,7 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _endlessClosed = new();
 
-    /// <summary>Completes when the endless stream of the request with this "user" field is closed by the relay.</summary>
+    /// <summary>Completes when the endless (or firehose) stream of the request with this "user" field is closed by the relay.</summary>
     public Task EndlessClosed(string user) =>
         _endlessClosed.GetOrAdd(user, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
@@ -172,14 +172,24 @@ public sealed class FakeUpstream : IAsyncDisposable
             case "firehose":
                 await StartStream(http);
                 var token = new string('x', 4000);
-                for (var i = 0; i < FirehoseEvents; i++)
+                try
                 {
-                    await Event(http, Chunk(model, token, null));
-                    Interlocked.Increment(ref FirehoseWritten);
+                    for (var i = 0; i < FirehoseEvents; i++)
+                    {
+                        // Kestrel's writes to an aborted response complete quietly: look at the token itself.
+                        http.RequestAborted.ThrowIfCancellationRequested();
+                        await Event(http, Chunk(model, token, null));
+                        Interlocked.Increment(ref FirehoseWritten);
+                    }
+                    await Event(http, Chunk(model, null, "stop"));
+                    await Event(http, "[DONE]");
+                    FirehoseFinished.TrySetResult();
                 }
-                await Event(http, Chunk(model, null, "stop"));
-                await Event(http, "[DONE]");
-                FirehoseFinished.TrySetResult();
+                catch (Exception) when (http.RequestAborted.IsCancellationRequested && user is not null)
+                {
+                    // The relay closed the request before the end.
+                    _endlessClosed.GetOrAdd(user, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+                }
                 break;
             default:
                 if (!stream)

@@ -229,4 +229,29 @@ public sealed class RealtimeTests(RelayFixture fixture)
         // No pong ever: within heartbeat-timeout the server gives up on us, and the upstream stream is closed.
         await fixture.Upstream.EndlessClosed(user).WaitAsync(TimeSpan.FromSeconds(5));
     }
+
+    [Fact]
+    public async Task Realtime_ClientNotReading_RequestFailsWithSlowConsumerAndItsUpstreamCloses()
+    {
+        // Its own host: pongs are given a long time here, so send-timeout is what ends the request.
+        await using var relay = await RelayHost.StartAsync($$"""
+            orchestrator {
+              logging { level = Warning, requests = off }
+              auth.keys = ["{{RelayFixture.ClientKey}}"]
+              realtime { heartbeat-timeout = 60s, send-buffer-frames = 4, send-timeout = 1s }
+              providers { fake { kind = openai, base-url = "{{fixture.Upstream.BaseUrl}}", api-key = "sk-x" } }
+              models { "firehose" { routes = [ { provider = fake, model = "firehose" } ] } }
+            }
+            """);
+        var user = Guid.NewGuid().ToString("N");
+        await using var socket = await TestSocket.ConnectAsync(relay.BaseUrl);
+        await socket.SendAsync(Create("f1", "firehose", extra: $$""","user":"{{user}}" """));
+
+        // Not reading: the socket's queue and the TCP buffers fill, and after send-timeout the request is stopped
+        // and its upstream closed, rather than buffered without bound.
+        await fixture.Upstream.EndlessClosed(user).WaitAsync(TimeSpan.FromSeconds(30));
+
+        var events = (await socket.ReadUntilDoneAsync(["f1"], TimeSpan.FromSeconds(60)))["f1"];
+        Assert.Equal("slow_consumer", events[^1].GetProperty("error").GetProperty("code").GetString());
+    }
 }
