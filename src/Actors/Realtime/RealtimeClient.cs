@@ -27,6 +27,9 @@ public sealed class RealtimeClient(Uri endpoint, string? apiKey, RealtimeClientO
     private Session? _current;
     private long _ids;
 
+    /// <summary>Raised (on the socket's read loop) when the server announces that the current socket is expiring.</summary>
+    public event Action? SessionExpiring;
+
     /// <summary>Streams one chat request (a chat completions body as JSON: model, messages, ...). A usage chunk ends it when the server reported usage.</summary>
     public async IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ReadOnlyMemory<byte> requestBody, [EnumeratorCancellation] CancellationToken ct = default)
     {
@@ -133,7 +136,7 @@ public sealed class RealtimeClient(Uri endpoint, string? apiKey, RealtimeClientO
             {
                 try
                 {
-                    _current = await Session.ConnectAsync(endpoint, apiKey, _options, _closing.Token, ct);
+                    _current = await Session.ConnectAsync(endpoint, apiKey, _options, () => SessionExpiring?.Invoke(), _closing.Token, ct);
                     return _current;
                 }
                 catch (Exception) when (attempt < _options.MaxReconnects && !ct.IsCancellationRequested)
@@ -162,11 +165,17 @@ public sealed class RealtimeClient(Uri endpoint, string? apiKey, RealtimeClientO
         private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
         private volatile bool _expiring;
 
-        private Session(ClientWebSocket socket) => _socket = socket;
+        private readonly Action _onExpiring;
+
+        private Session(ClientWebSocket socket, Action onExpiring)
+        {
+            _socket = socket;
+            _onExpiring = onExpiring;
+        }
 
         public bool Usable => !_expiring && _socket.State == WebSocketState.Open;
 
-        public static async Task<Session> ConnectAsync(Uri endpoint, string? apiKey, RealtimeClientOptions options, CancellationToken closing, CancellationToken ct)
+        public static async Task<Session> ConnectAsync(Uri endpoint, string? apiKey, RealtimeClientOptions options, Action onExpiring, CancellationToken closing, CancellationToken ct)
         {
             var socket = new ClientWebSocket();
             socket.Options.KeepAliveInterval = options.HeartbeatInterval;
@@ -184,7 +193,7 @@ public sealed class RealtimeClient(Uri endpoint, string? apiKey, RealtimeClientO
                 socket.Dispose();
                 throw;
             }
-            var session = new Session(socket);
+            var session = new Session(socket, onExpiring);
             _ = session.ReadLoopAsync(closing);
             return session;
         }
@@ -246,6 +255,7 @@ public sealed class RealtimeClient(Uri endpoint, string? apiKey, RealtimeClientO
                     if (message.GetProperty("type").GetString() == "session.expiring")
                     {
                         _expiring = true;   // new requests go to a new socket; this one finishes what it has
+                        _onExpiring();
                         continue;
                     }
                     if (!message.TryGetProperty("id", out var idElement) || idElement.GetString() is not { } id) continue;

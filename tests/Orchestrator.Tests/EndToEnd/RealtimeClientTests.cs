@@ -1,0 +1,51 @@
+using System.Text;
+using Orchestrator.Actors.Realtime;
+
+namespace Orchestrator.Tests.EndToEnd;
+
+/// <summary>The .NET realtime client against a real host whose sockets expire quickly.</summary>
+public sealed class RealtimeClientTests
+{
+    [Fact]
+    public async Task Client_SessionExpiring_SendsNewRequestsOnAFreshSocketWhileTheOldOneFinishes()
+    {
+        await using var host = await RelayHost.StartAsync("""
+            orchestrator {
+              logging { level = Warning, requests = off }
+              auth.keys = ["sk-rt"]
+              realtime { max-lifetime = 1500ms, expiry-notice = 1200ms }
+              providers { slow { kind = simulator, token-delay = 100ms, completion-tokens = 10 } }
+              models { "slow" { routes = [ { provider = slow } ] } }
+            }
+            """);
+        await using var proxy = new CuttableTcpProxy(host.BaseUrl.Port);   // counts the sockets the client opens
+        await using var client = new RealtimeClient(new Uri($"ws://127.0.0.1:{proxy.Port}/v1/realtime"), "sk-rt");
+        var expiring = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.SessionExpiring += () => expiring.TrySetResult();
+        var body = """{"model":"slow","messages":[{"role":"user","content":"hi"}]}"""u8.ToArray();
+
+        async Task<(string Text, int Socket)> AnswerAsync()
+        {
+            var text = new StringBuilder();
+            var socket = 0;
+            await foreach (var chunk in client.StreamAsync(body))
+            {
+                if (socket == 0) socket = proxy.Accepted;   // which socket (in connect order) carried this answer
+                foreach (var choice in chunk.Choices) text.Append(choice.Delta.Content);
+            }
+            return (text.ToString(), socket);
+        }
+
+        // The first answer takes ~1 s; the socket announces expiry 0.3 s in. A second request started after that
+        // must go to a new socket, and both answers must be whole.
+        var first = AnswerAsync();
+        await expiring.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var second = await AnswerAsync();
+        var firstResult = await first;
+
+        Assert.Equal(10, firstResult.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(firstResult.Text, second.Text);
+        Assert.Equal(1, firstResult.Socket);
+        Assert.Equal(2, second.Socket);
+    }
+}
