@@ -217,6 +217,13 @@ public sealed class RealtimeClient(Uri endpoint, string? apiKey, RealtimeClientO
             {
                 await _socket.SendAsync(frame, WebSocketMessageType.Text, true, ct);
             }
+            catch (Exception) when (!ct.IsCancellationRequested)
+            {
+                // A send that fails means the socket is gone, whatever its state says: the next request reconnects.
+                _expiring = true;
+                _socket.Abort();
+                throw;
+            }
             finally
             {
                 _sending.Release();
