@@ -165,7 +165,7 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
                 return chunk.Choices.Count == 0 ? NoFrame : RealtimeEvents.Chunk(id, chunk);   // usage arrives in the done event
             })
             .Where(frame => frame.Length > 0)
-            .Recover(ex => Option<byte[]>.Create(RealtimeEvents.Error(id, ErrorOf(ex))))
+            .Recover(ex => Option<byte[]>.Create(RealtimeEvents.Error(id, FailureClassifier.StreamError(ex))))
             // The send queue is bounded: a client that does not read makes this wait, and the upstream read with it.
             .SelectAsync(1, frame => WriteAsync(outgoing, frame, sendTimeout))
             .RunWith(Sink.Ignore<NotUsed>(), _materializer);
@@ -193,10 +193,6 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
         }
         return NotUsed.Instance;
     }
-
-    private static ApiError ErrorOf(Exception ex) => ex is ChatFailedException failed
-        ? failed.Error
-        : ApiError.UpstreamFailed($"The upstream stream failed: {FailureClassifier.FromException(ex).Message}.");
 
     private void OnCompleted(ChatCompleted completed)
     {
@@ -237,14 +233,15 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
     private void ReleaseIfRetired()
     {
         if (!_expiring || _requests.Count > 0) return;
-        if (!_outgoing.TryWrite(RealtimeOutgoing.Close(1001, "session expired; reconnect")))
-            _ = _outgoing.WriteAsync(RealtimeOutgoing.Close(1001, "session expired; reconnect")).AsTask();
+        Enqueue(RealtimeOutgoing.Close(1001, "session expired; reconnect"));
         Context.Stop(Self);
     }
 
     /// <summary>A frame that is not part of a request's stream (errors, expiry): queued without waiting.</summary>
-    private void Send(byte[] frame)
+    private void Send(byte[] frame) => Enqueue(new RealtimeOutgoing(frame));
+
+    private void Enqueue(RealtimeOutgoing item)
     {
-        if (!_outgoing.TryWrite(new RealtimeOutgoing(frame))) _ = _outgoing.WriteAsync(new RealtimeOutgoing(frame)).AsTask();
+        if (!_outgoing.TryWrite(item)) _ = _outgoing.WriteAsync(item).AsTask();
     }
 }

@@ -176,11 +176,18 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         StartRoute(_routeIndex + 1);
     }
 
-    private void OnAttemptFailed(AttemptFailed failed)
+    /// <summary>True for the one outcome the current attempt has; a late or repeated one (of a cancelled attempt) is ignored.</summary>
+    private bool TakeOutcome()
     {
-        if (!_awaitingOutcome) return;
+        if (!_awaitingOutcome) return false;
         _awaitingOutcome = false;
         Timers.Cancel(OutcomeTimer);
+        return true;
+    }
+
+    private void OnAttemptFailed(AttemptFailed failed)
+    {
+        if (!TakeOutcome()) return;
         Settle(failed.Failure);
         if (_current!.Strategy is not null) OnResumeAttemptFailed(failed.Failure);
         else OnFailure(failed.Failure);
@@ -188,9 +195,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
 
     private void OnAttemptStreaming(AttemptStreaming streaming)
     {
-        if (!_awaitingOutcome) return;
-        _awaitingOutcome = false;
-        Timers.Cancel(OutcomeTimer);
+        if (!TakeOutcome()) return;
         // Not settled yet: headers are no proof of an answer. The segment's end (whole or cut) settles it.
         if (!_streaming)
         {
@@ -212,9 +217,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
 
     private void OnAttemptCompleted(AttemptCompleted completed)
     {
-        if (!_awaitingOutcome) return;
-        _awaitingOutcome = false;
-        Timers.Cancel(OutcomeTimer);
+        if (!TakeOutcome()) return;
         Settle(null);
         _answered = true;
         _caller.Tell(new ChatCompleted(RequestId, completed.Provider, completed.Completion));
@@ -375,7 +378,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         if (refusal is not null)
         {
             _log.Info("Request {RequestId}: not resuming: {Reason}", RequestId, refusal);
-            GiveUp(StreamError(failure));
+            GiveUp(FailureClassifier.StreamError(failure));
             return;
         }
         _resumePlan = ResumePlan();
@@ -418,7 +421,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
             return;
         }
         // Every way failed: the client hears what cut its stream, not what the last resume attempt ran into.
-        GiveUp(StreamError(_cutBy!));
+        GiveUp(FailureClassifier.StreamError(_cutBy!));
     }
 
     private void OnResumeAttemptFailed(UpstreamFailure failure)
@@ -486,8 +489,6 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
     private ApiError Aggregate() => _anyTried
         ? ApiError.UpstreamFailed($"Every route for model '{_model.Id}' failed: {string.Join("; ", _failures)}.")
         : ApiError.NoProviderAvailable($"No provider is available for model '{_model.Id}': {string.Join("; ", _failures)}.");
-
-    private static ApiError StreamError(UpstreamFailure failure) => ApiError.UpstreamFailed($"The upstream stream failed: {failure.Message}.");
 
     private ApiError TotalTimeoutError() =>
         new(504, $"The request did not finish within total-timeout ({_model.Limits.TotalTimeout.TotalSeconds:0.###}s).", "api_error", null, "timeout");

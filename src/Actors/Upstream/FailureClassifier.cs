@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Orchestrator.Messages.Chat;
 using Orchestrator.Messages.Upstream;
 
 namespace Orchestrator.Actors.Upstream;
@@ -58,17 +59,27 @@ public static class FailureClassifier
     /// <summary>Reads the provider's error body (bounded) and classifies the response.</summary>
     public static async Task<UpstreamFailure> FromResponseAsync(HttpResponseMessage response, Secret? providerKey, CancellationToken ct)
     {
-        var status = (int)response.StatusCode;
-        var kind = Classify(status);
         var (message, code, param) = await ReadErrorAsync(response, ct);
+        return FromRefusal((int)response.StatusCode, message, code, param, providerKey) with { RetryAfter = RetryAfter(response.Headers) };
+    }
 
+    /// <summary>A provider's refusal (HTTP status, or a realtime error event's status) as a classified failure.</summary>
+    public static UpstreamFailure FromRefusal(int status, string? message, string? code, string? param, Secret? providerKey)
+    {
+        var kind = Classify(status);
         // The provider's own words reach the caller only when the caller is at fault; everything else is
         // summarised, since a provider's auth or server errors may describe our key or its internals.
         var summary = kind == FailureKind.CallerFault && message is not null
             ? Redact(message, providerKey)
             : $"HTTP {status}{(code is null ? "" : $" ({code})")}";
-        return new UpstreamFailure(kind, status, summary, code, param) { RetryAfter = RetryAfter(response.Headers) };
+        return new UpstreamFailure(kind, status, summary, code, param);
     }
+
+    /// <summary>What a client is told when its stream ends in a failure: the session's own verdict, or the failure classified.</summary>
+    public static ApiError StreamError(Exception exception) =>
+        exception is ChatFailedException failed ? failed.Error : StreamError(FromException(exception));
+
+    public static ApiError StreamError(UpstreamFailure failure) => ApiError.UpstreamFailed($"The upstream stream failed: {failure.Message}.");
 
     private static TimeSpan? RetryAfter(HttpResponseHeaders headers)
     {

@@ -49,9 +49,7 @@ public sealed class WebSocketUpstreamClient : IUpstreamClient
         {
             await chunks.DisposeAsync();
             var error = refused.Error;
-            var kind = FailureClassifier.Classify(error.Status);
-            var message = kind == FailureKind.CallerFault ? FailureClassifier.Redact(error.Message, _settings.ApiKey) : $"HTTP {error.Status}{(error.Code is null ? "" : $" ({error.Code})")}";
-            return new UpstreamRefusal(new UpstreamFailure(kind, error.Status, message, error.Code, error.Param));
+            return new UpstreamRefusal(FailureClassifier.FromRefusal(error.Status, error.Message, error.Code, error.Param, _settings.ApiKey));
         }
         catch
         {

@@ -14,6 +14,9 @@ public sealed class ClientKeyFilter(OrchestratorSettings settings) : IEndpointFi
 
     public static string Caller(HttpContext http) => http.Items[CallerItem] as string ?? "anonymous";
 
+    /// <summary>Records which configured key the caller used; <see cref="Caller"/> reads it back.</summary>
+    public static void SetCaller(HttpContext http, string caller) => http.Items[CallerItem] = caller;
+
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
@@ -28,7 +31,7 @@ public sealed class ClientKeyFilter(OrchestratorSettings settings) : IEndpointFi
 
         if (TryMatch(auth, header.AsSpan("Bearer ".Length).Trim(), out var caller))
         {
-            http.Items[CallerItem] = caller;
+            SetCaller(http, caller);
             return next(context);
         }
         return Refuse("Incorrect API key provided. Send one of the configured client keys as 'Authorization: Bearer <key>'.");

@@ -100,9 +100,7 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
         }
         catch (Exception ex)
         {
-            var error = ex is ChatFailedException failed
-                ? failed.Error
-                : ApiError.UpstreamFailed($"The upstream stream failed: {FailureClassifier.FromException(ex).Message}.");
+            var error = FailureClassifier.StreamError(ex);
             // The session already logged why it gave up; anything else reaching here is unexpected and keeps its trace.
             if (ex is ChatFailedException) log.LogWarning("Request {RequestId}: stream ended with {Status}: {Error}", requestId, error.Status, error.Message);
             else log.LogError(ex, "Request {RequestId}: stream ended with {Status}: {Error}", requestId, error.Status, error.Message);

@@ -59,7 +59,7 @@ public static class RealtimeEndpoints
         var outgoing = Channel.CreateBounded<RealtimeOutgoing>(new BoundedChannelOptions(realtime.SendBufferFrames) { SingleReader = true });
         var connectionId = http.TraceIdentifier;
         var connection = system.ActorOf(
-            RealtimeConnectionActor.Props(realtime, front.ActorRef, outgoing.Writer, connectionId, (string)http.Items["orchestrator.caller"]!),
+            RealtimeConnectionActor.Props(realtime, front.ActorRef, outgoing.Writer, connectionId, ClientKeyFilter.Caller(http)),
             "realtime-" + Uri.EscapeDataString(connectionId));
         string? defaultModel = http.Request.Query["model"];
 
@@ -78,11 +78,7 @@ public static class RealtimeEndpoints
     /// <summary>The key from the header, the <c>api_key</c> query parameter, or the key subprotocol; null when it is good.</summary>
     private static ApiError? Authenticate(HttpContext http, AuthSettings auth)
     {
-        if (!auth.Enabled)
-        {
-            http.Items["orchestrator.caller"] = "anonymous";
-            return null;
-        }
+        if (!auth.Enabled) return null;   // Caller(http) then reads "anonymous", as over HTTP
         string? key = null;
         var header = http.Request.Headers.Authorization.ToString();
         if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) key = header["Bearer ".Length..].Trim();
@@ -94,7 +90,7 @@ public static class RealtimeEndpoints
             return ApiError.InvalidApiKey("You didn't provide an API key. Send 'Authorization: Bearer <key>', the 'api_key' query parameter, or the subprotocol 'openai-insecure-api-key.<key>' next to 'orchestrator.v1'.");
         if (!ClientKeyFilter.TryMatch(auth, key, out var caller))
             return ApiError.InvalidApiKey("Incorrect API key provided. Send one of the configured client keys.");
-        http.Items["orchestrator.caller"] = caller;
+        ClientKeyFilter.SetCaller(http, caller);
         return null;
     }
 

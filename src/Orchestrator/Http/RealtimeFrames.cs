@@ -19,8 +19,9 @@ public static class RealtimeFrames
         JsonElement root;
         try
         {
-            using var doc = JsonDocument.Parse(frame.ToArray());
-            root = doc.RootElement.Clone();
+            var reader = new Utf8JsonReader(frame);
+            root = JsonElement.ParseValue(ref reader);
+            if (reader.Read()) throw new JsonException("there is more after the JSON value");
         }
         catch (JsonException)
         {

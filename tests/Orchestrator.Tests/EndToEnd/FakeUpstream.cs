@@ -53,8 +53,10 @@ public sealed class FakeUpstream : IAsyncDisposable
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _endlessClosed = new();
 
     /// <summary>Completes when the endless (or firehose) stream of the request with this "user" field is closed by the relay.</summary>
-    public Task EndlessClosed(string user) =>
-        _endlessClosed.GetOrAdd(user, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+    public Task EndlessClosed(string user) => ClosedSignal(user).Task;
+
+    private TaskCompletionSource ClosedSignal(string user) =>
+        _endlessClosed.GetOrAdd(user, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
     public Uri BaseUrl { get; private set; } = null!;
 
@@ -167,7 +169,7 @@ public sealed class FakeUpstream : IAsyncDisposable
                 }
                 EndlessAborted.TrySetResult();
                 if (user is not null)
-                    _endlessClosed.GetOrAdd(user, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+                    ClosedSignal(user).TrySetResult();
                 break;
             case "firehose":
                 await StartStream(http);
@@ -188,7 +190,7 @@ public sealed class FakeUpstream : IAsyncDisposable
                 catch (Exception) when (http.RequestAborted.IsCancellationRequested && user is not null)
                 {
                     // The relay closed the request before the end.
-                    _endlessClosed.GetOrAdd(user, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+                    ClosedSignal(user).TrySetResult();
                 }
                 break;
             default:
