@@ -35,17 +35,18 @@ public sealed class OrchestratorClient
     {
         var reply = await AskAsync(request with { Stream = true }, cancellationToken);
         if (reply is not ChatStreaming streaming) throw Unexpected(reply);
-        await foreach (var chunk in streaming.Chunks.RunAsAsyncEnumerable(_materializer).WithCancellation(cancellationToken))
+        await foreach (var block in streaming.Answer.RunAsAsyncEnumerable(_materializer).WithCancellation(cancellationToken))
         {
-            yield return chunk;
+            foreach (var chunk in block.ReadChunks()) yield return chunk;
         }
     }
 
     public async Task<ChatCompletion> CompleteAsync(ChatRequest request, CancellationToken cancellationToken = default)
     {
         var reply = await AskAsync(request with { Stream = false, IncludeUsage = false }, cancellationToken);
-        return reply is ChatCompleted completed ? completed.Completion : throw Unexpected(reply);
+        return reply is ChatCompleted completed ? completed.Parse() : throw Unexpected(reply);
     }
+
 
     private async Task<IChatReply> AskAsync(ChatRequest request, CancellationToken cancellationToken)
     {

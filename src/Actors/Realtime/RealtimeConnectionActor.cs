@@ -154,8 +154,9 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
         var outgoing = _outgoing;
         var sendTimeout = _settings.SendTimeout;
         var killSwitch = KillSwitches.Shared($"realtime-{id}");
-        var done = streaming.Chunks
-            .Via(killSwitch.Flow<ChatCompletionChunk>())
+        var done = streaming.Answer
+            .Via(killSwitch.Flow<AnswerBlock>())
+            .SelectMany(block => block.ReadChunks())
             .Concat(Source.Single(EndOfAnswer))   // after the last chunk, or right after a cancel
             .Select(chunk =>
             {
@@ -172,6 +173,7 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
         request.Switch = killSwitch;
         done.PipeTo(Self, success: () => new RequestEnded(id), failure: ex => new RequestEnded(id, ex));
     }
+
 
     /// <summary>Waits for room in the bounded queue, but not forever: a client that never reads fails its request.</summary>
     private static async Task<NotUsed> WriteAsync(ChannelWriter<RealtimeOutgoing> outgoing, byte[] frame, TimeSpan timeout)
@@ -197,8 +199,9 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
     private void OnCompleted(ChatCompleted completed)
     {
         if (ClientIdOf(completed.RequestId) is not { } id || !_requests.Remove(id)) return;
-        var choice = completed.Completion.Choices.FirstOrDefault();
-        Send(RealtimeEvents.Done(id, choice?.FinishReason, completed.Completion.Usage));
+        var completion = completed.Parse();
+        var choice = completion.Choices.FirstOrDefault();
+        Send(RealtimeEvents.Done(id, choice?.FinishReason, completion.Usage));
         ReleaseIfRetired();
     }
 

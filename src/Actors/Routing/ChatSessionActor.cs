@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka;
 using Akka.Actor;
 using Akka.Event;
+using Akka.IO;
 using Akka.Streams.Dsl;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Upstream;
@@ -35,9 +36,8 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
     }
     private sealed record SegmentFailed(Exception Cause, TranscriptSnapshot Transcript);
     private interface ISegmentReply;
-    private sealed record NextSegment(Source<ChatCompletionChunk, NotUsed> Chunks, SegmentPlan Plan) : ISegmentReply;
+    private sealed record NextSegment(Source<AnswerBlock, NotUsed> Answer) : ISegmentReply;
     private sealed record SegmentGiveUp(ApiError Error) : ISegmentReply;
-    private sealed record ClientStreamEnded(Exception? Cause);
     private sealed record OutcomeOverdue(int Attempt);
     private sealed record ExpiryGraceOver
     {
@@ -57,6 +57,8 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
     private readonly IReadOnlyDictionary<string, IActorRef> _providers;
     private readonly HashSet<(string Provider, string Model)> _noPrefill;
     private readonly SegmentLimits _limits;
+    private readonly Transcript _transcript;
+    private int _skippedSettled;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<string> _failures = [];
     private readonly Random _random = new();
@@ -92,12 +94,16 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         _settings = settings;
         _providers = providers;
         _noPrefill = [.. noPrefill];
-        _limits = new SegmentLimits(model.Limits.FirstTokenTimeout, model.Limits.IdleTimeout, command.Request.IncludeUsage, SingleChoice(command.Request));
+        var singleChoice = SingleChoice(command.Request);
+        _limits = new SegmentLimits(model.Limits.FirstTokenTimeout, model.Limits.IdleTimeout, command.Request.IncludeUsage, singleChoice);
+        // Written only by the stream's stages; this actor hands it to them and reads snapshots. The text is kept
+        // only when a resume could use it.
+        _transcript = new Transcript(keepText: model.Resume.Enabled && model.Resume.MaxResumes > 0 && singleChoice);
         Receive<AttemptFailed>(OnAttemptFailed);
         Receive<AttemptStreaming>(OnAttemptStreaming);
         Receive<AttemptCompleted>(OnAttemptCompleted);
         Receive<SegmentFailed>(OnSegmentFailed);
-        Receive<ClientStreamEnded>(OnClientStreamEnded);
+        Receive<AnswerSegment.Ended>(OnSegmentEnded);
         Receive<RetryDue>(due => Launch(due.Step));
         Receive<TotalExpired>(_ => OnTotalExpired());
         Receive<CancelChat>(_ =>
@@ -201,7 +207,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         {
             _streaming = true;
             _answered = true;
-            _caller.Tell(new ChatStreaming(RequestId, streaming.Provider, ClientStream(streaming.Chunks)));
+            _caller.Tell(new ChatStreaming(RequestId, streaming.Provider, ClientStream(Segment(streaming.Body, SegmentPlan.First))));
             return;
         }
         var strategy = _current!.Strategy;
@@ -211,7 +217,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
             _log.Info("Request {RequestId}: resuming on {Provider} by {Strategy}", RequestId, streaming.Provider, strategy);
         }
         var plan = new SegmentPlan(_continuation || strategy is not null, strategy, strategy == ResumeStrategy.Replay ? _resumeText : null);
-        _asker?.Tell(new NextSegment(streaming.Chunks, plan));
+        _asker?.Tell(new NextSegment(Segment(streaming.Body, plan)));
         _asker = null;
     }
 
@@ -220,7 +226,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         if (!TakeOutcome()) return;
         Settle(null);
         _answered = true;
-        _caller.Tell(new ChatCompleted(RequestId, completed.Provider, completed.Completion));
+        _caller.Tell(new ChatCompleted(RequestId, completed.Provider, completed.Body));
         _current = null;
         Context.Stop(Self);
     }
@@ -297,30 +303,31 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
     /// The stream the client reads: the first attempt's chunks, then, whenever a segment fails, whatever this actor
     /// answers (a retry, a resume, or the error to end with).
     /// </summary>
-    private Source<ChatCompletionChunk, NotUsed> ClientStream(Source<ChatCompletionChunk, NotUsed> first)
+    /// <summary>One attempt's body as the client gets it, under the current route's event size cap; its end is reported here.</summary>
+    private Source<AnswerBlock, NotUsed> Segment(Source<ByteString, NotUsed> body, SegmentPlan plan)
     {
-        var transcript = new Transcript();
-        var self = Self;
-        var limits = _limits;
-        var askTimeout = _model.Limits.TotalTimeout + TimeSpan.FromSeconds(5);
-        Source<ChatCompletionChunk, NotUsed> Segment(Source<ChatCompletionChunk, NotUsed> chunks, SegmentPlan plan) =>
-            chunks.Via(AnswerSegment.Flow(transcript, plan, limits));
+        var limits = _limits with { MaxEventBytes = _settings.Providers[CurrentRoute.Provider].Upstream.MaxEventBytes };
+        return body.Via(AnswerSegment.Flow(_transcript, plan, limits, Self));
+    }
 
-        return Segment(first, SegmentPlan.First)
-            .RecoverWithRetries(cause => cause is ChatFailedException
-                ? null!   // the session gave up: the stream ends with that error
-                : Source.FromTask(AskNext(self, new SegmentFailed(cause, transcript.Snapshot()), askTimeout))
-                    .ConcatMany(reply => reply switch
-                    {
-                        NextSegment next => Segment(next.Chunks, next.Plan),
-                        SegmentGiveUp giveUp => Source.Failed<ChatCompletionChunk>(new ChatFailedException(giveUp.Error)),
-                        _ => throw new InvalidOperationException("unexpected reply"),
-                    }), -1)
-            .WatchTermination((_, done) =>
-            {
-                done.ContinueWith(t => self.Tell(new ClientStreamEnded(t.Exception?.GetBaseException())), TaskContinuationOptions.ExecuteSynchronously);
-                return NotUsed.Instance;
-            });
+    /// <summary>
+    /// The stream the client reads: the first attempt's answer, then, whenever a segment fails, whatever this actor
+    /// answers (a retry, a resume, or the error to end with). A segment that ends the stream tells this actor.
+    /// </summary>
+    private Source<AnswerBlock, NotUsed> ClientStream(Source<AnswerBlock, NotUsed> first)
+    {
+        var transcript = _transcript;
+        var self = Self;
+        var askTimeout = _model.Limits.TotalTimeout + TimeSpan.FromSeconds(5);
+        return first.RecoverWithRetries(cause => cause is ChatFailedException
+            ? null!   // the session gave up: the stream ends with that error
+            : Source.FromTask(AskNext(self, new SegmentFailed(cause, transcript.Snapshot()), askTimeout))
+                .ConcatMany(reply => reply switch
+                {
+                    NextSegment next => next.Answer,
+                    SegmentGiveUp giveUp => Source.Failed<AnswerBlock>(new ChatFailedException(giveUp.Error)),
+                    _ => throw new InvalidOperationException("unexpected reply"),
+                }), -1);
     }
 
     /// <summary>The session's answer; if it cannot answer (gone), the stream ends rather than asking again forever.</summary>
@@ -343,8 +350,8 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         var failure = diverged ? new UpstreamFailure(FailureKind.Protocol, null, failed.Cause.Message) : FailureClassifier.FromException(failed.Cause);
         if (failure.Kind == FailureKind.Internal) _log.Error(failed.Cause, "Request {RequestId}: segment failed", RequestId);
         // Our own cancellation (total-timeout) and a replay that diverged are nobody's fault at the provider.
-        if (!diverged && !_expired) Settle(failure);
         var snapshot = failed.Transcript;
+        if (!diverged && !_expired) Settle(failure, snapshot.SkippedEvents);
         if (!snapshot.HasContent)
         {
             // Nothing of the answer reached the client: a retry, not a resume (a role chunk it got is not repeated).
@@ -354,8 +361,8 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
             return;
         }
 
-        _log.Warning("Request {RequestId}: stream from {Provider} broke after {Chars} chars ({Kind}): {Failure}",
-            RequestId, CurrentRoute.Provider, snapshot.Text.Length, failure.Kind, failure.Message);
+        _log.Warning("Request {RequestId}: stream from {Provider} broke after {Chunks} chunks ({Kind}): {Failure}",
+            RequestId, CurrentRoute.Provider, snapshot.ChunksForwarded, failure.Kind, failure.Message);
         if (_expired)
         {
             GiveUp(TotalTimeoutError());
@@ -446,11 +453,10 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         NextResumeStep();
     }
 
-    private void OnClientStreamEnded(ClientStreamEnded ended)
+    private void OnSegmentEnded(AnswerSegment.Ended ended)
     {
-        if (ended.Cause is null && _current is not null) Settle(null);   // the answer is whole: the attempt that finished it succeeded
-        if (ended.Cause is { } cause and not ChatFailedException)
-            _log.Info("Request {RequestId}: the client stream ended early ({Reason})", RequestId, cause.Message);
+        if (ended.Whole && _current is not null) Settle(null, ended.SkippedEvents);   // the answer is whole: the attempt that finished it succeeded
+        if (!ended.Whole) _log.Info("Request {RequestId}: the client stopped reading before the answer was whole", RequestId);
         Context.Stop(Self);
     }
 
@@ -481,9 +487,10 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
             Context.Stop(Self);
             return;
         }
-        // The stream ends with this error; this actor stops when the stream has.
+        // The stream ends with this error, and nothing is left for this actor to decide.
         _asker?.Tell(new SegmentGiveUp(error));
         _asker = null;
+        Context.Stop(Self);
     }
 
     private ApiError Aggregate() => _anyTried
@@ -499,8 +506,11 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         _failures.Add($"{Describe(route)}: {failure.Message}");
     }
 
-    private void Settle(UpstreamFailure? failure) =>
-        _providers[CurrentRoute.Provider].Tell(new AttemptSettled(RequestId, failure));
+    private void Settle(UpstreamFailure? failure, int skippedEvents = 0)
+    {
+        _providers[CurrentRoute.Provider].Tell(new AttemptSettled(RequestId, failure) { SkippedEvents = Math.Max(0, skippedEvents - _skippedSettled) });
+        _skippedSettled = Math.Max(_skippedSettled, skippedEvents);
+    }
 
     private void Note(RouteSettings route, RoutingEvent routingEvent) =>
         _providers[route.Provider].Tell(new RoutingNoted(RequestId, routingEvent));
@@ -508,5 +518,5 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
     private static string Describe(RouteSettings route) => $"{route.Provider} ({route.UpstreamModel})";
 
     private static bool SingleChoice(ChatRequest request) =>
-        !request.Body.TryGetProperty("n", out var n) || n.ValueKind != System.Text.Json.JsonValueKind.Number || n.GetInt32() <= 1;
+        !request.Body.TryGetProperty("n", out var n) || n.ValueKind != System.Text.Json.JsonValueKind.Number || !n.TryGetInt32(out var count) || count <= 1;
 }

@@ -13,4 +13,8 @@ public sealed record SegmentPlan(bool Continuation, ResumeStrategy? Strategy, st
 }
 
 /// <summary>What every segment of one request shares: its time limits and whether a usage chunk will follow the finish.</summary>
-public sealed record SegmentLimits(TimeSpan FirstTokenTimeout, TimeSpan IdleTimeout, bool IncludeUsage, bool SingleChoice);
+public sealed record SegmentLimits(TimeSpan FirstTokenTimeout, TimeSpan IdleTimeout, bool IncludeUsage, bool SingleChoice)
+{
+    /// <summary>The largest SSE line or event the upstream may send (its provider's <c>max-event-bytes</c>).</summary>
+    public int MaxEventBytes { get; init; } = 1 << 20;
+}

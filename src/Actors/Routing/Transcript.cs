@@ -6,11 +6,12 @@ namespace Orchestrator.Actors.Routing;
 /// <summary>
 /// What one client stream has been sent, over every attempt spliced into it. It belongs to that stream: the
 /// segment stages write it and the resume callback reads it, all inside the same fused graph, so one thread at a
-/// time touches it. The session actor only ever sees <see cref="Snapshot"/>s.
+/// time touches it. The session actor only ever sees <see cref="Snapshot"/>s. The answer text is kept (as UTF-8) only when a resume could use it.
 /// </summary>
-public sealed class Transcript
+public sealed class Transcript(bool keepText = true)
 {
-    private readonly StringBuilder _text = new();
+    private byte[]? _text = keepText ? [] : null;
+    private int _textBytes;
 
     /// <summary>The id and created time of the first chunk the client got; every later chunk carries the same.</summary>
     public string? CompletionId { get; set; }
@@ -21,27 +22,63 @@ public sealed class Transcript
     public bool MultipleChoices { get; set; }
     public bool Finished { get; set; }
 
+    /// <summary>Content events forwarded; text reached the client when this is above zero, kept or not.</summary>
+    public int ContentEvents { get; private set; }
+
+    /// <summary>Malformed upstream events passed over, over every attempt (for the provider's counters).</summary>
+    public int SkippedEvents { get; set; }
+
     /// <summary>Completion tokens the provider produced in attempts that ended without a usage chunk (one per content event).</summary>
     public int UnreportedTokens { get; set; }
 
     /// <summary>Resume strategies that produced text, in order ("replay", "prefill", ...).</summary>
     public List<string> Resumes { get; } = [];
 
+    public bool KeepsText => _text is not null;
+
+    /// <summary>The buffer a scan unescapes content into, from <see cref="TextLength"/> on; <see cref="Forwarded(int)"/> keeps what it wrote.</summary>
+    internal ref byte[]? TextBuffer => ref _text;
+
+    internal int TextLength => _textBytes;
+
+    /// <summary>A chunk reached the client; <paramref name="textBytes"/> of its content were written after <see cref="TextLength"/>.</summary>
+    internal void Forwarded(int textBytes, bool hasContent)
+    {
+        ChunksForwarded++;
+        if (hasContent) ContentEvents++;
+        _textBytes += textBytes;
+    }
+
     public void Forwarded(string? content)
     {
         ChunksForwarded++;
-        if (!string.IsNullOrEmpty(content)) _text.Append(content);
+        if (string.IsNullOrEmpty(content)) return;
+        ContentEvents++;
+        if (_text is null) return;
+        var needed = _textBytes + Encoding.UTF8.GetMaxByteCount(content.Length);
+        if (_text.Length < needed)
+        {
+            var bigger = new byte[Math.Max(needed, Math.Max(_text.Length * 2, 256))];
+            _text.AsSpan(0, _textBytes).CopyTo(bigger);
+            _text = bigger;
+        }
+        _textBytes += Encoding.UTF8.GetBytes(content, _text.AsSpan(_textBytes));
     }
 
+    public string Text => _text is null ? "" : Encoding.UTF8.GetString(_text, 0, _textBytes);
+
     public TranscriptSnapshot Snapshot() =>
-        new(_text.ToString(), ChunksForwarded, HasToolCalls, MultipleChoices, [.. Resumes]);
+        new(Text, ContentEvents > 0, ChunksForwarded, HasToolCalls, MultipleChoices, [.. Resumes]) { SkippedEvents = SkippedEvents };
 }
 
 /// <summary>The transcript as the session sees it when a segment fails.</summary>
-public sealed record TranscriptSnapshot(string Text, int ChunksForwarded, bool HasToolCalls, bool MultipleChoices, ImmutableArray<string> Resumes)
+public sealed record TranscriptSnapshot(string Text, bool SentText, int ChunksForwarded, bool HasToolCalls, bool MultipleChoices, ImmutableArray<string> Resumes)
 {
     /// <summary>Answer text (or a tool call) reached the client: going on means resuming, not retrying.</summary>
-    public bool HasContent => Text.Length > 0 || HasToolCalls;
+    public bool HasContent => SentText || HasToolCalls;
+
+    /// <summary>Malformed events passed over so far, over every attempt.</summary>
+    public int SkippedEvents { get; init; }
 
     public override string ToString() => $"TranscriptSnapshot({Text.Length} chars, {ChunksForwarded} chunks)";   // never the text
 }

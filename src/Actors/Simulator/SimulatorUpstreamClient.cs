@@ -1,10 +1,13 @@
+using System.Text.Json;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using Akka;
+using Akka.IO;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Orchestrator.Actors.Settings;
+using Orchestrator.Actors.Streams;
 using Orchestrator.Actors.Upstream;
 using Orchestrator.Messages.Api;
 using Orchestrator.Messages.Chat;
@@ -64,14 +67,14 @@ public sealed class SimulatorUpstreamClient(ProviderSettings settings, TimeProvi
                     // A body cut short cannot be parsed, so to the caller both look like a reset.
                     throw ConnectionReset();
             }
-            return new UpstreamCompletion(new ChatCompletion
+            return new UpstreamCompletion(JsonSerializer.SerializeToUtf8Bytes(new ChatCompletion
             {
                 Id = id,
                 Created = created,
                 Model = call.UpstreamModel,
                 Choices = [new CompletionChoice { Message = new AssistantMessage { Content = answer.Text }, FinishReason = answer.FinishReason }],
                 Usage = usage,
-            });
+            }, WireJson.Default.ChatCompletion));
         }
 
         // A broken stream never reaches its finish reason or usage: that is what a relay must notice.
@@ -81,14 +84,15 @@ public sealed class SimulatorUpstreamClient(ProviderSettings settings, TimeProvi
         // The reset travels as a marker behind the last token and is thrown where it comes out: a failed source
         // joined with Concat fails the stream at once (Concat subscribes to both inputs), and one failing under
         // the throttle would overtake the token it holds back.
-        var reset = new ChatCompletionChunk();
-        if (streamBreak?.Kind == StreamBreakKind.Drop) chunks = chunks.Add(reset);
-        var source = Source.From(chunks);
+        var events = chunks.Select(SseBytes.Event).ToImmutableArray();
+        var reset = ByteString.FromString("reset");
+        if (streamBreak?.Kind == StreamBreakKind.Drop) events = events.Add(reset);
+        var source = Source.From(events);
         if (_simulator.TokenDelay > TimeSpan.Zero) source = source.Throttle(1, _simulator.TokenDelay, 1, ThrottleMode.Shaping);
         source = streamBreak?.Kind switch
         {
-            StreamBreakKind.Drop => source.Select(chunk => ReferenceEquals(chunk, reset) ? throw ConnectionReset() : chunk),
-            StreamBreakKind.Stall => source.Concat(Source.Never<ChatCompletionChunk>()),   // ends only when cancelled
+            StreamBreakKind.Drop => source.Select(bytes => ReferenceEquals(bytes, reset) ? throw ConnectionReset() : bytes),
+            StreamBreakKind.Stall => source.Concat(Source.Never<ByteString>()),   // ends only when cancelled
             _ => source,
         };
         return new UpstreamStream(source.Named($"simulator-{settings.Name}"), NothingToRelease.Instance);

@@ -83,6 +83,39 @@ internal sealed class SseReader(int maxLineBytes) : IDisposable
         return false;
     }
 
+    /// <summary>
+    /// Like <see cref="TryRead"/> without allocating: <paramref name="data"/> is the next event's data (the event
+    /// type is not kept), valid until the next call on this reader.
+    /// </summary>
+    public bool TryReadData(out ReadOnlySpan<byte> data)
+    {
+        while (TryReadLine(out var line))
+        {
+            if (!line.IsEmpty) ProcessLine(line);
+            else if (TryDispatchData(out data)) return true;
+        }
+
+        data = default;
+        return false;
+    }
+
+    /// <summary>
+    /// Gives the buffers back to the pool when they hold nothing (between events, while the stream waits), so an
+    /// idle stream holds no buffer. The span from the last <see cref="TryReadData"/> is invalid afterwards.
+    /// </summary>
+    public void Trim()
+    {
+        if (_start == _end && !_skipLeadingLf)
+        {
+            Return(ref _buffer);
+            _start = _end = _scanFrom = 0;
+        }
+        if (_dataLength == 0) Return(ref _data);
+    }
+
+    /// <summary>Buffers held right now (0, 1 or 2), for tests of what an idle stream costs.</summary>
+    public int BuffersHeld => (_buffer.Length > 0 ? 1 : 0) + (_data.Length > 0 ? 1 : 0);
+
     public void Dispose()
     {
         Return(ref _buffer);
@@ -199,21 +232,31 @@ internal sealed class SseReader(int maxLineBytes) : IDisposable
 
     private bool TryDispatch([NotNullWhen(true)] out SseEvent? sseEvent)
     {
+        var eventType = _eventType ?? DefaultEventType;
+        if (!TryDispatchData(out var data))
+        {
+            sseEvent = null;
+            return false;
+        }
+        sseEvent = new SseEvent(eventType, data.IsEmpty ? ReadOnlyMemory<byte>.Empty : data.ToArray(), _lastEventId, _retryMs);
+        return true;
+    }
+
+    private bool TryDispatchData(out ReadOnlySpan<byte> data)
+    {
         // SSE spec: "If the data buffer is an empty string, set the data buffer and the event type buffer to the
         // empty string and return."
+        _eventType = null;
         if (_dataLength == 0)
         {
-            _eventType = null;
-            sseEvent = null;
+            data = default;
             return false;
         }
 
         // SSE spec: "If the data buffer's last character is a U+000A LINE FEED (LF) character, then remove the
         // last character from the data buffer."
-        var data = _dataLength == 1 ? ReadOnlyMemory<byte>.Empty : _data.AsSpan(0, _dataLength - 1).ToArray();
-        sseEvent = new SseEvent(_eventType ?? DefaultEventType, data, _lastEventId, _retryMs);
+        data = _data.AsSpan(0, _dataLength - 1);
         _dataLength = 0;
-        _eventType = null;
         return true;
     }
 

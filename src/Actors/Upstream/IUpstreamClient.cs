@@ -1,4 +1,5 @@
 using Akka;
+using Akka.IO;
 using Akka.Streams.Dsl;
 using Orchestrator.Messages.Api;
 using Orchestrator.Messages.Chat;
@@ -21,7 +22,7 @@ public interface IUpstreamClient : IDisposable
     /// <summary>A cheap request that proves the provider answers (the health check); throws when it does not within <paramref name="timeout"/>.</summary>
     Task ProbeAsync(TimeSpan timeout);
 
-    /// <summary>Sockets open and events skipped, for the provider's status.</summary>
+    /// <summary>Sockets open and read buffers held, for the provider's status.</summary>
     UpstreamMeters Meters { get; }
 }
 
@@ -35,12 +36,13 @@ public sealed record UpstreamCall(string RequestId, ChatRequest Request, string 
 public abstract record UpstreamResponse;
 
 /// <summary>
-/// The provider is streaming. <paramref name="Chunks"/> reads the body when run and closes it when it ends or is
-/// cancelled; <paramref name="Release"/> closes it when it is never run.
+/// The provider is streaming. <paramref name="Body"/> reads the <c>text/event-stream</c> body when run and closes it
+/// when it ends or is cancelled; <paramref name="Release"/> closes it when it is never run.
 /// </summary>
-public sealed record UpstreamStream(Source<ChatCompletionChunk, NotUsed> Chunks, IDisposable Release) : UpstreamResponse;
+public sealed record UpstreamStream(Source<ByteString, NotUsed> Body, IDisposable Release) : UpstreamResponse;
 
-public sealed record UpstreamCompletion(ChatCompletion Completion) : UpstreamResponse;
+/// <summary>A whole answer: the <c>chat.completion</c> JSON as the provider sent it.</summary>
+public sealed record UpstreamCompletion(ReadOnlyMemory<byte> Body) : UpstreamResponse;
 
 /// <summary>The provider answered with an error status.</summary>
 public sealed record UpstreamRefusal(UpstreamFailure Failure) : UpstreamResponse;

@@ -19,9 +19,6 @@ namespace Orchestrator.Actors.Upstream;
 /// </summary>
 public sealed class OpenAiUpstreamClient : IUpstreamClient
 {
-    /// <summary>One read from the upstream socket; SSE events are small, so this rarely holds more than a few.</summary>
-    private const int ReadBufferBytes = 16 * 1024;
-
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
     private static readonly MediaTypeWithQualityHeaderValue EventStream = new("text/event-stream");
     private static readonly MediaTypeWithQualityHeaderValue Json = new("application/json");
@@ -119,7 +116,7 @@ public sealed class OpenAiUpstreamClient : IUpstreamClient
             if (!call.Request.Stream) return await ReadCompletionAsync(response, cancellationToken);
 
             var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-            return new UpstreamStream(ReadChunks(response, body), response);
+            return new UpstreamStream(UpstreamBody.Source(body, response, Meters.ReadBuffers), response);
         }
         catch
         {
@@ -128,48 +125,16 @@ public sealed class OpenAiUpstreamClient : IUpstreamClient
         }
     }
 
-    private Source<ChatCompletionChunk, NotUsed> ReadChunks(HttpResponseMessage response, Stream body) =>
-        Source.UnfoldResourceAsync<ByteString, BodyReader>(
-                () => Task.FromResult(new BodyReader(response, body)),
-                reader => reader.ReadAsync(),
-                reader => reader.CloseAsync())
-            .Via(SseFraming.Flow(_settings.Upstream.MaxEventBytes))
-            .Via(ChunkDecoding.Flow(Meters))
-            .Named($"upstream-{_settings.Name}");
-
+    /// <summary>The whole answer (under max-response-bytes), checked to be one JSON object and passed on as it came.</summary>
     private async Task<UpstreamResponse> ReadCompletionAsync(HttpResponseMessage response, CancellationToken ct)
     {
         using (response)
         {
             await response.Content.LoadIntoBufferAsync(_settings.Upstream.MaxResponseBytes, ct);
             var body = await response.Content.ReadAsByteArrayAsync(ct);
-            var completion = JsonSerializer.Deserialize(body, WireJson.Default.ChatCompletion)
-                ?? throw new UpstreamProtocolException("the upstream answered with an empty body");
-            return new UpstreamCompletion(completion);
+            return new UpstreamCompletion(CompletionBody.Validate(body));
         }
     }
 
     public void Dispose() => _http.Dispose();
-
-    /// <summary>Reads the body into a pooled buffer; each read leaves as a ByteString copy of what arrived.</summary>
-    private sealed class BodyReader(HttpResponseMessage response, Stream body)
-    {
-        private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(ReadBufferBytes);
-
-        public async Task<Option<ByteString>> ReadAsync()
-        {
-            var read = await body.ReadAsync(_buffer.AsMemory());
-            // CopyFrom, not FromBytes: FromBytes wraps the array, and this buffer is reused for the next read.
-            return read == 0 ? Option<ByteString>.None : ByteString.CopyFrom(_buffer!, 0, read);
-        }
-
-        public Task<Done> CloseAsync()
-        {
-            body.Dispose();
-            response.Dispose();
-            if (_buffer is { } buffer) ArrayPool<byte>.Shared.Return(buffer);
-            _buffer = null;
-            return Task.FromResult(Done.Instance);
-        }
-    }
 }

@@ -53,7 +53,7 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
     private string? _lastError;
     private DateTimeOffset? _lastErrorAt;
     private int _inFlight;
-    private long _requests, _failures, _retries, _fallbacks, _rotations, _resumes;
+    private long _requests, _failures, _retries, _fallbacks, _rotations, _resumes, _skippedEvents;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -157,6 +157,7 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
 
     private void OnAttemptSettled(AttemptSettled settled)
     {
+        _skippedEvents += settled.SkippedEvents;
         if (settled.Failure is not { } failure)
         {
             Succeeded();
@@ -276,6 +277,6 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
             _lastErrorAt,
             _connections.Values.Sum(c => c.Meters.OpenConnections),
             _inFlight,
-            new ProviderCounters(_requests, _failures, _retries, _fallbacks, _rotations, _resumes, _connections.Values.Sum(c => c.Meters.SkippedEvents)));
+            new ProviderCounters(_requests, _failures, _retries, _fallbacks, _rotations, _resumes, _skippedEvents + _connections.Values.Sum(c => c.Meters.SkippedEvents)));
     }
 }

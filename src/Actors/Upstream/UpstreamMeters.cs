@@ -15,4 +15,7 @@ public sealed class UpstreamMeters
     public void ConnectionOpened() => Interlocked.Increment(ref _openConnections);
     public void ConnectionClosed() => Interlocked.Decrement(ref _openConnections);
     public void EventSkipped() => Interlocked.Increment(ref _skippedEvents);
+
+    /// <summary>Read buffers the client's response bodies hold right now; a stream waiting on its upstream holds none.</summary>
+    public Streams.ReadBufferGauge ReadBuffers { get; } = new();
 }

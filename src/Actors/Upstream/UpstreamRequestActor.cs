@@ -32,15 +32,12 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
     {
         public static readonly SubscribeExpired Instance = new();
     }
-    private sealed record StreamStarted(IKillSwitch Switch);
-    private sealed record StreamEnded(Exception? Cause);
 
     private readonly StartAttempt _attempt;
     private readonly IUpstreamClient _client;
     private readonly CancellationTokenSource _cancel = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IDisposable? _release;
-    private IKillSwitch? _switch;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -116,12 +113,8 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
 
     private void HandedOver()
     {
-        Receive<StreamStarted>(s =>
-        {
-            Timers.Cancel(SubscribeTimer);
-            _switch = s.Switch;
-        });
-        Receive<StreamEnded>(OnStreamEnded);
+        Receive<AttemptWatch.Started>(_ => Timers.Cancel(SubscribeTimer));
+        Receive<AttemptWatch.Ended>(OnStreamEnded);
         Receive<SubscribeExpired>(_ =>
         {
             _log.Warning("Request {RequestId}: the stream from {Provider} was never read; releasing it", _attempt.RequestId, Provider);
@@ -140,33 +133,19 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
                 Fail(refusal.Failure);
                 break;
             case UpstreamCompletion completion:
-                Context.Parent.Tell(new AttemptCompleted(_attempt.RequestId, Provider, completion.Completion));
+                Context.Parent.Tell(new AttemptCompleted(_attempt.RequestId, Provider, completion.Body));
                 Context.Stop(Self);
                 break;
             case UpstreamStream stream:
                 _release = stream.Release;
                 Timers.StartSingleTimer(SubscribeTimer, SubscribeExpired.Instance, SubscribeTimeout);
-                Context.Parent.Tell(new AttemptStreaming(_attempt.RequestId, Provider, Watched(stream.Chunks)));
+                Context.Parent.Tell(new AttemptStreaming(_attempt.RequestId, Provider, stream.Body.Via(AttemptWatch.Flow(Self, _cancel.Token))));
                 Become(HandedOver);
                 break;
         }
     }
 
-    /// <summary>The same chunks, telling this actor when they start flowing and when they end, and stoppable by it.</summary>
-    private Source<ChatCompletionChunk, NotUsed> Watched(Source<ChatCompletionChunk, NotUsed> chunks)
-    {
-        var self = Self;
-        return chunks
-            .ViaMaterialized(KillSwitches.Single<ChatCompletionChunk>(), Keep.Right)
-            .WatchTermination((killSwitch, done) =>
-            {
-                self.Tell(new StreamStarted(killSwitch));
-                done.ContinueWith(t => self.Tell(new StreamEnded(t.Exception?.GetBaseException())), TaskContinuationOptions.ExecuteSynchronously);
-                return NotUsed.Instance;
-            });
-    }
-
-    private void OnStreamEnded(StreamEnded ended)
+    private void OnStreamEnded(AttemptWatch.Ended ended)
     {
         if (ended.Cause is { } cause)
             _log.Warning("Request {RequestId}: stream from {Provider} failed: {Failure}", _attempt.RequestId, Provider, FailureClassifier.FromException(cause).Message);
@@ -183,9 +162,9 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
     {
         // Closing the call: an unfinished send is cancelled, a stream still running is aborted (its body closes).
         _handoff.Close();
+        // Cancelling also stops a body still being read (its watch fails the stream, which closes the body).
         _cancel.Cancel();
         _cancel.Dispose();
-        _switch?.Abort(new OperationCanceledException("the request was stopped"));
         _release?.Dispose();
     }
 }

@@ -1,6 +1,8 @@
 using System.Text;
+using System.Text.Json;
 using Akka.Streams.Dsl;
 using Orchestrator.Actors.Realtime;
+using Orchestrator.Actors.Streams;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Messages.Api;
 using Orchestrator.Messages.Upstream;
@@ -58,8 +60,9 @@ public sealed class WebSocketUpstreamClient : IUpstreamClient
         }
 
         var first = chunks.Current;
-        if (!call.Request.Stream) return new UpstreamCompletion(await CollectAsync(first, chunks));
-        var source = Source.Single(first).Concat(Source.From(() => Rest(chunks)));
+        if (!call.Request.Stream)
+            return new UpstreamCompletion(JsonSerializer.SerializeToUtf8Bytes(await CollectAsync(first, chunks), WireJson.Default.ChatCompletion));
+        var source = Source.Single(first).Concat(Source.From(() => Rest(chunks))).Select(SseBytes.Event);
         return new UpstreamStream(source.Named($"websocket-{_settings.Name}"), new AsyncRelease(chunks));
     }
 

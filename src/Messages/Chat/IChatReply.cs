@@ -13,10 +13,14 @@ public interface IChatReply
 public sealed record ChatRejected(string RequestId, ApiError Error) : IChatReply;
 
 /// <summary>
-/// The upstream accepted the request and is streaming. <paramref name="Chunks"/> can be run once; running it
+/// The upstream accepted the request and is streaming. <paramref name="Answer"/> can be run once; running it
 /// pulls from the upstream at the consumer's pace, and cancelling it cancels the upstream call.
 /// <paramref name="Provider"/> names who answered.
 /// </summary>
-public sealed record ChatStreaming(string RequestId, string Provider, Source<ChatCompletionChunk, NotUsed> Chunks) : IChatReply;
+public sealed record ChatStreaming(string RequestId, string Provider, Source<AnswerBlock, NotUsed> Answer) : IChatReply;
 
-public sealed record ChatCompleted(string RequestId, string Provider, ChatCompletion Completion) : IChatReply;
+/// <summary>A whole answer: <paramref name="Body"/> is the <c>chat.completion</c> JSON as the provider sent it.</summary>
+public sealed record ChatCompleted(string RequestId, string Provider, ReadOnlyMemory<byte> Body) : IChatReply
+{
+    public ChatCompletion Parse() => System.Text.Json.JsonSerializer.Deserialize(Body.Span, WireJson.Default.ChatCompletion)!;
+}

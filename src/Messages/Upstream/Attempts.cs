@@ -1,5 +1,6 @@
 using Akka;
 using Akka.Actor;
+using Akka.IO;
 using Akka.Streams.Dsl;
 using Orchestrator.Messages.Api;
 using Orchestrator.Messages.Chat;
@@ -28,15 +29,21 @@ public interface IAttemptOutcome
 
 public sealed record AttemptFailed(string RequestId, string Provider, UpstreamFailure Failure) : IAttemptOutcome;
 
-public sealed record AttemptStreaming(string RequestId, string Provider, Source<ChatCompletionChunk, NotUsed> Chunks) : IAttemptOutcome;
+/// <summary>The provider is streaming: <paramref name="Body"/> is its <c>text/event-stream</c> body, read when run.</summary>
+public sealed record AttemptStreaming(string RequestId, string Provider, Source<ByteString, NotUsed> Body) : IAttemptOutcome;
 
-public sealed record AttemptCompleted(string RequestId, string Provider, ChatCompletion Completion) : IAttemptOutcome;
+/// <summary>A whole answer: <paramref name="Body"/> is the <c>chat.completion</c> JSON as the provider sent it.</summary>
+public sealed record AttemptCompleted(string RequestId, string Provider, ReadOnlyMemory<byte> Body) : IAttemptOutcome;
 
 /// <summary>
 /// An attempt is over, for the provider's health: <paramref name="Failure"/> is null when it answered (a whole
 /// completion, or a stream that ended after its finish_reason). A cancelled attempt is never reported.
 /// </summary>
-public sealed record AttemptSettled(string RequestId, UpstreamFailure? Failure);
+public sealed record AttemptSettled(string RequestId, UpstreamFailure? Failure)
+{
+    /// <summary>Malformed events the attempt's stream passed over (counted for the provider's status).</summary>
+    public int SkippedEvents { get; init; }
+}
 
 /// <summary>What a request's routing did with a provider, for its counters.</summary>
 public enum RoutingEvent

@@ -52,8 +52,8 @@ public static class ChatEndpoints
         await (reply switch
         {
             ChatRejected r => EdgeStreams.WriteFailureAsync(http, r.Error),
-            ChatStreaming s => edge.WriteSseAsync(http, requestId, s.Chunks),
-            ChatCompleted c => EdgeStreams.WriteCompletionAsync(http, c.Completion),
+            ChatStreaming s => edge.WriteSseAsync(http, requestId, s.Answer),
+            ChatCompleted c => EdgeStreams.WriteCompletionAsync(http, c.Body),
             _ => throw new UnreachableException(),
         });
     }

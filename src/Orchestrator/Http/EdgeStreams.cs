@@ -24,14 +24,6 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
 {
     private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
     private static readonly byte[] KeepAliveComment = ": keep-alive\n\n"u8.ToArray();
-    private static readonly Task<bool> Flushed = Task.FromResult(true);
-
-    /// <summary>Most events written per flush; bounds what a burst holds in memory.</summary>
-    private const int MaxBatch = 64;
-
-    /// <summary>Stands for "send a keep-alive comment"; injected by the stream when it has been quiet, never serialized.</summary>
-    private static readonly ChatCompletionChunk KeepAliveMarker = new() { Id = "keep-alive" };
-
     private readonly IMaterializer _materializer = system.Materializer();
 
     public TimeSpan ReplyTimeout { get; } = settings.Http.ReplyTimeout;
@@ -68,30 +60,13 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
         await writer.WriteErrorAsync(OpenAiErrors.Envelope(error), http.RequestAborted);
     }
 
-    public async Task WriteSseAsync(HttpContext http, string requestId, Source<ChatCompletionChunk, NotUsed> chunks)
+    public async Task WriteSseAsync(HttpContext http, string requestId, Source<AnswerBlock, NotUsed> answer)
     {
         PrepareSse(http);
-        var events = new SseEventWriter(http.Response.BodyWriter);
-        var (killSwitch, completion) = chunks
-            .ViaMaterialized(KillSwitches.Single<ChatCompletionChunk>(), Keep.Right)
-            // A stream quiet for heartbeat-interval (a model thinking, a resume under way) gets a comment, so
-            // proxies and load balancers keep it open; clients and SDKs ignore comments.
-            .KeepAlive(HeartbeatInterval, () => KeepAliveMarker)
-            // While a write is being flushed, chunks that arrive meanwhile are gathered and go out in one flush: one
-            // flush per event when the upstream is slow (no added latency), one per burst when it is fast.
-            .Batch(MaxBatch, chunk => new List<ChatCompletionChunk>(4) { chunk }, (batch, chunk) =>
-            {
-                batch.Add(chunk);
-                return batch;
-            })
-            .SelectAsync(1, events.WriteAsync)
-            .ToMaterialized(Sink.Ignore<bool>(), Keep.Both)
-            .Run(_materializer);
-
-        await using var abort = http.RequestAborted.Register(() => killSwitch.Abort(new ClientGoneException()));
+        var done = answer.RunWith(SseResponseSink.Create(http.Response.BodyWriter, HeartbeatInterval, http.RequestAborted), _materializer);
         try
         {
-            await completion;
+            await done;
             await http.Response.BodyWriter.WriteAsync(Done, http.RequestAborted);
         }
         catch (Exception) when (http.RequestAborted.IsCancellationRequested)
@@ -110,51 +85,26 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
         }
     }
 
-    public static Task WriteCompletionAsync(HttpContext http, ChatCompletion completion)
+    /// <summary>A whole answer, written as the provider sent it.</summary>
+    public static async Task WriteCompletionAsync(HttpContext http, ReadOnlyMemory<byte> body)
     {
         http.Response.ContentType = "application/json";
-        return JsonSerializer.SerializeAsync(http.Response.Body, completion, WireJson.Default.ChatCompletion, http.RequestAborted);
+        http.Response.ContentLength = body.Length;
+        await http.Response.BodyWriter.WriteAsync(body, http.RequestAborted);
     }
 
-    private sealed class ClientGoneException() : Exception("the client disconnected");
-
-    /// <summary>Writes <c>data: {json}\n\n</c> straight into the response pipe, one reused JSON writer per response.</summary>
+    /// <summary>Writes <c>data: {error}\n\n</c> into the response pipe.</summary>
     private sealed class SseEventWriter(PipeWriter pipe)
     {
-        private readonly Utf8JsonWriter _json = new(pipe);
-
-        public Task<bool> WriteAsync(List<ChatCompletionChunk> chunks)
-        {
-            foreach (var chunk in chunks)
-            {
-                if (ReferenceEquals(chunk, KeepAliveMarker)) pipe.Write(KeepAliveComment);
-                else Write(chunk, WireJson.Default.ChatCompletionChunk);
-            }
-            var flush = pipe.FlushAsync();
-            if (!flush.IsCompletedSuccessfully) return AwaitFlush(flush);
-            var result = flush.Result;   // read once: a ValueTask's result may be taken only once
-            return result.IsCanceled || result.IsCompleted ? Task.FromException<bool>(new ClientGoneException()) : Flushed;
-        }
-
         public async Task WriteErrorAsync(ErrorEnvelope error, CancellationToken ct)
         {
-            Write(error, WireJson.Default.ErrorEnvelope);
-            await pipe.FlushAsync(ct);
-        }
-
-        private void Write<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
-        {
             pipe.Write("data: "u8);
-            _json.Reset(pipe);
-            JsonSerializer.Serialize(_json, value, type);
+            using (var json = new Utf8JsonWriter(pipe))
+            {
+                JsonSerializer.Serialize(json, error, WireJson.Default.ErrorEnvelope);
+            }
             pipe.Write("\n\n"u8);
-        }
-
-        private static async Task<bool> AwaitFlush(ValueTask<FlushResult> flush)
-        {
-            var result = await flush;
-            if (result.IsCanceled || result.IsCompleted) throw new ClientGoneException();
-            return true;
+            await pipe.FlushAsync(ct);
         }
     }
 }

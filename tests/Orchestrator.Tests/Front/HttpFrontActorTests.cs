@@ -52,7 +52,7 @@ public sealed class HttpFrontActorTests : Akka.TestKit.Xunit2.TestKit
 
         var second = await providers["second"].ExpectMsgAsync<StartAttempt>();
         Assert.Equal("up-2", second.Route.UpstreamModel);
-        var chunks = Source.Empty<ChatCompletionChunk>();
+        var chunks = Source.Empty<Akka.IO.ByteString>();
         second.ReplyTo.Tell(new AttemptStreaming("r1", "second", chunks));
 
         var reply = await ExpectMsgAsync<ChatStreaming>();
@@ -109,7 +109,7 @@ public sealed class HttpFrontActorTests : Akka.TestKit.Xunit2.TestKit
         front.Tell(new CancelChat("r5"));
 
         Assert.Equal("r5", (await providers["first"].ExpectMsgAsync<CancelAttempt>()).RequestId);
-        first.ReplyTo.Tell(new AttemptCompleted("r5", "first", new ChatCompletion()));   // too late: nobody is told
+        first.ReplyTo.Tell(new AttemptCompleted("r5", "first", TestSse.Json(new ChatCompletion())));   // too late: nobody is told
         await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
     }
 }

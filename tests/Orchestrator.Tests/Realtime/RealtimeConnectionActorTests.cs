@@ -42,8 +42,8 @@ public sealed class RealtimeConnectionActorTests() : Akka.TestKit.Xunit2.TestKit
         Watch(actor);
         actor.Tell(new RealtimeCreate("a", Request()));
         var create = await front.ExpectMsgAsync<CreateChat>();
-        var chunks = Source.From([new ChatCompletionChunk { Id = "x", Choices = [new ChunkChoice { Delta = new ChatDelta { Content = "hi" }, FinishReason = "stop" }] }])
-            .Concat(Source.Never<ChatCompletionChunk>());
+        var chunks = TestSse.Answer(new ChatCompletionChunk { Id = "x", Choices = [new ChunkChoice { Delta = new ChatDelta { Content = "hi" }, FinishReason = "stop" }] })
+            .Concat(Source.Never<AnswerBlock>());
         actor.Tell(new ChatStreaming(create.RequestId, "p", chunks));
         Assert.Equal("chat.completions.chunk", (await NextEventAsync(output)).GetProperty("type").GetString());
 

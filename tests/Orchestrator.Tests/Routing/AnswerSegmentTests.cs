@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka;
+using Akka.IO;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.TestKit;
@@ -9,6 +10,7 @@ using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Streams;
 using Orchestrator.Actors.Upstream;
 using Orchestrator.Messages.Api;
+using Orchestrator.Messages.Chat;
 
 namespace Orchestrator.Tests.Routing;
 
@@ -27,10 +29,18 @@ public sealed class AnswerSegmentTests() : Akka.TestKit.Xunit2.TestKit(TestConfi
         Choices = [new ChunkChoice { Delta = new ChatDelta { Role = role ? "assistant" : null, Content = content }, FinishReason = finish }],
     };
 
+    /// <summary>Stands for <c>data: [DONE]</c> in a test's chunk list.</summary>
+    private static readonly ChatCompletionChunk Done = new() { Id = "[DONE]" };
+
+    /// <summary>The upstream body for these chunks, one read each.</summary>
+    private static Source<ByteString, NotUsed> Body(Source<ChatCompletionChunk, NotUsed> chunks) =>
+        chunks.Select(c => ReferenceEquals(c, Done) ? SseBytes.Done : SseBytes.Event(c));
+
     private Task<IImmutableList<ChatCompletionChunk>> Run(Source<ChatCompletionChunk, NotUsed> upstream, Transcript transcript, SegmentPlan plan,
         TaskCompletionSource? passed = null) =>
-        upstream.Via(AnswerSegment.Flow(transcript, plan, Limits))
+        Body(upstream).Via(AnswerSegment.Flow(transcript, plan, Limits))
             .WireTap(_ => passed?.TrySetResult())   // tells the test a chunk is through, so the stage and its timers are running
+            .SelectMany(block => block.ReadChunks())
             .RunWith(Sink.Seq<ChatCompletionChunk>(), Sys.Materializer());
 
     private static string Text(IEnumerable<ChatCompletionChunk> chunks) => string.Concat(chunks.Select(c => c.Choices.FirstOrDefault()?.Delta.Content));
@@ -54,7 +64,7 @@ public sealed class AnswerSegmentTests() : Akka.TestKit.Xunit2.TestKit(TestConfi
     [Fact]
     public async Task Segment_DoneWithoutFinishReason_Completes()
     {
-        var chunks = await Run(Source.From([Chunk("Hi"), ChunkDecoding.Done, Chunk("never")]), new Transcript(), SegmentPlan.First);
+        var chunks = await Run(Source.From([Chunk("Hi"), Done, Chunk("never")]), new Transcript(), SegmentPlan.First);
         Assert.Equal("Hi", Text(chunks));
     }
 
@@ -124,15 +134,15 @@ public sealed class AnswerSegmentTests() : Akka.TestKit.Xunit2.TestKit(TestConfi
     [Fact]
     public async Task Segment_ClientNotReading_IsNotMistakenForAnIdleUpstream()
     {
-        var queue = Source.From([Chunk("Hel"), Chunk("lo")]).Concat(Source.Never<ChatCompletionChunk>())
+        var queue = Body(Source.From([Chunk("Hel"), Chunk("lo")])).Concat(Source.Never<ByteString>())
             .Via(AnswerSegment.Flow(new Transcript(), SegmentPlan.First, Limits))
             .WithAttributes(Attributes.CreateInputBuffer(1, 1))
-            .RunWith(Sink.Queue<ChatCompletionChunk>().WithAttributes(Attributes.CreateInputBuffer(1, 1)), Sys.Materializer());
+            .RunWith(Sink.Queue<AnswerBlock>().WithAttributes(Attributes.CreateInputBuffer(1, 1)), Sys.Materializer());
 
         var first = await queue.PullAsync().WaitAsync(TimeSpan.FromSeconds(5));   // then the client stops reading
-        Assert.Equal("Hel", first.Value.Choices[0].Delta.Content);
+        Assert.Equal("Hel", first.Value.ReadChunks()[0].Choices[0].Delta.Content);
         for (var i = 0; i < 8; i++) Scheduler.Advance(TimeSpan.FromSeconds(10));   // 80 s, four idle-timeouts
-        Assert.Equal("lo", (await queue.PullAsync().WaitAsync(TimeSpan.FromSeconds(5))).Value.Choices[0].Delta.Content);
+        Assert.Equal("lo", (await queue.PullAsync().WaitAsync(TimeSpan.FromSeconds(5))).Value.ReadChunks()[0].Choices[0].Delta.Content);
 
         // Now it reads and the upstream is quiet: that is a dead peer.
         var next = queue.PullAsync();

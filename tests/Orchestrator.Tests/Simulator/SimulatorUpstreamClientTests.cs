@@ -48,14 +48,17 @@ public sealed class SimulatorUpstreamClientTests : Akka.TestKit.Xunit2.TestKit
     {
         var stream = Assert.IsType<UpstreamStream>(response);
         var chunks = new List<ChatCompletionChunk>();
-        var error = await Record.ExceptionAsync(() => stream.Chunks.RunForeach(chunks.Add, Sys.Materializer()).WaitAsync(TimeSpan.FromSeconds(10)));
+        var error = await Record.ExceptionAsync(() => TestSse.Chunks(stream.Body).RunForeach(chunks.Add, Sys.Materializer()).WaitAsync(TimeSpan.FromSeconds(10)));
         return (chunks, error);
     }
+
+    private static ChatCompletion Parse(UpstreamCompletion completion) =>
+        System.Text.Json.JsonSerializer.Deserialize(completion.Body.Span, WireJson.Default.ChatCompletion)!;
 
     private static async Task<string> FullTextAsync(SimulatorUpstreamClient client)
     {
         var completion = Assert.IsType<UpstreamCompletion>(await client.SendAsync(Call(Request(stream: false)), CancellationToken.None));
-        return completion.Completion.Choices[0].Message.Content!;
+        return Parse(completion).Choices[0].Message.Content!;
     }
 
     [Fact]
@@ -195,7 +198,7 @@ public sealed class SimulatorUpstreamClientTests : Akka.TestKit.Xunit2.TestKit
         var stream = Assert.IsType<UpstreamStream>(await Client().SendAsync(Call(Request(stream: true, "stall-after=3")), CancellationToken.None));
         var probe = CreateTestProbe();
 
-        var (terminated, kill) = stream.Chunks
+        var (terminated, kill) = TestSse.Chunks(stream.Body)
             .WatchTermination((_, done) => done)
             .ViaMaterialized(KillSwitches.Single<ChatCompletionChunk>(), Keep.Both)
             .To(Sink.ActorRef<ChatCompletionChunk>(probe.Ref, StreamEnded.Instance, ex => new StreamFailed(ex)))
@@ -330,7 +333,7 @@ public sealed class SimulatorUpstreamClientTests : Akka.TestKit.Xunit2.TestKit
         var full = await FullTextAsync(client);
         var prefill = full[..15];
 
-        var completion = Assert.IsType<UpstreamCompletion>(await client.SendAsync(Call(Request(stream: false, prefill: prefill)), CancellationToken.None)).Completion;
+        var completion = Parse(Assert.IsType<UpstreamCompletion>(await client.SendAsync(Call(Request(stream: false, prefill: prefill)), CancellationToken.None)));
 
         Assert.Equal(full, prefill + completion.Choices[0].Message.Content);
     }

@@ -51,8 +51,8 @@ public sealed class ProviderHealthTests() : Akka.TestKit.Xunit2.TestKit(TestConf
         public Task<UpstreamResponse> SendAsync(UpstreamCall call, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref Calls);
-            if (!call.Request.Stream) return Task.FromResult<UpstreamResponse>(new UpstreamCompletion(new ChatCompletion { Id = call.RequestId }));
-            var chunks = Source.FromTask(_streamEnd.Task);
+            if (!call.Request.Stream) return Task.FromResult<UpstreamResponse>(new UpstreamCompletion(TestSse.Json(new ChatCompletion { Id = call.RequestId })));
+            var chunks = Source.FromTask(_streamEnd.Task).Select(Orchestrator.Actors.Streams.SseBytes.Event);
             return Task.FromResult<UpstreamResponse>(new UpstreamStream(chunks, new CancellationTokenSource()));
         }
 
@@ -174,7 +174,7 @@ public sealed class ProviderHealthTests() : Akka.TestKit.Xunit2.TestKit(TestConf
         var asker = CreateTestProbe();
         provider.Tell(Attempt("long", asker.Ref, stream: true));
         var streaming = await asker.ExpectMsgAsync<AttemptStreaming>();
-        var received = streaming.Chunks.RunWith(Sink.Seq<ChatCompletionChunk>(), Sys.Materializer());
+        var received = TestSse.Chunks(streaming.Body).RunWith(Sink.Seq<ChatCompletionChunk>(), Sys.Materializer());
 
         Scheduler.Advance(TimeSpan.FromHours(1));   // max-lifetime
         await AwaitAssertAsync(async () => Assert.Equal(1, (await StatusAsync(provider)).Counters.Rotations));

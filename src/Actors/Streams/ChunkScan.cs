@@ -1,0 +1,201 @@
+using System.Text.Json;
+
+namespace Orchestrator.Actors.Streams;
+
+/// <summary>
+/// What the engine needs to know of one OpenAI <c>chat.completion.chunk</c>, read in one pass with
+/// <see cref="Utf8JsonReader"/> and no object model: the chunk's bytes go to the client as they came, and only
+/// these facts decide how the stream goes on (finish, usage, an error, whether text reached the client).
+/// </summary>
+public ref struct ChunkFacts
+{
+    /// <summary>Choice indexes seen in this chunk, one bit each (index 63 and above share the last bit).</summary>
+    public ulong Choices;
+    /// <summary>Choice indexes that carry a finish_reason.</summary>
+    public ulong Finished;
+    public int ChoiceCount;
+    public bool HasRole;
+    public bool HasContent;
+    public bool HasToolCalls;
+    public bool HasUsage;
+    public bool HasError;
+    public string? ErrorCode;
+    /// <summary>The chunk's id and created time; read only when asked for (the first chunk of a stream).</summary>
+    public string? Id;
+    public long Created;
+    /// <summary>Bytes of unescaped content text written to the text buffer (0 when not asked for).</summary>
+    public int TextBytes;
+
+    public readonly bool IsToken => HasContent || HasToolCalls || Finished != 0;
+    public readonly bool MultipleChoices => ChoiceCount > 1 || (Choices & ~1UL) != 0;
+}
+
+public static class ChunkScan
+{
+    /// <summary>
+    /// Scans <paramref name="json"/>. False when it is not a JSON object, or a field the engine reads has the wrong
+    /// type (the event is skipped, as one bad event must not cost the whole answer). With <paramref name="text"/>,
+    /// the content of every choice is unescaped into it from <paramref name="textStart"/> on (grown as needed).
+    /// </summary>
+    public static bool TryScan(ReadOnlySpan<byte> json, bool wantId, ref byte[]? text, int textStart, out ChunkFacts facts)
+    {
+        facts = default;
+        try
+        {
+            return Scan(json, wantId, ref text, textStart, ref facts);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static bool Scan(ReadOnlySpan<byte> json, bool wantId, ref byte[]? text, int textStart, ref ChunkFacts facts)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("choices"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Null) continue;
+                if (reader.TokenType != JsonTokenType.StartArray) return false;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    if (reader.TokenType != JsonTokenType.StartObject || !ScanChoice(ref reader, ref text, textStart, ref facts)) return false;
+                    facts.ChoiceCount++;
+                }
+            }
+            else if (reader.ValueTextEquals("usage"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartObject) facts.HasUsage = true;
+                else if (reader.TokenType != JsonTokenType.Null) return false;
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("error"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Null) continue;
+                facts.HasError = true;
+                if (reader.TokenType == JsonTokenType.StartObject) facts.ErrorCode = ErrorCode(ref reader);
+                else reader.Skip();
+            }
+            else if (wantId && reader.ValueTextEquals("id"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String) facts.Id = reader.GetString();
+                else reader.Skip();
+            }
+            else if (wantId && reader.ValueTextEquals("created"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var created)) facts.Created = created;
+                else reader.Skip();
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        // The object is closed, and nothing but whitespace may follow it.
+        return reader.TokenType == JsonTokenType.EndObject && !reader.Read();
+    }
+
+    private static bool ScanChoice(ref Utf8JsonReader reader, ref byte[]? text, int textStart, ref ChunkFacts facts)
+    {
+        var index = 0;
+        var finished = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("index"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out index) || index < 0) return false;
+            }
+            else if (reader.ValueTextEquals("finish_reason"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String) finished = true;
+                else if (reader.TokenType != JsonTokenType.Null) return false;
+            }
+            else if (reader.ValueTextEquals("delta"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Null) continue;
+                if (reader.TokenType != JsonTokenType.StartObject || !ScanDelta(ref reader, ref text, textStart, ref facts)) return false;
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        var bit = 1UL << Math.Min(index, 63);
+        facts.Choices |= bit;
+        if (finished) facts.Finished |= bit;
+        return true;
+    }
+
+    private static bool ScanDelta(ref Utf8JsonReader reader, ref byte[]? text, int textStart, ref ChunkFacts facts)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("content"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Null) continue;
+                if (reader.TokenType != JsonTokenType.String) return false;
+                var length = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
+                if (length == 0) continue;
+                facts.HasContent = true;
+                if (text is not null) facts.TextBytes += CopyText(ref reader, ref text, textStart + facts.TextBytes, length);
+            }
+            else if (reader.ValueTextEquals("role"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String) facts.HasRole = true;
+                else if (reader.TokenType != JsonTokenType.Null) return false;
+            }
+            else if (reader.ValueTextEquals("tool_calls"u8) || reader.ValueTextEquals("function_call"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.Null) facts.HasToolCalls = true;
+                reader.Skip();
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Unescapes the current string into <paramref name="text"/> at <paramref name="at"/>; an unescaped string is never longer than its JSON.</summary>
+    private static int CopyText(ref Utf8JsonReader reader, ref byte[] text, int at, int jsonLength)
+    {
+        if (text.Length - at < jsonLength)
+        {
+            var bigger = new byte[Math.Max(at + jsonLength, Math.Max(text.Length * 2, 256))];
+            text.AsSpan(0, at).CopyTo(bigger);
+            text = bigger;
+        }
+        return reader.CopyString(text.AsSpan(at));
+    }
+
+    private static string? ErrorCode(ref Utf8JsonReader reader)
+    {
+        string? code = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isCode = reader.ValueTextEquals("code"u8);
+            reader.Read();
+            if (isCode && reader.TokenType == JsonTokenType.String) code = reader.GetString();
+            else reader.Skip();
+        }
+        return code;
+    }
+}

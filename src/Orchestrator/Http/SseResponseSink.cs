@@ -1,0 +1,166 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.Streams.Stage;
+using Orchestrator.Messages.Chat;
+
+namespace Orchestrator.Http;
+
+/// <summary>
+/// The end of an answer's stream: each <see cref="AnswerBlock"/> (the events of one upstream read) is written into
+/// the response pipe and flushed once, and the next is pulled only when that flush is done, so a client that reads
+/// slowly slows the upstream read. A stream quiet for <c>heartbeat-interval</c> gets <c>: keep-alive</c> (proxies
+/// and load balancers keep it open; clients and SDKs ignore comments). A client that goes away fails the stream,
+/// which closes the upstream call. The materialized task completes once the last flush has.
+/// </summary>
+public static class SseResponseSink
+{
+    public static Sink<AnswerBlock, Task> Create(PipeWriter pipe, TimeSpan heartbeatInterval, CancellationToken aborted) =>
+        Sink.FromGraph(new SseResponseSinkStage(pipe, heartbeatInterval, aborted)).Named("sse-response");
+
+    private sealed class ClientGoneException() : Exception("the client disconnected");
+
+    private sealed class SseResponseSinkStage(PipeWriter pipe, TimeSpan heartbeatInterval, CancellationToken aborted)
+        : GraphStageWithMaterializedValue<SinkShape<AnswerBlock>, Task>
+    {
+        private readonly Inlet<AnswerBlock> _in = new("sse-response.in");
+        private readonly PipeWriter _pipe = pipe;
+        private readonly TimeSpan _heartbeatInterval = heartbeatInterval;
+        private readonly CancellationToken _aborted = aborted;
+
+        public override SinkShape<AnswerBlock> Shape => new(_in);
+
+        public override ILogicAndMaterializedValue<Task> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return new LogicAndMaterializedValue<Task>(new Logic(this, done), done.Task);
+        }
+
+        private sealed class Logic : TimerGraphStageLogic, IInHandler
+        {
+            private const string KeepAliveTimer = "heartbeat-interval";
+            private static readonly byte[] KeepAliveComment = ": keep-alive\n\n"u8.ToArray();
+
+            private readonly SseResponseSinkStage _stage;
+            private readonly TaskCompletionSource _done;
+            private readonly Action<Task<FlushResult>> _onFlushed;
+            private CancellationTokenRegistration _abort;
+            private bool _flushing;
+            private bool _wrote;
+            private AnswerBlock? _waiting;
+            private bool _upstreamDone;
+            private Exception? _upstreamFailure;
+
+            public Logic(SseResponseSinkStage stage, TaskCompletionSource done) : base(stage.Shape)
+            {
+                _stage = stage;
+                _done = done;
+                _onFlushed = GetAsyncCallback<Task<FlushResult>>(OnFlushed);
+                SetHandler(stage._in, this);
+            }
+
+            public override void PreStart()
+            {
+                var gone = GetAsyncCallback(() => Fail(new ClientGoneException()));
+                _abort = _stage._aborted.Register(gone);
+                // Checked twice per interval: a quiet stream hears from us after 1 to 1.5 intervals.
+                ScheduleRepeatedly(KeepAliveTimer, _stage._heartbeatInterval / 2);
+                Pull(_stage._in);
+            }
+
+            public override void PostStop()
+            {
+                _abort.Dispose();
+                _done.TrySetException(new AbruptStageTerminationException(this));
+            }
+
+            public void OnPush()
+            {
+                var block = Grab(_stage._in);
+                if (_flushing) _waiting = block;   // a keep-alive is being flushed: the pipe takes one writer at a time
+                else Write(block.Sse.Span);
+            }
+
+            public void OnUpstreamFinish()
+            {
+                _upstreamDone = true;
+                if (!_flushing) Finish();
+            }
+
+            public void OnUpstreamFailure(Exception e)
+            {
+                _upstreamDone = true;
+                _upstreamFailure = e;
+                if (!_flushing) Finish();
+            }
+
+            protected override void OnTimer(object timerKey)
+            {
+                var quiet = !_wrote;
+                _wrote = false;
+                if (!quiet || _flushing || _upstreamDone) return;
+                Write(KeepAliveComment);
+                _wrote = false;   // a keep-alive is not news: the next quiet check sends another
+            }
+
+            private void Write(ReadOnlySpan<byte> bytes)
+            {
+                _wrote = true;
+                _stage._pipe.Write(bytes);
+                ValueTask<FlushResult> flush;
+                try
+                {
+                    flush = _stage._pipe.FlushAsync();
+                }
+                catch (Exception ex)
+                {
+                    Fail(ex);
+                    return;
+                }
+                if (flush.IsCompletedSuccessfully) Flushed(flush.Result);   // read once: a ValueTask's result may be taken only once
+                else
+                {
+                    _flushing = true;
+                    flush.AsTask().ContinueWith(_onFlushed, TaskContinuationOptions.ExecuteSynchronously);
+                }
+            }
+
+            private void OnFlushed(Task<FlushResult> flush)
+            {
+                _flushing = false;
+                if (flush.IsCompletedSuccessfully) Flushed(flush.Result);
+                else Fail(new ClientGoneException());
+            }
+
+            private void Flushed(FlushResult result)
+            {
+                if (result.IsCanceled || result.IsCompleted)
+                {
+                    Fail(new ClientGoneException());
+                    return;
+                }
+                if (_waiting is { } waiting)
+                {
+                    _waiting = null;
+                    Write(waiting.Sse.Span);
+                }
+                else if (_upstreamDone) Finish();
+                else if (!HasBeenPulled(_stage._in)) Pull(_stage._in);
+            }
+
+            private void Finish()
+            {
+                if (_upstreamFailure is { } failure) _done.TrySetException(failure);
+                else _done.TrySetResult();
+                CompleteStage();
+            }
+
+            private void Fail(Exception cause)
+            {
+                _done.TrySetException(cause);
+                FailStage(cause);
+            }
+        }
+    }
+}
