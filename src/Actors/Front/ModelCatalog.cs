@@ -7,6 +7,12 @@ namespace Orchestrator.Actors.Front;
 /// <summary>The configured model ids, looked up exactly (as OpenAI does), with "did you mean" for a miss.</summary>
 public sealed class ModelCatalog
 {
+    /// <summary>The most of an id "did you mean" compares: OpenAI refuses longer ids, and so does the HTTP edge.</summary>
+    public const int MaxComparedLength = 256;
+
+    /// <summary>The most of a caller's id a message quotes back.</summary>
+    public const int MaxQuotedLength = 64;
+
     private readonly FrozenDictionary<string, ModelSettings> _models;
 
     public ModelCatalog(IEnumerable<ModelSettings> models) =>
@@ -14,12 +20,22 @@ public sealed class ModelCatalog
 
     public bool TryGet(string id, out ModelSettings model) => _models.TryGetValue(id, out model!);
 
-    /// <summary>Up to <paramref name="count"/> configured ids nearest to <paramref name="id"/> by edit distance.</summary>
-    public ImmutableArray<string> Closest(string id, int count = 3) =>
-        [.. _models.Keys
-            .OrderBy(candidate => EditDistance(id.ToLowerInvariant(), candidate.ToLowerInvariant()))
+    /// <summary>
+    /// Up to <paramref name="count"/> configured ids nearest to <paramref name="id"/> by edit distance. Only the first
+    /// <see cref="MaxComparedLength"/> characters count, so the cost is bounded whoever builds the request: this runs
+    /// inside the single front actor.
+    /// </summary>
+    public ImmutableArray<string> Closest(string id, int count = 3)
+    {
+        var probe = (id.Length > MaxComparedLength ? id[..MaxComparedLength] : id).ToLowerInvariant();
+        return [.. _models.Keys
+            .OrderBy(candidate => EditDistance(probe, candidate.ToLowerInvariant()))
             .ThenBy(candidate => candidate, StringComparer.Ordinal)
             .Take(count)];
+    }
+
+    /// <summary>A caller's model id as a message quotes it: at most <see cref="MaxQuotedLength"/> characters, marked when cut.</summary>
+    public static string Quote(string id) => id.Length <= MaxQuotedLength ? id : string.Concat(id.AsSpan(0, MaxQuotedLength), "…");
 
     private static int EditDistance(string a, string b)
     {

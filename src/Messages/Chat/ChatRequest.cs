@@ -14,4 +14,5 @@ public sealed record ChatRequest(string Model, bool Stream, bool IncludeUsage, i
     /// validated at the edge; other provider kinds ignore it and it is never sent upstream.
     /// </summary>
     public string? SimulatorFault { get; init; }
+    public int Choices { get; init; } = 1;   // the caller's n (1-128, 1 when absent), checked at the edge
 }

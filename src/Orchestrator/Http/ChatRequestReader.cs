@@ -17,6 +17,18 @@ public static class ChatRequestReader
 {
     public const string FaultHeader = "x-simulator-fault";
 
+    /// <summary>OpenAI's own limit on a model id; longer is a client bug or an attack, and never a configured id.</summary>
+    public const int MaxModelLength = 256;
+
+    /// <summary>OpenAI's limit on <c>n</c>.</summary>
+    public const int MaxChoices = 128;
+
+    /// <summary>A legal plan in canonical form is under 200 characters; this bounds what a refusal can quote back.</summary>
+    public const int MaxFaultHeaderLength = 256;
+
+    /// <summary>The most of a client's own text an error message quotes back.</summary>
+    private const int MaxQuoted = 64;
+
     public sealed record Result(ChatRequest? Request, ApiError? Error);
 
     public static async Task<Result> ReadAsync(HttpRequest request, CancellationToken ct)
@@ -59,6 +71,8 @@ public static class ChatRequestReader
     {
         // Several header lines arrive joined by ',' which the plan grammar accepts as a separator.
         if (header.Length == 0) return new Result(chat, null);
+        if (header.Length > MaxFaultHeaderLength)
+            return Fail(TooLong(FaultHeader, $"Invalid {FaultHeader} header", MaxFaultHeaderLength, header.Length));
         if (!FaultPlan.TryParse(header, out var plan, out var error))
             return Fail(ApiError.InvalidRequest($"Invalid {FaultHeader} header: {error}.", FaultHeader, "invalid_fault_plan"));
         return new Result(chat with { SimulatorFault = plan.ToString() }, null);
@@ -84,8 +98,10 @@ public static class ChatRequestReader
 
         if (!root.TryGetProperty("model", out var model) || model.ValueKind == JsonValueKind.Null)
             return Fail(ApiError.InvalidRequest("Missing required parameter: 'model'.", "model", "missing_required_parameter"));
-        if (model.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(model.GetString()))
-            return Fail(InvalidType("model", "a non-empty string"));
+        var modelId = model.ValueKind == JsonValueKind.String ? model.GetString() : null;
+        if (string.IsNullOrWhiteSpace(modelId)) return Fail(InvalidType("model", "a non-empty string"));
+        // Checked here so a huge id never reaches the front actor's "did you mean" search or a 404 message.
+        if (modelId.Length > MaxModelLength) return Fail(TooLong("model", "Invalid 'model'", MaxModelLength, modelId.Length));
 
         if (!root.TryGetProperty("messages", out var messages) || messages.ValueKind == JsonValueKind.Null)
             return Fail(ApiError.InvalidRequest("Missing required parameter: 'messages'.", "messages", "missing_required_parameter"));
@@ -111,8 +127,10 @@ public static class ChatRequestReader
         }
         if (!OptionalPositiveInt(root, "max_completion_tokens", out var maxTokens)) return Fail(InvalidType("max_completion_tokens", "a positive integer"));
         if (maxTokens is null && !OptionalPositiveInt(root, "max_tokens", out maxTokens)) return Fail(InvalidType("max_tokens", "a positive integer"));
+        var (choices, choicesError) = Choices(root);
+        if (choicesError is not null) return Fail(choicesError);
 
-        return new Result(new ChatRequest(model.GetString()!, stream, stream && includeUsage, maxTokens, root), null);
+        return new Result(new ChatRequest(modelId, stream, stream && includeUsage, maxTokens, root) { Choices = choices }, null);
     }
 
     private static bool OptionalBool(JsonElement obj, string name, out bool value)
@@ -132,6 +150,47 @@ public static class ChatRequestReader
         value = number;
         return true;
     }
+
+    /// <summary>
+    /// <c>n</c>, the number of choices: absent or null is 1. It is sent upstream as it came, so anything the engine
+    /// or a provider could not read as a whole number from 1 to <see cref="MaxChoices"/> is refused here.
+    /// </summary>
+    private static (int Value, ApiError? Error) Choices(JsonElement root)
+    {
+        if (!root.TryGetProperty("n", out var n) || n.ValueKind == JsonValueKind.Null) return (1, null);
+        if (n.ValueKind != JsonValueKind.Number) return (0, InvalidType("n", "an integer"));
+        if (n.TryGetInt64(out var value))
+        {
+            // OpenAI error shape: "Invalid 'n': integer below minimum value. Expected a value >= 1, but got 0 instead."
+            if (value < 1)
+                return (0, ApiError.InvalidRequest($"Invalid 'n': integer below minimum value. Expected a value >= 1, but got {value} instead.", "n", "integer_below_min_value"));
+            if (value > MaxChoices)
+                return (0, ApiError.InvalidRequest($"Invalid 'n': integer above maximum value. Expected a value <= {MaxChoices}, but got {value} instead.", "n", "integer_above_max_value"));
+            return ((int)value, null);
+        }
+        // Digits past Int64: still a whole number, just far out of range (not quoted back: it may be any length).
+        if (IsIntegerLiteral(n))
+            return (0, n.GetRawText().StartsWith('-')
+                ? ApiError.InvalidRequest("Invalid 'n': integer below minimum value. Expected a value >= 1.", "n", "integer_below_min_value")
+                : ApiError.InvalidRequest($"Invalid 'n': integer above maximum value. Expected a value <= {MaxChoices}.", "n", "integer_above_max_value"));
+        // OpenAI error shape: "Invalid type for 'n': expected an integer, but got a decimal number instead."
+        return (0, ApiError.InvalidRequest("Invalid type for 'n': expected an integer, but got a decimal number instead.", "n", "invalid_type"));
+    }
+
+    /// <summary>Whether a JSON number is written as a whole number (no fraction, no exponent), e.g. 1.0 and 1e2 are not.</summary>
+    private static bool IsIntegerLiteral(JsonElement number)
+    {
+        var raw = number.GetRawText().AsSpan();
+        if (raw.StartsWith("-")) raw = raw[1..];
+        return raw.Length > 0 && !raw.ContainsAnyExcept("0123456789");
+    }
+
+    /// <summary>Up to <see cref="MaxQuoted"/> characters of a client's text, marked when cut, for quoting in a message.</summary>
+    internal static string Quote(string text) => text.Length <= MaxQuoted ? text : string.Concat(text.AsSpan(0, MaxQuoted), "…");
+
+    // OpenAI error shape: "Invalid 'model': string too long. Expected a string with maximum length 256, but got a string with length 300 instead."
+    private static ApiError TooLong(string param, string what, int max, int length) =>
+        ApiError.InvalidRequest($"{what}: string too long. Expected a string with maximum length {max}, but got a string with length {length} instead.", param, "string_above_max_length");
 
     private static ApiError InvalidType(string param, string expected) =>
         ApiError.InvalidRequest($"Invalid type for '{param}': expected {expected}.", param, "invalid_type");

@@ -51,7 +51,7 @@ public static class RealtimeFrames
                 return parsed.Error is { } error ? new RealtimeInvalid(id, error) : new RealtimeCreate(id, parsed.Request!);
             default:
                 return new RealtimeInvalid(id, ApiError.InvalidRequest(
-                    $"Unknown message type '{type.GetString()}'. Expected 'chat.completions.create' or 'chat.completions.cancel'.", "type", "unknown_type"));
+                    $"Unknown message type '{ChatRequestReader.Quote(type.GetString()!)}'. Expected 'chat.completions.create' or 'chat.completions.cancel'.", "type", "unknown_type"));
         }
     }
 
