@@ -5,24 +5,27 @@
 #
 #   bench/run.sh            full run (about 6 minutes)
 #   bench/run.sh --smoke    every scenario, tiny (about 20 seconds); --quick is the same
-#   options: --held N (held-stream count), --no-build, BENCH_PORT_BASE=18080 (uses the next three ports)
+#   options: --held N (held-stream count), --held-h2 N (the same for Orchestrator over HTTP/2 upstream; 0: not run),
+#            --no-build, BENCH_PORT_BASE=18080 (uses the next three ports, and mock + 10 for its h2c port)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-mode=full held="" build=1
+mode=full held="" held_h2="" build=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke|--quick) mode=smoke ;;
     --held) held="$2"; shift ;;
+    --held-h2) held_h2="$2"; shift ;;
     --no-build) build=0 ;;
-    *) echo "unknown option: $1 (use --smoke, --held N, --no-build)" >&2; exit 2 ;;
+    *) echo "unknown option: $1 (use --smoke, --held N, --held-h2 N, --no-build)" >&2; exit 2 ;;
   esac
   shift
 done
 
 base=${BENCH_PORT_BASE:-18080}
 mock_port=$((base + 1)) yarp_port=$((base + 2)) orch_port=$((base + 3))
+mock_h2_port=$((mock_port + 10))   # the mock's h2c listener
 if ! command -v taskset >/dev/null; then
   echo "warning: taskset not found (util-linux); processes are not pinned" >&2
   taskset() { shift 2; "$@"; }
@@ -38,6 +41,16 @@ if [ -z "$held" ]; then
     held=$(((nofile - 2500) / 2 / 250 * 250))
     [ "$held" -lt 200 ] && held=200   # a tiny limit (CI's 1024): the smoke's 200 still fits
     echo "note: open-file limit $nofile, so held streams reduced to $held (10,000 needs ~22,500)" >&2
+  fi
+fi
+# Orchestrator over an HTTP/2 upstream needs one socket per held stream (the client's; upstream, a few sockets carry
+# every stream), so it holds 10,000 where the HTTP/1.1 targets fit fewer.
+if [ -z "$held_h2" ]; then
+  held_h2=10000
+  if [ "$nofile" != unlimited ] && [ $((nofile - 2500)) -lt "$held_h2" ]; then
+    held_h2=$(((nofile - 2500) / 250 * 250))
+    [ "$held_h2" -lt 200 ] && held_h2=200
+    echo "note: open-file limit $nofile, so held streams over h2 reduced to $held_h2 (10,000 needs ~12,500)" >&2
   fi
 fi
 
@@ -58,17 +71,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for port in $mock_port $yarp_port $orch_port; do
+for port in $mock_port $mock_h2_port $yarp_port $orch_port; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port is in use; set BENCH_PORT_BASE" >&2; exit 1; fi
 done
 
-echo "starting mock :$mock_port, YARP :$yarp_port, Orchestrator :$orch_port on CPU $server_cpu; load generator on CPU $load_cpu" >&2
-taskset -c "$server_cpu" dotnet "$(bin bench/MockUpstream MockUpstream)" --urls "http://127.0.0.1:$mock_port" >"$logs/mock.log" 2>&1 &
+echo "starting mock :$mock_port (h2c :$mock_h2_port), YARP :$yarp_port, Orchestrator :$orch_port on CPU $server_cpu; load generator on CPU $load_cpu" >&2
+taskset -c "$server_cpu" dotnet "$(bin bench/MockUpstream MockUpstream)" --urls "http://127.0.0.1:$mock_port" \
+  --h2-urls "http://127.0.0.1:$mock_h2_port" >"$logs/mock.log" 2>&1 &
 pids+=($!); mock_pid=$!
 taskset -c "$server_cpu" dotnet "$(bin bench/YarpProxy YarpProxy)" --urls "http://127.0.0.1:$yarp_port" \
   --destination "http://127.0.0.1:$mock_port" >"$logs/yarp.log" 2>&1 &
 pids+=($!); yarp_pid=$!
-BENCH_MOCK_URL="http://127.0.0.1:$mock_port/v1" taskset -c "$server_cpu" dotnet "$(bin src/Orchestrator Orchestrator)" \
+BENCH_MOCK_URL="http://127.0.0.1:$mock_port/v1" BENCH_MOCK_H2_URL="http://127.0.0.1:$mock_h2_port/v1" taskset -c "$server_cpu" dotnet "$(bin src/Orchestrator Orchestrator)" \
   --config bench/orchestrator-bench.conf --urls "http://127.0.0.1:$orch_port" >"$logs/orchestrator.log" 2>&1 &
 pids+=($!); orch_pid=$!
 
@@ -76,7 +90,7 @@ smoke_flag=()
 [ "$mode" = smoke ] && smoke_flag=(--smoke)
 # In the background and waited for, so a TERM or Ctrl-C reaches the trap at once (bash defers traps while a
 # foreground child runs).
-taskset -c "$load_cpu" dotnet "$(bin bench/LoadGen LoadGen)" suite "${smoke_flag[@]}" --held "$held" \
+taskset -c "$load_cpu" dotnet "$(bin bench/LoadGen LoadGen)" suite "${smoke_flag[@]}" --held "$held" --held-h2 "$held_h2" \
   --direct "http://127.0.0.1:$mock_port" --direct-pid "$mock_pid" \
   --yarp "http://127.0.0.1:$yarp_port" --yarp-pid "$yarp_pid" \
   --orchestrator "http://127.0.0.1:$orch_port" --orchestrator-pid "$orch_pid" --key sk-local-1 \

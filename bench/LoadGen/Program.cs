@@ -28,8 +28,8 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         usage: LoadGen suite --direct URL --direct-pid PID --yarp URL --yarp-pid PID --orchestrator URL --orchestrator-pid PID
-                             [--key sk-local-1] [--smoke] [--held N] [--out FILE.md]
-               LoadGen once --url URL [--key KEY] [--stream] [--chunks 50] [--pace-ms 0]
+                             [--key sk-local-1] [--smoke] [--held N] [--held-h2 N] [--out FILE.md]
+               LoadGen once --url URL [--key KEY] [--model bench] [--stream] [--chunks 50] [--pace-ms 0]
                              (--concurrency N | --rate PER_SECOND) [--warmup 1] [--duration 5]
         """);
     return 2;
@@ -38,17 +38,20 @@ static int Usage()
 static async Task<int> SuiteAsync(Options o)
 {
     var held = o.Int("held", 10_000);
-    var profile = o.Flag("smoke") ? Profile.Smoke(held) : Profile.Full(held);
+    var heldH2 = o.Int("held-h2", 0);
+    var profile = o.Flag("smoke") ? Profile.Smoke(held, heldH2) : Profile.Full(held, heldH2);
+    var orchestrator = new Target(Report.Orchestrator, o.Url("orchestrator"), o.Get("key") ?? "sk-local-1", o.Int("orchestrator-pid"));
     var targets = new List<Target>
     {
         new(Report.Direct, o.Url("direct"), null, o.Int("direct-pid")),
         new(Report.Yarp, o.Url("yarp"), null, o.Int("yarp-pid")),
-        new(Report.Orchestrator, o.Url("orchestrator"), o.Get("key") ?? "sk-local-1", o.Int("orchestrator-pid")),
+        orchestrator,
     };
 
     var header = Header(profile, targets);
     Console.WriteLine(header);
-    var suite = new Suite(profile, targets, Console.Out);
+    var heldOverH2 = heldH2 > 0 ? orchestrator with { Name = Report.OrchestratorH2 } : null;
+    var suite = new Suite(profile, targets, Console.Out, heldOverH2);
     await suite.RunAsync();
     var markdown = header + Environment.NewLine + Environment.NewLine + Report.Markdown(suite.Rows, suite.Held);
     Console.WriteLine();
@@ -71,7 +74,7 @@ static async Task<int> SuiteAsync(Options o)
 
 static async Task<int> OnceAsync(Options o)
 {
-    var shape = new RequestShape(o.Flag("stream"), o.Int("chunks", 50), o.Int("pace-ms", 0));
+    var shape = new RequestShape(o.Flag("stream"), o.Int("chunks", 50), o.Int("pace-ms", 0), o.Get("model") ?? "bench");
     var target = new Target("target", o.Url("url"), o.Get("key"), o.Get("pid") is null ? null : o.Int("pid"));
     using var client = ChatProbe.CreateClient();
     var window = new ProcessWindow(target.Pid);
@@ -102,7 +105,7 @@ static string Header(Profile profile, IReadOnlyList<Target> targets)
         Targets, interleaved per scenario: direct → mock, YARP → mock, Orchestrator → mock (HTTP/1.1 on loopback).
         Closed loop: {profile.Warmup.TotalSeconds:0.#} s warm-up + {profile.Measure.TotalSeconds:0.#} s measured, {profile.Rounds} round(s) per target
         (scenario 3: {profile.PacedWarmup.TotalSeconds:0.#} s + {profile.PacedMeasure.TotalSeconds:0.#} s, 1 round). Open loop: {profile.OpenRate:0}/s for {profile.OpenMeasure.TotalSeconds:0.#} s after {profile.Warmup.TotalSeconds:0.#} s.
-        Held streams: {profile.HeldStreams} streams started evenly over {profile.HeldRamp.TotalSeconds:0.#} s, each {held.Chunks} chunks {held.PaceMs} ms apart.
+        Held streams: {profile.HeldStreams} streams started evenly over {profile.HeldRamp.TotalSeconds:0.#} s, each {held.Chunks} chunks {held.PaceMs} ms apart{(profile.HeldStreamsH2 > 0 ? $"; then {profile.HeldStreamsH2} the same way to Orchestrator with model {Suite.H2Model} (Orchestrator → mock over h2c)" : "")}.
         "+" columns: added vs direct at the same percentile. CPU ms/req: the proxy's user+system CPU over the window / successful requests
         (10 ms tick resolution). Peak RSS: VmHWM over the window. Direct rows show the mock's own CPU and RSS in parentheses.
         """;

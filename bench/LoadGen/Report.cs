@@ -9,6 +9,7 @@ public static class Report
     public const string Direct = "direct";
     public const string Yarp = "yarp";
     public const string Orchestrator = "orchestrator";
+    public const string OrchestratorH2 = "orchestrator, h2 upstream";
 
     public static string Markdown(IReadOnlyList<Row> rows, IReadOnlyList<HeldRow> held)
     {

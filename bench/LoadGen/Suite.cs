@@ -4,10 +4,14 @@ namespace Orchestrator.Bench.LoadGen;
 
 /// <summary>
 /// The scenarios of issue 5, each run against every target in turn (direct, YARP, Orchestrator) and, where the
-/// profile says so, in several rounds, so a noisy moment hits all three alike.
+/// profile says so, in several rounds, so a noisy moment hits all three alike. <paramref name="heldOverH2"/>, when
+/// given, is Orchestrator once more for the held streams only, asked for <see cref="H2Model"/> (its upstream over h2c).
 /// </summary>
-public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWriter log)
+public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWriter log, Target? heldOverH2 = null)
 {
+    /// <summary>The model <c>orchestrator-bench.conf</c> routes to the mock's h2c port (provider <c>mock-h2</c>).</summary>
+    public const string H2Model = "bench-h2";
+
     public List<Row> Rows { get; } = [];
 
     public List<HeldRow> Held { get; } = [];
@@ -34,7 +38,8 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
             profile.OpenShape, profile.Rounds,
             runner => runner.OpenAsync(profile.OpenRate, profile.Warmup, profile.OpenMeasure, profile.Grace));
 
-        foreach (var target in targets) Held.Add(await HeldAsync(target));
+        foreach (var target in targets) Held.Add(await HeldAsync(target, profile.HeldShape, profile.HeldStreams));
+        if (heldOverH2 is not null) Held.Add(await HeldAsync(heldOverH2, profile.HeldShape.ForModel(H2Model), profile.HeldStreamsH2));
     }
 
     private async Task InterleavedAsync(string scenario, RequestShape shape, int rounds, Func<LoadRunner, Task<RunResult>> run)
@@ -59,10 +64,9 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
 
     // Held streams: a fixed number of streams started at a steady rate over the ramp, each open for its whole paced
     // answer, so all are open at once near the end of the ramp. RSS is sampled while they are held.
-    private async Task<HeldRow> HeldAsync(Target target)
+    private async Task<HeldRow> HeldAsync(Target target, RequestShape shape, int streams)
     {
         EnsureAlive();
-        var shape = profile.HeldShape;
         var pid = target.Pid ?? throw new InvalidOperationException($"{target.Name}: no pid");
         await Task.Delay(profile.HeldSettle);   // idle connections of the previous run close (the mock drops them after 5 s)
         var baselineKb = ProcStats.RssKb(pid);
@@ -83,12 +87,12 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
                 await Task.Delay(200).ConfigureAwait(false);
             }
         });
-        var rate = profile.HeldStreams / profile.HeldRamp.TotalSeconds;
+        var rate = streams / profile.HeldRamp.TotalSeconds;
         var grace = TimeSpan.FromMilliseconds(shape.Chunks * shape.PaceMs) + profile.Grace;
-        var result = await runner.OpenAsync(rate, TimeSpan.Zero, profile.HeldRamp, grace, total: profile.HeldStreams);
+        var result = await runner.OpenAsync(rate, TimeSpan.Zero, profile.HeldRamp, grace, total: streams);
         await sampling.CancelAsync();
         await sampler;
-        var row = new HeldRow(target, profile.HeldStreams, result.Outcomes.Count, result.Outcomes.Count(o => o.Ok), maxOpen,
+        var row = new HeldRow(target, streams, result.Outcomes.Count, result.Outcomes.Count(o => o.Ok), maxOpen,
             baselineKb, rssAtMaxOpenKb, ProcStats.PeakRssKb(pid), Outcome.Ms(Stopwatch.GetTimestamp() - started) / 1000,
             result.Outcomes.Where(o => !o.Ok).GroupBy(o => o.Error).Select(g => $"{g.Key} ×{g.Count()}").ToList());
         log.WriteLine($"  held streams | {target.Name}: {row.Completed}/{row.Started} complete and exact, at most {row.MaxOpen} open at once");

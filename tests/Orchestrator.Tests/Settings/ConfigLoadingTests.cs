@@ -78,11 +78,38 @@ public sealed class ConfigLoadingTests
     }
 
     [Theory]
+    [InlineData("", UpstreamHttpVersion.Http11)]   // unset: orchestrator.upstream's
+    [InlineData("http-version = auto", UpstreamHttpVersion.Auto)]
+    [InlineData("http-version = 1.1", UpstreamHttpVersion.Http11)]
+    [InlineData("http-version = \"1.1\"", UpstreamHttpVersion.Http11)]
+    [InlineData("http-version = 2", UpstreamHttpVersion.Http2)]
+    [InlineData("http-version = \"2\"", UpstreamHttpVersion.Http2)]
+    public void HttpVersion_QuotedOrNot_IsBoundPerProvider(string providerUpstream, UpstreamHttpVersion expected)
+    {
+        var settings = TestSettings.From($$"""
+            orchestrator.upstream.http-version = 1.1
+            orchestrator.providers {
+              p { kind = openai, base-url = "http://127.0.0.1:1/v1", api-key = "none", upstream { {{providerUpstream}} } }
+              q { kind = openai, base-url = "http://127.0.0.1:1/v1", api-key = "none" }
+            }
+            orchestrator.models { m { routes = [ { provider = p }, { provider = q } ] } }
+            """);
+        Assert.Equal(expected, settings.Providers["p"].Upstream.HttpVersion);
+        Assert.Equal(UpstreamHttpVersion.Http11, settings.Providers["q"].Upstream.HttpVersion);   // from orchestrator.upstream
+    }
+
+    [Fact]
+    public void HttpVersion_Default_IsAuto() =>
+        Assert.Equal(UpstreamHttpVersion.Auto, OrchestratorSettings.FromConfig(HoconLoader.Load(TestSettings.DefaultsText)).Providers["openai"].Upstream.HttpVersion);
+
+    [Theory]
     [InlineData("orchestrator.models { m { routes = [ { provider = ghost } ] } }", "orchestrator.models.m.routes[0].provider", "unknown provider 'ghost'")]
     [InlineData("orchestrator.providers.p { kind = openai, base-url = \"ftp://x\" }\norchestrator.models { m { routes = [ { provider = p } ] } }", "orchestrator.providers.p.base-url", "not an http")]
     [InlineData("orchestrator.models { m { routes = [ { provider = simulator } ], price { input = -1 } } }", "orchestrator.models.m.price.input", "less than 0")]
     [InlineData("orchestrator.model-defaults.idle-timeout = soon", "orchestrator.models.\"gpt-4.1\".idle-timeout", "not a duration")]
     [InlineData("orchestrator.providers.p { kind = carrier-pigeon }", "orchestrator.providers.p.kind", "unknown kind")]
+    [InlineData("orchestrator.providers.p { kind = simulator, upstream.http-version = 3 }", "orchestrator.providers.p.upstream.http-version", "'3' is not auto, 1.1 or 2")]
+    [InlineData("orchestrator.upstream.http-version = h2c", "orchestrator.upstream.http-version", "'h2c' is not auto, 1.1 or 2")]
     [InlineData("orchestrator.models { \"x.y\" { routes = [] } }", "orchestrator.models.\"x.y\".routes", "at least one route")]
     [InlineData("orchestrator.auth.keys = [\"a\"]\norchestrator.provider = ${MISSING_VAR_FOR_TEST}", "user config", "MISSING_VAR_FOR_TEST")]
     public void InvalidConfig_FailsNamingTheKeyAndProblem(string userText, string key, string problem)
