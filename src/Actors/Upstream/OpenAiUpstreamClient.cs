@@ -33,34 +33,7 @@ public sealed class OpenAiUpstreamClient : IUpstreamClient
     public OpenAiUpstreamClient(ProviderSettings settings)
     {
         _settings = settings;
-        var upstream = settings.Upstream;
-        var handler = new SocketsHttpHandler
-        {
-            // The connection actor rotates the whole pool at max-lifetime; this bounds any single socket the same way.
-            PooledConnectionLifetime = upstream.MaxLifetime,
-            // Close idle sockets before the provider or a load balancer does, so we never write into a dead one.
-            PooledConnectionIdleTimeout = upstream.PoolIdleTimeout,
-            // A cancelled stream closes its socket at once instead of reading on (for nobody) to reuse it.
-            MaxResponseDrainSize = 0,
-            ConnectTimeout = upstream.ConnectTimeout,
-            ConnectCallback = ConnectAsync,
-            // HTTP/2: a PING every heartbeat-interval while requests are open; no answer within the same time and
-            // the connection is torn down, failing its streams instead of leaving them hanging.
-            KeepAlivePingDelay = upstream.HeartbeatInterval,
-            KeepAlivePingTimeout = upstream.HeartbeatInterval,
-            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-            EnableMultipleHttp2Connections = true,
-            MaxConnectionsPerServer = upstream.MaxConnectionsPerServer,
-            AutomaticDecompression = DecompressionMethods.None,
-            AllowAutoRedirect = false,
-            UseCookies = false,
-        };
-        _http = new HttpClient(handler, disposeHandler: true)
-        {
-            Timeout = Timeout.InfiniteTimeSpan,   // our own timers decide (first-byte, idle)
-            DefaultRequestVersion = HttpVersion.Version20,
-            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
-        };
+        _http = UpstreamHttp.Create(settings, ConnectAsync);
         var root = settings.BaseUrl!.ToString().TrimEnd('/');
         _completions = new Uri(root + "/chat/completions");
         _models = new Uri(root + "/models");
