@@ -34,10 +34,6 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
     {
         public static readonly TotalExpired Instance = new();
     }
-    private sealed record SegmentFailed(Exception Cause, TranscriptSnapshot Transcript);
-    private interface ISegmentReply;
-    private sealed record NextSegment(Source<AnswerBlock, NotUsed> Answer) : ISegmentReply;
-    private sealed record SegmentGiveUp(ApiError Error) : ISegmentReply;
     private sealed record OutcomeOverdue(int Attempt);
     private sealed record ExpiryGraceOver
     {
@@ -102,8 +98,8 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         Receive<AttemptFailed>(OnAttemptFailed);
         Receive<AttemptStreaming>(OnAttemptStreaming);
         Receive<AttemptCompleted>(OnAttemptCompleted);
-        Receive<SegmentFailed>(OnSegmentFailed);
-        Receive<AnswerSegment.Ended>(OnSegmentEnded);
+        Receive<AnswerStream.SegmentFailed>(OnSegmentFailed);
+        Receive<AnswerStream.Ended>(OnSegmentEnded);
         Receive<RetryDue>(due => Launch(due.Step));
         Receive<TotalExpired>(_ => OnTotalExpired());
         Receive<CancelChat>(_ =>
@@ -207,7 +203,8 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         {
             _streaming = true;
             _answered = true;
-            _caller.Tell(new ChatStreaming(RequestId, streaming.Provider, ClientStream(Segment(streaming.Body, SegmentPlan.First))));
+            _caller.Tell(new ChatStreaming(RequestId, streaming.Provider,
+                AnswerStream.Source(streaming.Body, _transcript, CurrentLimits(), Self, _model.Limits.TotalTimeout + TimeSpan.FromSeconds(5))));
             return;
         }
         var strategy = _current!.Strategy;
@@ -217,7 +214,8 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
             _log.Info("Request {RequestId}: resuming on {Provider} by {Strategy}", RequestId, streaming.Provider, strategy);
         }
         var plan = new SegmentPlan(_continuation || strategy is not null, strategy, strategy == ResumeStrategy.Replay ? _resumeText : null);
-        _asker?.Tell(new NextSegment(Segment(streaming.Body, plan)));
+        if (_asker is null) streaming.Body.Dispose();   // nobody left to read it
+        _asker?.Tell(new AnswerStream.NextSegment(streaming.Body, plan, CurrentLimits()));
         _asker = null;
     }
 
@@ -303,47 +301,10 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
     /// The stream the client reads: the first attempt's chunks, then, whenever a segment fails, whatever this actor
     /// answers (a retry, a resume, or the error to end with).
     /// </summary>
-    /// <summary>One attempt's body as the client gets it, under the current route's event size cap; its end is reported here.</summary>
-    private Source<AnswerBlock, NotUsed> Segment(Source<ByteString, NotUsed> body, SegmentPlan plan)
-    {
-        var limits = _limits with { MaxEventBytes = _settings.Providers[CurrentRoute.Provider].Upstream.MaxEventBytes };
-        return body.Via(AnswerSegment.Flow(_transcript, plan, limits, Self));
-    }
+    /// <summary>The limits a segment on the current route runs under (its provider's event size cap).</summary>
+    private SegmentLimits CurrentLimits() => _limits with { MaxEventBytes = _settings.Providers[CurrentRoute.Provider].Upstream.MaxEventBytes };
 
-    /// <summary>
-    /// The stream the client reads: the first attempt's answer, then, whenever a segment fails, whatever this actor
-    /// answers (a retry, a resume, or the error to end with). A segment that ends the stream tells this actor.
-    /// </summary>
-    private Source<AnswerBlock, NotUsed> ClientStream(Source<AnswerBlock, NotUsed> first)
-    {
-        var transcript = _transcript;
-        var self = Self;
-        var askTimeout = _model.Limits.TotalTimeout + TimeSpan.FromSeconds(5);
-        return first.RecoverWithRetries(cause => cause is ChatFailedException
-            ? null!   // the session gave up: the stream ends with that error
-            : Source.FromTask(AskNext(self, new SegmentFailed(cause, transcript.Snapshot()), askTimeout))
-                .ConcatMany(reply => reply switch
-                {
-                    NextSegment next => next.Answer,
-                    SegmentGiveUp giveUp => Source.Failed<AnswerBlock>(new ChatFailedException(giveUp.Error)),
-                    _ => throw new InvalidOperationException("unexpected reply"),
-                }), -1);
-    }
-
-    /// <summary>The session's answer; if it cannot answer (gone), the stream ends rather than asking again forever.</summary>
-    private static async Task<ISegmentReply> AskNext(IActorRef session, SegmentFailed failed, TimeSpan timeout)
-    {
-        try
-        {
-            return await session.Ask<ISegmentReply>(failed, timeout);
-        }
-        catch (Exception)
-        {
-            return new SegmentGiveUp(ApiError.Internal("The relay lost track of this stream."));
-        }
-    }
-
-    private void OnSegmentFailed(SegmentFailed failed)
+    private void OnSegmentFailed(AnswerStream.SegmentFailed failed)
     {
         _asker = Sender;
         var diverged = failed.Cause is ReplayDivergedException;
@@ -453,7 +414,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         NextResumeStep();
     }
 
-    private void OnSegmentEnded(AnswerSegment.Ended ended)
+    private void OnSegmentEnded(AnswerStream.Ended ended)
     {
         if (ended.Whole && _current is not null) Settle(null, ended.SkippedEvents);   // the answer is whole: the attempt that finished it succeeded
         if (!ended.Whole) _log.Info("Request {RequestId}: the client stopped reading before the answer was whole", RequestId);
@@ -488,7 +449,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
             return;
         }
         // The stream ends with this error, and nothing is left for this actor to decide.
-        _asker?.Tell(new SegmentGiveUp(error));
+        _asker?.Tell(new AnswerStream.GiveUp(error));
         _asker = null;
         Context.Stop(Self);
     }

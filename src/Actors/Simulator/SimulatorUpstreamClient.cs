@@ -95,7 +95,7 @@ public sealed class SimulatorUpstreamClient(ProviderSettings settings, TimeProvi
             StreamBreakKind.Stall => source.Concat(Source.Never<ByteString>()),   // ends only when cancelled
             _ => source,
         };
-        return new UpstreamStream(source.Named($"simulator-{settings.Name}"), NothingToRelease.Instance);
+        return new UpstreamStream(StreamedBody.FromSource(source.Named($"simulator-{settings.Name}")));
     }
 
     /// <summary>The request's plan, else the provider's; false (with the refusal to send) when the request's does not parse.</summary>
@@ -151,11 +151,4 @@ public sealed class SimulatorUpstreamClient(ProviderSettings settings, TimeProvi
     {
     }
 
-    private sealed class NothingToRelease : IDisposable
-    {
-        public static readonly NothingToRelease Instance = new();
-        public void Dispose()
-        {
-        }
-    }
 }

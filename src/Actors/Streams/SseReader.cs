@@ -52,11 +52,24 @@ internal sealed class SseReader(int maxLineBytes) : IDisposable
     public void Append(ByteString bytes)
     {
         if (bytes.IsEmpty) return;
-        if (_start == _end) _start = _end = _scanFrom = 0;
-        if (_buffer.Length - _end < bytes.Count) MakeRoom(_end - _start + bytes.Count);
-        var target = _buffer.AsSpan(_end, bytes.Count);
+        var target = Room(bytes.Count);
         bytes.CopyTo(ref target);
         _end += bytes.Count;
+    }
+
+    /// <inheritdoc cref="Append(ByteString)"/>
+    public void Append(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty) return;
+        bytes.CopyTo(Room(bytes.Length));
+        _end += bytes.Length;
+    }
+
+    private Span<byte> Room(int count)
+    {
+        if (_start == _end) _start = _end = _scanFrom = 0;
+        if (_buffer.Length - _end < count) MakeRoom(_end - _start + count);
+        return _buffer.AsSpan(_end, count);
     }
 
     /// <summary>

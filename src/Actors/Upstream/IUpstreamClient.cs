@@ -36,10 +36,10 @@ public sealed record UpstreamCall(string RequestId, ChatRequest Request, string 
 public abstract record UpstreamResponse;
 
 /// <summary>
-/// The provider is streaming. <paramref name="Body"/> reads the <c>text/event-stream</c> body when run and closes it
-/// when it ends or is cancelled; <paramref name="Release"/> closes it when it is never run.
+/// The provider is streaming its <c>text/event-stream</c> <paramref name="Body"/>: the answer stream reads it and
+/// closes it when done; whoever holds it when it is never read disposes it.
 /// </summary>
-public sealed record UpstreamStream(Source<ByteString, NotUsed> Body, IDisposable Release) : UpstreamResponse;
+public sealed record UpstreamStream(StreamedBody Body) : UpstreamResponse;
 
 /// <summary>A whole answer: the <c>chat.completion</c> JSON as the provider sent it.</summary>
 public sealed record UpstreamCompletion(ReadOnlyMemory<byte> Body) : UpstreamResponse;

@@ -89,7 +89,7 @@ public sealed class OpenAiUpstreamClient : IUpstreamClient
             if (!call.Request.Stream) return await ReadCompletionAsync(response, cancellationToken);
 
             var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-            return new UpstreamStream(UpstreamBody.Source(body, response, Meters.ReadBuffers), response);
+            return new UpstreamStream(StreamedBody.FromStream(body, response, Meters.ReadBuffers));
         }
         catch
         {

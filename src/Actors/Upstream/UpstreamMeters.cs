@@ -17,5 +17,5 @@ public sealed class UpstreamMeters
     public void EventSkipped() => Interlocked.Increment(ref _skippedEvents);
 
     /// <summary>Read buffers the client's response bodies hold right now; a stream waiting on its upstream holds none.</summary>
-    public Streams.ReadBufferGauge ReadBuffers { get; } = new();
+    public Messages.Upstream.ReadBufferGauge ReadBuffers { get; } = new();
 }

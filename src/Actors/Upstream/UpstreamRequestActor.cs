@@ -78,7 +78,7 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
             lock (_lock)
             {
                 if (response is not UpstreamStream stream) return response;
-                if (_closed) stream.Release.Dispose();
+                if (_closed) stream.Body.Dispose();
                 else _untaken = stream;
                 return response;
             }
@@ -95,7 +95,7 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
             lock (_lock)
             {
                 _closed = true;
-                _untaken?.Release.Dispose();
+                _untaken?.Body.Dispose();
                 _untaken = null;
             }
         }
@@ -113,8 +113,8 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
 
     private void HandedOver()
     {
-        Receive<AttemptWatch.Started>(_ => Timers.Cancel(SubscribeTimer));
-        Receive<AttemptWatch.Ended>(OnStreamEnded);
+        Receive<BodyReadStarted>(_ => Timers.Cancel(SubscribeTimer));
+        Receive<BodyReadEnded>(OnStreamEnded);
         Receive<SubscribeExpired>(_ =>
         {
             _log.Warning("Request {RequestId}: the stream from {Provider} was never read; releasing it", _attempt.RequestId, Provider);
@@ -137,15 +137,15 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
                 Context.Stop(Self);
                 break;
             case UpstreamStream stream:
-                _release = stream.Release;
+                _release = stream.Body;
                 Timers.StartSingleTimer(SubscribeTimer, SubscribeExpired.Instance, SubscribeTimeout);
-                Context.Parent.Tell(new AttemptStreaming(_attempt.RequestId, Provider, stream.Body.Via(AttemptWatch.Flow(Self, _cancel.Token))));
+                Context.Parent.Tell(new AttemptStreaming(_attempt.RequestId, Provider, stream.Body with { Attempt = Self, Stop = _cancel.Token }));
                 Become(HandedOver);
                 break;
         }
     }
 
-    private void OnStreamEnded(AttemptWatch.Ended ended)
+    private void OnStreamEnded(BodyReadEnded ended)
     {
         if (ended.Cause is { } cause)
             _log.Warning("Request {RequestId}: stream from {Provider} failed: {Failure}", _attempt.RequestId, Provider, FailureClassifier.FromException(cause).Message);
@@ -162,7 +162,7 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
     {
         // Closing the call: an unfinished send is cancelled, a stream still running is aborted (its body closes).
         _handoff.Close();
-        // Cancelling also stops a body still being read (its watch fails the stream, which closes the body).
+        // Cancelling also stops a body still being read (the answer stream ends that segment).
         _cancel.Cancel();
         _cancel.Dispose();
         _release?.Dispose();

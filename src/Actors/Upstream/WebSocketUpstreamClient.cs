@@ -63,7 +63,7 @@ public sealed class WebSocketUpstreamClient : IUpstreamClient
         if (!call.Request.Stream)
             return new UpstreamCompletion(JsonSerializer.SerializeToUtf8Bytes(await CollectAsync(first, chunks), WireJson.Default.ChatCompletion));
         var source = Source.Single(first).Concat(Source.From(() => Rest(chunks))).Select(SseBytes.Event);
-        return new UpstreamStream(source.Named($"websocket-{_settings.Name}"), new AsyncRelease(chunks));
+        return new UpstreamStream(StreamedBody.FromSource(source.Named($"websocket-{_settings.Name}"), new AsyncRelease(chunks)));
     }
 
     private static async IAsyncEnumerable<ChatCompletionChunk> Rest(IAsyncEnumerator<ChatCompletionChunk> chunks)

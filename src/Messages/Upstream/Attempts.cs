@@ -1,6 +1,5 @@
 using Akka;
 using Akka.Actor;
-using Akka.IO;
 using Akka.Streams.Dsl;
 using Orchestrator.Messages.Api;
 using Orchestrator.Messages.Chat;
@@ -29,8 +28,8 @@ public interface IAttemptOutcome
 
 public sealed record AttemptFailed(string RequestId, string Provider, UpstreamFailure Failure) : IAttemptOutcome;
 
-/// <summary>The provider is streaming: <paramref name="Body"/> is its <c>text/event-stream</c> body, read when run.</summary>
-public sealed record AttemptStreaming(string RequestId, string Provider, Source<ByteString, NotUsed> Body) : IAttemptOutcome;
+/// <summary>The provider is streaming: <paramref name="Body"/> is its <c>text/event-stream</c> body, read when the answer runs.</summary>
+public sealed record AttemptStreaming(string RequestId, string Provider, StreamedBody Body) : IAttemptOutcome;
 
 /// <summary>A whole answer: <paramref name="Body"/> is the <c>chat.completion</c> JSON as the provider sent it.</summary>
 public sealed record AttemptCompleted(string RequestId, string Provider, ReadOnlyMemory<byte> Body) : IAttemptOutcome;

@@ -52,7 +52,7 @@ public sealed class HttpFrontActorTests : Akka.TestKit.Xunit2.TestKit
 
         var second = await providers["second"].ExpectMsgAsync<StartAttempt>();
         Assert.Equal("up-2", second.Route.UpstreamModel);
-        var chunks = Source.Empty<Akka.IO.ByteString>();
+        var chunks = Orchestrator.Messages.Upstream.StreamedBody.FromSource(Source.Empty<Akka.IO.ByteString>());
         second.ReplyTo.Tell(new AttemptStreaming("r1", "second", chunks));
 
         var reply = await ExpectMsgAsync<ChatStreaming>();

@@ -53,7 +53,7 @@ public sealed class ProviderHealthTests() : Akka.TestKit.Xunit2.TestKit(TestConf
             Interlocked.Increment(ref Calls);
             if (!call.Request.Stream) return Task.FromResult<UpstreamResponse>(new UpstreamCompletion(TestSse.Json(new ChatCompletion { Id = call.RequestId })));
             var chunks = Source.FromTask(_streamEnd.Task).Select(Orchestrator.Actors.Streams.SseBytes.Event);
-            return Task.FromResult<UpstreamResponse>(new UpstreamStream(chunks, new CancellationTokenSource()));
+            return Task.FromResult<UpstreamResponse>(new UpstreamStream(StreamedBody.FromSource(chunks, new CancellationTokenSource())));
         }
 
         public void EndStream() => _streamEnd.TrySetResult(new ChatCompletionChunk { Id = "last" });

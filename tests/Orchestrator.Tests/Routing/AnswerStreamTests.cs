@@ -11,11 +11,12 @@ using Orchestrator.Actors.Streams;
 using Orchestrator.Actors.Upstream;
 using Orchestrator.Messages.Api;
 using Orchestrator.Messages.Chat;
+using Orchestrator.Messages.Upstream;
 
 namespace Orchestrator.Tests.Routing;
 
-/// <summary>The end-of-stream rules and watchdogs of one attempt's segment; timers run on the test scheduler.</summary>
-public sealed class AnswerSegmentTests() : Akka.TestKit.Xunit2.TestKit(TestConfigs.TestSchedulerConfig)
+/// <summary>The end-of-stream rules, watchdogs and splicing of the answer stream; timers run on the test scheduler.</summary>
+public sealed class AnswerStreamTests() : Akka.TestKit.Xunit2.TestKit(TestConfigs.TestSchedulerConfig)
 {
     private static readonly SegmentLimits Limits = new(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(20), IncludeUsage: false, SingleChoice: true);
 
@@ -36,12 +37,42 @@ public sealed class AnswerSegmentTests() : Akka.TestKit.Xunit2.TestKit(TestConfi
     private static Source<ByteString, NotUsed> Body(Source<ChatCompletionChunk, NotUsed> chunks) =>
         chunks.Select(c => ReferenceEquals(c, Done) ? SseBytes.Done : SseBytes.Event(c));
 
+    /// <summary>Why a later segment (the one a test runs with its plan) failed, as the session hears it.</summary>
+    private readonly TaskCompletionSource<Exception> _laterFailure = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// The answer stream over these chunks with this plan. A later segment's plan is reached the way the session
+    /// reaches it: a first segment that fails at once, and a session that answers with this body and plan.
+    /// </summary>
     private Task<IImmutableList<ChatCompletionChunk>> Run(Source<ChatCompletionChunk, NotUsed> upstream, Transcript transcript, SegmentPlan plan,
-        TaskCompletionSource? passed = null) =>
-        Body(upstream).Via(AnswerSegment.Flow(transcript, plan, Limits))
+        TaskCompletionSource? passed = null)
+    {
+        var body = StreamedBody.FromSource(Body(upstream));
+        var answer = plan == SegmentPlan.First
+            ? AnswerStream.Source(body, transcript, Limits, null, TimeSpan.FromSeconds(5))
+            : AnswerStream.Source(StreamedBody.FromSource(Source.Failed<ByteString>(new IOException("cut"))), transcript, Limits,
+                ActorOf(dsl =>
+                {
+                    var answered = false;
+                    dsl.Receive<AnswerStream.SegmentFailed>((failed, context) =>
+                    {
+                        if (answered)
+                        {
+                            // The segment under test failed: the test reads why; the stream ends.
+                            _laterFailure.TrySetResult(failed.Cause);
+                            context.Sender.Tell(new AnswerStream.GiveUp(Orchestrator.Messages.Chat.ApiError.Internal("segment failed")), context.Self);
+                            return;
+                        }
+                        answered = true;
+                        context.Sender.Tell(new AnswerStream.NextSegment(body, plan, Limits), context.Self);
+                    });
+                }),
+                TimeSpan.FromSeconds(5));
+        return answer
             .WireTap(_ => passed?.TrySetResult())   // tells the test a chunk is through, so the stage and its timers are running
             .SelectMany(block => block.ReadChunks())
             .RunWith(Sink.Seq<ChatCompletionChunk>(), Sys.Materializer());
+    }
 
     private static string Text(IEnumerable<ChatCompletionChunk> chunks) => string.Concat(chunks.Select(c => c.Choices.FirstOrDefault()?.Delta.Content));
 
@@ -128,14 +159,15 @@ public sealed class AnswerSegmentTests() : Akka.TestKit.Xunit2.TestKit(TestConfi
         var transcript = new Transcript();
         await Run(Source.From([Chunk("Hello,")]).Concat(Source.Failed<ChatCompletionChunk>(new IOException("reset"))), transcript, SegmentPlan.First).ContinueWith(_ => { });
         var run = Run(Source.From([Chunk("Goodbye"), Chunk(null, "stop")]), transcript, new SegmentPlan(true, ResumeStrategy.Replay, "Hello,"));
-        await Assert.ThrowsAsync<ReplayDivergedException>(() => run);
+        await Assert.ThrowsAsync<ChatFailedException>(() => run.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.IsType<ReplayDivergedException>(await _laterFailure.Task.WaitAsync(TimeSpan.FromSeconds(5)));
     }
 
     [Fact]
     public async Task Segment_ClientNotReading_IsNotMistakenForAnIdleUpstream()
     {
-        var queue = Body(Source.From([Chunk("Hel"), Chunk("lo")])).Concat(Source.Never<ByteString>())
-            .Via(AnswerSegment.Flow(new Transcript(), SegmentPlan.First, Limits))
+        var queue = AnswerStream.Source(StreamedBody.FromSource(Body(Source.From([Chunk("Hel"), Chunk("lo")])).Concat(Source.Never<ByteString>())),
+                new Transcript(), Limits, null, TimeSpan.FromSeconds(5))
             .WithAttributes(Attributes.CreateInputBuffer(1, 1))
             .RunWith(Sink.Queue<AnswerBlock>().WithAttributes(Attributes.CreateInputBuffer(1, 1)), Sys.Materializer());
 

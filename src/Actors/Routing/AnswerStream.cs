@@ -1,0 +1,537 @@
+using System.Buffers;
+using System.Text.Json;
+using Akka;
+using Akka.Actor;
+using Akka.IO;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.Streams.Stage;
+using Orchestrator.Actors.Streams;
+using Orchestrator.Actors.Upstream;
+using Orchestrator.Messages.Api;
+using Orchestrator.Messages.Chat;
+using Orchestrator.Messages.Upstream;
+
+namespace Orchestrator.Actors.Routing;
+
+/// <summary>
+/// A client's answer, from the upstream's body bytes to what the client gets, in one source stage: the body read
+/// (at the consumer's pace, a zero-byte read first so a waiting stream holds no read buffer), SSE framing, one
+/// <see cref="Utf8JsonReader"/> scan per event, the end-of-stream rules and the watchdogs, and the splice of a
+/// retried or resumed attempt. With the edge's sink, a request materializes two stage logics.
+/// <para>
+/// End rules: a finish_reason (or <c>[DONE]</c>) makes the answer whole, and then any end is a success (without
+/// <c>include_usage</c> the answer ends at the finish_reason, waiting for nothing more); an end before it is a
+/// truncation, and silence past <c>first-token-timeout</c> or <c>idle-timeout</c> is a dead peer. Either fails
+/// the segment: the stage tells the session (<see cref="SegmentFailed"/>) and carries on with what it answers, the
+/// next attempt's body (<see cref="NextSegment"/>) or the error to end with (<see cref="GiveUp"/>).
+/// </para>
+/// <para>
+/// A first attempt's events go out as the upstream's own bytes (<c>data: </c> + the chunk JSON + a blank line),
+/// every event of one upstream read in one <see cref="AnswerBlock"/>, so the edge flushes once per read. Only a
+/// later segment builds chunk objects, to splice: the first attempt's id, no second role chunk, replayed text
+/// withheld until it has caught up, usage summed, and the resume recorded on the finishing chunks.
+/// </para>
+/// </summary>
+public static class AnswerStream
+{
+    /// <summary>A segment failed: the session answers the sender with <see cref="NextSegment"/> or <see cref="GiveUp"/>.</summary>
+    public sealed record SegmentFailed(Exception Cause, TranscriptSnapshot Transcript);
+
+    public interface ISegmentReply;
+
+    public sealed record NextSegment(StreamedBody Body, SegmentPlan Plan, SegmentLimits Limits) : ISegmentReply;
+
+    public sealed record GiveUp(ApiError Error) : ISegmentReply;
+
+    /// <summary>
+    /// Told to the session when the answer stream ends other than by a failure: whole (<paramref name="Whole"/>), or
+    /// because the client stopped reading. <paramref name="SkippedEvents"/>: malformed events passed over in all.
+    /// </summary>
+    public sealed record Ended(bool Whole, int SkippedEvents);
+
+    /// <param name="session">Hears <see cref="SegmentFailed"/> and <see cref="Ended"/>; null: a failed segment fails the stream.</param>
+    /// <param name="askTimeout">How long to wait for the session's answer to a failed segment.</param>
+    public static Source<AnswerBlock, NotUsed> Source(StreamedBody first, Transcript transcript, SegmentLimits limits, IActorRef? session, TimeSpan askTimeout) =>
+        Akka.Streams.Dsl.Source.FromGraph(new AnswerStreamStage(first, transcript, limits, session, askTimeout)).Named("answer");
+
+    private sealed class AnswerStreamStage(StreamedBody first, Transcript transcript, SegmentLimits limits, IActorRef? session, TimeSpan askTimeout)
+        : GraphStageWithMaterializedValue<SourceShape<AnswerBlock>, NotUsed>
+    {
+        public readonly StreamedBody First = first;
+        public readonly Transcript Transcript = transcript;
+        public readonly SegmentLimits Limits = limits;
+        public readonly IActorRef? Session = session;
+        public readonly TimeSpan AskTimeout = askTimeout;
+        public readonly Outlet<AnswerBlock> Out = new("answer.out");
+
+        public override SourceShape<AnswerBlock> Shape => new(Out);
+
+        // The first body's attempt hears it is taken while the stream is materialized, before anything else can happen.
+        public override ILogicAndMaterializedValue<NotUsed> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
+        {
+            First.Attempt.Tell(BodyReadStarted.Instance);
+            return new LogicAndMaterializedValue<NotUsed>(new Logic(this), NotUsed.Instance);
+        }
+    }
+
+    private sealed class Logic : TimerGraphStageLogic, IOutHandler
+    {
+        private const string FirstTokenTimer = "first-token-timeout";
+        private const string IdleTimer = "idle-timeout";
+        private const string AskTimer = "segment-reply";
+        /// <summary>The idle watchdog checks this often per idle-timeout (detects silence within 1.25x the limit).</summary>
+        private const int IdleChecks = 4;
+        /// <summary>One read from the upstream socket; SSE events are small, so this rarely holds more than a few.</summary>
+        private const int ReadBufferBytes = 16 * 1024;
+
+        private static ReadOnlySpan<byte> DataPrefix => "data: "u8;
+        private static ReadOnlySpan<byte> EventEnd => "\n\n"u8;
+
+        private readonly AnswerStreamStage _stage;
+        private readonly Transcript _transcript;
+        private readonly Action<(int Segment, Task<int> Read)> _onReady;
+        private readonly Action<(int Segment, Task<int> Read)> _onRead;
+        private readonly Action<int> _onStopped;
+        private Segment _segment;
+        // The current segment's body when it is a source of bytes (run inside this stage's interpreter).
+        private SubSinkInlet<ByteString>? _inlet;
+        private int _segmentCount;
+        private bool _awaitingSession;
+        private bool _reported;
+        private Utf8JsonWriter? _json;
+
+        // The block being built from one read: whole SSE events, pooled, copied out once when pushed.
+        private byte[] _block = [];
+        private int _blockLength;
+
+        public Logic(AnswerStreamStage stage) : base(stage.Shape)
+        {
+            _stage = stage;
+            _transcript = stage.Transcript;
+            _onReady = GetAsyncCallback<(int, Task<int>)>(OnReady);
+            _onRead = GetAsyncCallback<(int, Task<int>)>(OnRead);
+            _onStopped = GetAsyncCallback<int>(OnStopped);
+            _segment = new Segment(stage.First, SegmentPlan.First, stage.Limits, 0, _transcript);
+            SetHandler(stage.Out, this);
+        }
+
+        public override void PreStart() => Begin(_segment);
+
+        public override void PostStop()
+        {
+            Close(_segment, null);
+            if (_block.Length > 0) ArrayPool<byte>.Shared.Return(_block);
+            _block = [];
+            _json?.Dispose();
+        }
+
+        public void OnPull() => Advance();
+
+        public void OnDownstreamFinish(Exception cause)
+        {
+            Report(whole: false);   // the client stopped reading
+            CompleteStage();
+        }
+
+        // ---- the segment's body ------------------------------------------------------------------------------
+
+        private void Begin(Segment segment)
+        {
+            var body = segment.Body;
+            if (segment.Number > 0) body.Attempt.Tell(BodyReadStarted.Instance);
+            var number = segment.Number;
+            segment.StopRegistration = body.Stop.Register(() => _onStopped(number));
+            if (body.Source is { } source)
+            {
+                var inlet = new SubSinkInlet<ByteString>(this, $"answer-segment-{number}");
+                inlet.SetHandler(new LambdaInHandler(
+                    onPush: () => OnBytes(segment, inlet.Grab()),
+                    onUpstreamFinish: () => OnBodyEnded(segment, null),
+                    onUpstreamFailure: ex => OnBodyEnded(segment, ex)));
+                _inlet = inlet;
+                source.RunWith(inlet.Sink, SubFusingMaterializer);
+            }
+            ScheduleOnce(FirstTokenTimer, segment.Limits.FirstTokenTimeout);
+            CancelTimer(IdleTimer);
+        }
+
+        /// <summary>Pushes what is ready, ends, or reads on; called whenever downstream may want more.</summary>
+        private void Advance()
+        {
+            if (_awaitingSession || !IsAvailable(_stage.Out)) return;
+            var segment = _segment;
+            if (segment.PendingFailure is { } failure) Fail(segment, failure);
+            else if (segment.Ended) Complete();
+            else Read(segment);
+        }
+
+        private void Read(Segment segment)
+        {
+            if (segment.Reading || segment.Closed) return;
+            segment.Reading = true;
+            segment.Reader.Trim();   // while it waits on the upstream, the stream holds no buffer
+            if (segment.Body.Source is not null)
+            {
+                _inlet!.Pull();
+                return;
+            }
+            ValueTask<int> ready;
+            try
+            {
+                // A zero-byte read waits for bytes without a buffer (a body that does not support it answers at once).
+                ready = segment.Body.Stream!.ReadAsync(Memory<byte>.Empty);
+            }
+            catch (Exception ex)
+            {
+                OnBodyEnded(segment, ex);
+                return;
+            }
+            if (ready.IsCompletedSuccessfully)
+            {
+                _ = ready.Result;
+                ReadNow(segment);
+            }
+            else ready.AsTask().ContinueWith(t => _onReady((segment.Number, t)), TaskContinuationOptions.ExecuteSynchronously);
+        }
+
+        private void OnReady((int Segment, Task<int> Read) ready)
+        {
+            if (ready.Segment != _segment.Number || _segment.Closed) return;
+            if (ready.Read.IsCompletedSuccessfully) ReadNow(_segment);
+            else OnBodyEnded(_segment, ready.Read.Exception?.GetBaseException() ?? new OperationCanceledException("the upstream read was cancelled"));
+        }
+
+        private void ReadNow(Segment segment)
+        {
+            segment.RentReadBuffer(ReadBufferBytes);
+            ValueTask<int> read;
+            try
+            {
+                read = segment.Body.Stream!.ReadAsync(segment.ReadBuffer.AsMemory());
+            }
+            catch (Exception ex)
+            {
+                OnBodyEnded(segment, ex);
+                return;
+            }
+            if (read.IsCompletedSuccessfully) OnRead(segment, read.Result);
+            else read.AsTask().ContinueWith(t => _onRead((segment.Number, t)), TaskContinuationOptions.ExecuteSynchronously);
+        }
+
+        private void OnRead((int Segment, Task<int> Read) read)
+        {
+            if (read.Segment != _segment.Number || _segment.Closed) return;
+            if (read.Read.IsCompletedSuccessfully) OnRead(_segment, read.Read.Result);
+            else OnBodyEnded(_segment, read.Read.Exception?.GetBaseException() ?? new OperationCanceledException("the upstream read was cancelled"));
+        }
+
+        private void OnRead(Segment segment, int count)
+        {
+            if (count == 0)
+            {
+                OnBodyEnded(segment, null);
+                return;
+            }
+            segment.Reader.Append(segment.ReadBuffer.AsSpan(0, count));
+            segment.ReturnReadBuffer();
+            OnBytes(segment, null);
+        }
+
+        private void OnStopped(int number)
+        {
+            if (number == _segment.Number && !_segment.Closed)
+                OnBodyEnded(_segment, new OperationCanceledException("the request was stopped"));
+        }
+
+        // ---- what a read brought -----------------------------------------------------------------------------
+
+        private void OnBytes(Segment segment, ByteString? bytes)
+        {
+            segment.Reading = false;
+            if (bytes is not null) segment.Reader.Append(bytes);
+            try
+            {
+                while (!segment.Ended && segment.PendingFailure is null && segment.Reader.TryReadData(out var data)) OnEvent(segment, data);
+            }
+            catch (Exception ex) when (ex is SseLineTooLongException or ReplayDivergedException)
+            {
+                segment.PendingFailure = ex;
+            }
+            if (_blockLength > 0)
+            {
+                // Only read when downstream had demand, so it is there for what this read made.
+                Push(_stage.Out, TakeBlock());
+                if (segment.Ended && segment.PendingFailure is null) Complete();
+                return;
+            }
+            Advance();
+        }
+
+        private void OnBodyEnded(Segment segment, Exception? failure)
+        {
+            segment.Reading = false;
+            if (segment.PendingFailure is { } pending) Fail(segment, pending);
+            // After the finish_reason the answer is whole; a reset while waiting for usage costs nothing.
+            else if (segment.Finished) Complete();
+            else Fail(segment, failure ?? new UpstreamTruncatedException("the upstream ended the stream before a finish_reason"));
+        }
+
+        protected override void OnTimer(object timerKey)
+        {
+            var segment = _segment;
+            switch (timerKey)
+            {
+                case FirstTokenTimer:
+                    Fail(segment, new UpstreamTimeoutException($"no content within first-token-timeout ({Seconds(segment.Limits.FirstTokenTimeout)})"));
+                    return;
+                case AskTimer:
+                    FailStage(new ChatFailedException(ApiError.Internal("The relay lost track of this stream.")));
+                    return;
+            }
+            // Quiet only counts while we wait on the upstream: a client that does not read holds the stream back
+            // by not pulling, and that is backpressure, not a dead peer.
+            if (segment.SawEvent || !segment.Reading)
+            {
+                segment.SawEvent = false;
+                segment.QuietChecks = 0;
+                return;
+            }
+            if (++segment.QuietChecks < IdleChecks) return;
+            if (segment.Finished) Complete();
+            else Fail(segment, new UpstreamTimeoutException($"no event within idle-timeout ({Seconds(segment.Limits.IdleTimeout)})"));
+        }
+
+        private static string Seconds(TimeSpan span) => $"{span.TotalSeconds:0.###}s";
+
+        // ---- endings -----------------------------------------------------------------------------------------
+
+        private void Complete()
+        {
+            Close(_segment, null);
+            Report(whole: true);
+            CompleteStage();
+        }
+
+        /// <summary>The segment is over without a whole answer: the session decides what comes next.</summary>
+        private void Fail(Segment segment, Exception cause)
+        {
+            if (segment.Closed) return;
+            _transcript.UnreportedTokens += segment.ContentEvents;
+            Close(segment, cause);
+            CancelTimer(FirstTokenTimer);
+            CancelTimer(IdleTimer);
+            if (_stage.Session is not { } session)
+            {
+                FailStage(cause);
+                return;
+            }
+            _awaitingSession = true;
+            var replies = GetStageActor(OnSessionReply).Ref;
+            session.Tell(new SegmentFailed(cause, _transcript.Snapshot()), replies);
+            ScheduleOnce(AskTimer, _stage.AskTimeout);
+        }
+
+        private void OnSessionReply((IActorRef Sender, object Message) reply)
+        {
+            if (!_awaitingSession) return;
+            switch (reply.Message)
+            {
+                case NextSegment next:
+                    _awaitingSession = false;
+                    CancelTimer(AskTimer);
+                    _segment = new Segment(next.Body, next.Plan, next.Limits, ++_segmentCount, _transcript);
+                    Begin(_segment);
+                    Advance();
+                    break;
+                case GiveUp giveUp:
+                    FailStage(new ChatFailedException(giveUp.Error));
+                    break;
+            }
+        }
+
+        private void Close(Segment segment, Exception? cause)
+        {
+            if (segment.Closed) return;
+            segment.Closed = true;
+            segment.StopRegistration.Dispose();
+            if (segment.Body.Source is not null && segment == _segment && _inlet is { } inlet && !inlet.IsClosed) inlet.Cancel();
+            segment.Reader.Dispose();
+            segment.ReturnReadBuffer();
+            // A stream we read ourselves is closed now (aborting a read in flight); a source closed itself when
+            // cancelled, and what it holds is its attempt's to release.
+            if (segment.Body.Stream is not null)
+            {
+                try
+                {
+                    segment.Body.Dispose();
+                }
+                catch (Exception)
+                {
+                    // Closing a body that already failed may throw again; the answer is decided either way.
+                }
+            }
+            segment.Body.Attempt.Tell(new BodyReadEnded(cause));
+        }
+
+        private void Report(bool whole)
+        {
+            if (_reported) return;
+            _reported = true;
+            _stage.Session?.Tell(new Ended(whole, _transcript.SkippedEvents));
+        }
+
+        // ---- one event ---------------------------------------------------------------------------------------
+
+        private void OnEvent(Segment segment, ReadOnlySpan<byte> data)
+        {
+            segment.SawEvent = true;
+            if (data.IsEmpty) return;
+            if (data.SequenceEqual("[DONE]"u8))
+            {
+                if (segment.Replay is { Matched: false })
+                    throw new ReplayDivergedException("the replayed answer ended before reproducing the text already sent");
+                // The provider said the answer is whole, finish_reason or not.
+                segment.Finished = segment.Ended = true;
+                return;
+            }
+            if (segment.PassThrough) PassThrough(segment, data);
+            else Splice(segment, data);
+        }
+
+        /// <summary>A first attempt's event: scanned, counted, and written on as it came.</summary>
+        private void PassThrough(Segment segment, ReadOnlySpan<byte> data)
+        {
+            var wantId = _transcript.CompletionId is null;
+            ref var text = ref _transcript.TextBuffer;
+            if (!ChunkScan.TryScan(data, wantId, ref text, _transcript.TextLength, out var facts))
+            {
+                _transcript.SkippedEvents++;
+                return;
+            }
+            if (facts.HasError)
+            {
+                segment.PendingFailure = new UpstreamProtocolException("the upstream reported an error mid-stream" + (facts.ErrorCode is { } code ? $" ({code})" : ""));
+                return;
+            }
+            if (facts.ChoiceCount == 0)
+            {
+                // The usage chunk (include_usage) is the last one OpenAI sends; an empty chunk carries nothing.
+                if (!facts.HasUsage) return;
+                Write(data);
+                segment.Ended = true;
+                return;
+            }
+            if (facts.MultipleChoices) _transcript.MultipleChoices = true;
+            if (facts.IsToken) GotToken(segment);
+            if (facts.HasContent) segment.ContentEvents++;
+            if (wantId)
+            {
+                _transcript.CompletionId = facts.Id ?? "";
+                _transcript.Created = facts.Created;
+            }
+            _transcript.Forwarded(facts.TextBytes, facts.HasContent);
+            if (facts.HasToolCalls) _transcript.HasToolCalls = true;
+            Track(segment, facts.Choices, facts.Finished);
+            Write(data);
+        }
+
+        private void GotToken(Segment segment)
+        {
+            if (segment.GotToken) return;
+            segment.GotToken = true;
+            CancelTimer(FirstTokenTimer);
+            var check = TimeSpan.FromTicks(Math.Max(segment.Limits.IdleTimeout.Ticks / IdleChecks, TimeSpan.FromMilliseconds(10).Ticks));
+            ScheduleRepeatedly(IdleTimer, check);
+        }
+
+        /// <summary>With several choices (n > 1) the answer is whole only when every choice seen has finished.</summary>
+        private void Track(Segment segment, ulong choices, ulong finished)
+        {
+            segment.Choices |= choices;
+            segment.FinishedChoices |= finished;
+            if (segment.FinishedChoices == 0 || segment.FinishedChoices != segment.Choices) return;
+            segment.Finished = true;
+            _transcript.Finished = true;
+            // Without include_usage nothing follows the finish_reason: end now rather than wait on the socket.
+            if (!segment.Limits.IncludeUsage && segment.Limits.SingleChoice) segment.Ended = true;
+        }
+
+        /// <summary>A later segment's event: read into a chunk, spliced onto what the client already has, written anew.</summary>
+        private void Splice(Segment segment, ReadOnlySpan<byte> data)
+        {
+            ChatCompletionChunk chunk;
+            try
+            {
+                chunk = JsonSerializer.Deserialize(data, WireJson.Default.ChatCompletionChunk) ?? throw new JsonException("a null stream event");
+            }
+            catch (JsonException)
+            {
+                _transcript.SkippedEvents++;
+                return;
+            }
+            if (chunk.Extra is { } extra && extra.TryGetValue("error", out var error) && error.ValueKind != JsonValueKind.Null)
+            {
+                segment.PendingFailure = new UpstreamProtocolException("the upstream reported an error mid-stream" + ErrorCode(error));
+                return;
+            }
+            if (ChunkSplice.Spliced(segment, _transcript, chunk, GotToken, Track) is { } output) Write(output);
+        }
+
+        private static string ErrorCode(JsonElement error) =>
+            error.ValueKind == JsonValueKind.Object && error.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String
+                ? $" ({code.GetString()})"
+                : "";
+
+        // ---- the block ---------------------------------------------------------------------------------------
+
+        /// <summary>Appends <c>data: {json}\n\n</c>; a chunk spread over several data lines is put back on one line.</summary>
+        private void Write(ReadOnlySpan<byte> json)
+        {
+            var span = Reserve(DataPrefix.Length + json.Length + EventEnd.Length);
+            DataPrefix.CopyTo(span);
+            var body = span.Slice(DataPrefix.Length, json.Length);
+            json.CopyTo(body);
+            // Line breaks in valid JSON are whitespace between tokens (never inside a string): a space is the same JSON.
+            if (body.IndexOfAny((byte)'\r', (byte)'\n') >= 0)
+            {
+                body.Replace((byte)'\n', (byte)' ');
+                body.Replace((byte)'\r', (byte)' ');
+            }
+            EventEnd.CopyTo(span[(DataPrefix.Length + json.Length)..]);
+            _blockLength += span.Length;
+        }
+
+        private void Write(ChatCompletionChunk chunk)
+        {
+            var buffer = new ArrayBufferWriter<byte>(256);
+            _json ??= new Utf8JsonWriter(Stream.Null, new JsonWriterOptions { SkipValidation = true });
+            _json.Reset(buffer);
+            JsonSerializer.Serialize(_json, chunk, WireJson.Default.ChatCompletionChunk);
+            _json.Flush();
+            Write(buffer.WrittenSpan);
+        }
+
+        private Span<byte> Reserve(int length)
+        {
+            if (_block.Length - _blockLength < length)
+            {
+                var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_blockLength + length, 4096));
+                _block.AsSpan(0, _blockLength).CopyTo(bigger);
+                if (_block.Length > 0) ArrayPool<byte>.Shared.Return(_block);
+                _block = bigger;
+            }
+            return _block.AsSpan(_blockLength, length);
+        }
+
+        private AnswerBlock TakeBlock()
+        {
+            var block = new AnswerBlock(_block.AsSpan(0, _blockLength).ToArray());
+            _blockLength = 0;
+            // Between reads the stream holds no block buffer either.
+            ArrayPool<byte>.Shared.Return(_block);
+            _block = [];
+            return block;
+        }
+    }
+}
