@@ -5,7 +5,6 @@ using Akka.IO;
 using Akka.Streams.Dsl;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Upstream;
-using Orchestrator.Messages.Api;
 using Orchestrator.Messages.Chat;
 using Orchestrator.Messages.Upstream;
 
@@ -130,7 +129,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         Receive<AttemptFailed>(failed => OnAttemptFailed(failed, asker: null));
         Receive<OutcomeOverdue>(overdue => OnOutcomeOverdue(overdue, asker: null));
         Receive<TotalExpired>(_ => TimedOut(asker: null));
-        Always();
+        InEveryState();
     }
 
     /// <summary>A backoff runs before the next attempt; the caller (or, mid-stream, the client stream) waits.</summary>
@@ -138,7 +137,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     {
         Receive<RetryDue>(due => Launch(due.Step, asker));
         Receive<TotalExpired>(_ => TimedOut(asker));
-        Always();
+        InEveryState();
     }
 
     /// <summary>The client has its stream and no attempt is out: the running segment ends whole, is cut, or the client stops reading.</summary>
@@ -147,7 +146,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         Receive<SegmentFailed>(OnSegmentFailed);
         Receive<AnswerSegment.Ended>(OnSegmentEnded);
         Receive<TotalExpired>(_ => ExpireStream());
-        Always();
+        InEveryState();
     }
 
     /// <summary>A segment failed and the client stream waits for the next one: a retry or resume attempt is out.</summary>
@@ -157,7 +156,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         Receive<AttemptFailed>(failed => OnAttemptFailed(failed, asker));
         Receive<OutcomeOverdue>(overdue => OnOutcomeOverdue(overdue, asker));
         Receive<TotalExpired>(_ => TimedOut(asker));
-        Always();   // a streamed request is never answered whole: no AttemptCompleted here
+        InEveryState();   // a streamed request is never answered whole: no AttemptCompleted here
     }
 
     /// <summary>total-timeout passed mid-stream and the attempt was cancelled: the segment fails and the client hears the timeout.</summary>
@@ -172,10 +171,10 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         });
         Receive<AnswerSegment.Ended>(OnSegmentEnded);   // it finished first
         Receive<ExpiryGraceOver>(_ => Context.Stop(Self));
-        Always();
+        InEveryState();
     }
 
-    private void Always()
+    private void InEveryState()
     {
         Receive<CancelChat>(_ =>
         {
