@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Akka;
 using Akka.Actor;
 using Akka.Event;
@@ -6,7 +5,6 @@ using Akka.IO;
 using Akka.Streams.Dsl;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Upstream;
-using Orchestrator.Messages.Api;
 using Orchestrator.Messages.Chat;
 using Orchestrator.Messages.Upstream;
 
@@ -14,20 +12,31 @@ namespace Orchestrator.Actors.Routing;
 
 /// <summary>
 /// One chat request, from the front's hand-off to the last chunk (<c>front/chat-N</c>). It owns every decision about
-/// the request: which route next, whether to retry after a backoff, when to give up, and, once answer text has
-/// reached the client, how to resume a broken stream. The client's stream is built here once and spliced from
-/// attempts: each attempt's chunks run through an <see cref="AnswerSegment"/> stage; when one fails, the stream asks
-/// this actor for the next (<see cref="SegmentFailed"/>) and carries on with what it gets, so the client sees one
-/// answer with one id. Chunks never pass through this actor, only the few messages per attempt.
+/// the request: which route next, whether to retry after a backoff, when to give up (<see cref="RetryPolicy"/>), and,
+/// once answer text has reached the client, how to resume a broken stream (<see cref="ResumePlanner"/>). The client's
+/// stream is built here once (<see cref="AnswerStream"/>, one stage) and spliced from attempts: when an attempt's
+/// segment fails, the stream asks this actor for the next (<see cref="AnswerStream.SegmentFailed"/>) and carries on
+/// with what it gets, so the client sees one answer with one id. Chunks never pass through this actor, only the few
+/// messages per attempt.
+/// <code>
+///  Attempting ──AttemptStreaming──▶ Streaming ──SegmentFailed──▶ Resuming ──AttemptStreaming──▶ Streaming
+///     ▲ │ failed: a backoff             │ total-timeout               ▲ │ failed: a backoff
+///     │ ▼                               ▼                             │ ▼
+///  WaitingToRetry                     Ending                       WaitingToRetry
+/// </code>
 /// </summary>
-public sealed class ChatSessionActor : ReceiveActor, IWithTimers
+public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
 {
     private const string RetryTimer = "retry-backoff";
     private const string TotalTimer = "total-timeout";
     private const string OutcomeTimer = "attempt-outcome";
+    private const string ExpiryGraceTimer = "expiry-grace";
 
     /// <summary>Past first-byte-timeout plus this, an attempt that never reported (its connection died under it) is failed here.</summary>
     private static readonly TimeSpan OutcomeGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>After total-timeout, how long a running stream has to take its error before the session stops regardless.</summary>
+    private static readonly TimeSpan ExpiryGrace = TimeSpan.FromSeconds(5);
 
     private sealed record RetryDue(Step Step);
     private sealed record TotalExpired
@@ -40,9 +49,6 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         public static readonly ExpiryGraceOver Instance = new();
     }
 
-    /// <summary>After total-timeout, how long a running stream has to take its error before the session stops regardless.</summary>
-    private static readonly TimeSpan ExpiryGrace = TimeSpan.FromSeconds(5);
-
     /// <summary>One attempt to make: a route, and the resume strategy to run there (null: the request as it came).</summary>
     private sealed record Step(int RouteIndex, ResumeStrategy? Strategy);
 
@@ -54,30 +60,21 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
     private readonly HashSet<(string Provider, string Model)> _noPrefill;
     private readonly SegmentLimits _limits;
     private readonly Transcript _transcript;
-    private int _skippedSettled;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<string> _failures = [];
     private readonly Random _random = new();
     private DateTimeOffset _deadline;
 
-    private int _routeIndex = -1;
-    private int _retries;
+    private int _routeIndex = -1;    // the route being tried (a resume step may run elsewhere)
+    private int _retries;            // backoff retries on that route
     private int _attempts;
     private bool _freshRetryUsed;
-    private bool _anyTried;
-    private Step? _current;
-    private bool _awaitingOutcome;
-    private bool _streaming;
-    private bool _continuation;
-    private IActorRef? _asker;
-    private bool _expired;
-    private bool _answered;
-
-    // Resume: the cycle in progress (text the client has, the failure that cut it, the steps left to try).
-    private Queue<Step>? _resumePlan;
-    private string _resumeText = "";
-    private UpstreamFailure? _cutBy;
-    private int _cutRoute;
+    private bool _anyTried;          // a route answered at all (502), rather than every one being unavailable (503)
+    private Step? _current;          // the last attempt started; null once a whole answer came
+    private bool _continuation;      // the client has chunks (a role chunk) but no answer text
+    private bool _answered;          // the caller has its reply, or no longer wants one
+    private int _skippedSettled;
+    private ResumePlan? _resume;     // the resume cycle in progress, from the first cut on
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -95,26 +92,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         // Written only by the stream's stages; this actor hands it to them and reads snapshots. The text is kept
         // only when a resume could use it.
         _transcript = new Transcript(keepText: model.Resume.Enabled && model.Resume.MaxResumes > 0 && singleChoice);
-        Receive<AttemptFailed>(OnAttemptFailed);
-        Receive<AttemptStreaming>(OnAttemptStreaming);
-        Receive<AttemptCompleted>(OnAttemptCompleted);
-        Receive<AnswerStream.SegmentFailed>(OnSegmentFailed);
-        Receive<AnswerStream.Ended>(OnSegmentEnded);
-        Receive<RetryDue>(due => Launch(due.Step));
-        Receive<TotalExpired>(_ => OnTotalExpired());
-        Receive<CancelChat>(_ =>
-        {
-            _answered = true;   // the caller gave up: nobody to answer
-            Context.Stop(Self);
-        });
-        Receive<ExpiryGraceOver>(_ => Context.Stop(Self));
-        Receive<OutcomeOverdue>(overdue =>
-        {
-            if (!_awaitingOutcome || overdue.Attempt != _attempts - 1) return;
-            var route = CurrentRoute;
-            OnAttemptFailed(new AttemptFailed(RequestId, route.Provider,
-                new UpstreamFailure(FailureKind.Timeout, null, "the attempt never reported back (its connection went away)")));
-        });
+        Attempting();
     }
 
     public static Props Props(CreateChat command, IActorRef caller, ModelSettings model, OrchestratorSettings settings,
@@ -129,7 +107,7 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
     {
         _deadline = Context.System.Scheduler.Now + _model.Limits.TotalTimeout;
         Timers.StartSingleTimer(TotalTimer, TotalExpired.Instance, _model.Limits.TotalTimeout);
-        StartRoute(0);
+        StartRoute(0, asker: null);
     }
 
     protected override void PostStop()
@@ -140,20 +118,77 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         if (_current is not null) _providers[CurrentRoute.Provider].Tell(new CancelAttempt(RequestId));
     }
 
-    // ---- attempts ----------------------------------------------------------------------------------------------
+    // ---- states ------------------------------------------------------------------------------------------------
+    // asker: the client stream waiting for this actor's next segment; null while the caller waits for its reply.
 
-    private void Launch(Step step)
+    /// <summary>The caller waits for its reply and one attempt is out: its outcome is the reply, or decides what next.</summary>
+    private void Attempting()
     {
-        var route = Route(step.RouteIndex);
-        var request = step.Strategy is { } strategy ? ResumeRequests.For(_command.Request, strategy, _resumeText) : _command.Request;
-        _current = step;
-        _awaitingOutcome = true;
-        Timers.StartSingleTimer(OutcomeTimer, new OutcomeOverdue(_attempts), _model.Limits.FirstByteTimeout + OutcomeGrace);
-        _providers[route.Provider].Tell(new StartAttempt(
-            RequestId, request, new RouteTarget(route.Provider, route.UpstreamModel), _attempts++, _model.Limits.FirstByteTimeout, Self));
+        Receive<AttemptStreaming>(OnFirstStreaming);
+        Receive<AttemptCompleted>(OnCompleted);
+        Receive<AttemptFailed>(failed => OnAttemptFailed(failed, asker: null));
+        Receive<OutcomeOverdue>(overdue => OnOutcomeOverdue(overdue, asker: null));
+        Receive<TotalExpired>(_ => TimedOut(asker: null));
+        InEveryState();
     }
 
-    private void StartRoute(int from)
+    /// <summary>A backoff runs before the next attempt; the caller (or, mid-stream, the client stream) waits.</summary>
+    private void WaitingToRetry(IActorRef? asker)
+    {
+        Receive<RetryDue>(due => Launch(due.Step, asker));
+        Receive<TotalExpired>(_ => TimedOut(asker));
+        InEveryState();
+    }
+
+    /// <summary>The client has its stream and no attempt is out: the running segment ends whole, is cut, or the client stops reading.</summary>
+    private void Streaming()
+    {
+        Receive<AnswerStream.SegmentFailed>(OnSegmentFailed);
+        Receive<AnswerStream.Ended>(OnSegmentEnded);
+        Receive<TotalExpired>(_ => ExpireStream());
+        InEveryState();
+    }
+
+    /// <summary>A segment failed and the client stream waits for the next one: a retry or resume attempt is out.</summary>
+    private void Resuming(IActorRef asker)
+    {
+        Receive<AttemptStreaming>(streaming => OnNextStreaming(streaming, asker));
+        Receive<AttemptFailed>(failed => OnAttemptFailed(failed, asker));
+        Receive<OutcomeOverdue>(overdue => OnOutcomeOverdue(overdue, asker));
+        Receive<TotalExpired>(_ => TimedOut(asker));
+        InEveryState();   // a streamed request is never answered whole: no AttemptCompleted here
+    }
+
+    /// <summary>total-timeout passed mid-stream and the attempt was cancelled: the segment fails and the client hears the timeout.</summary>
+    private void Ending()
+    {
+        Receive<AnswerStream.SegmentFailed>(failed =>
+        {
+            var failure = Classify(failed);   // our own cancellation: nobody's fault at the provider, so not settled
+            _log.Warning("Request {RequestId}: stream from {Provider} ended by total-timeout ({Kind}): {Failure}",
+                RequestId, CurrentRoute.Provider, failure.Kind, failure.Message);
+            GiveUp(TotalTimeoutError(), Sender);
+        });
+        Receive<AnswerStream.Ended>(OnSegmentEnded);   // it finished first
+        Receive<ExpiryGraceOver>(_ => Context.Stop(Self));
+        InEveryState();
+    }
+
+    private void InEveryState()
+    {
+        Receive<CancelChat>(_ =>
+        {
+            _answered = true;   // the caller gave up: nobody to answer
+            Context.Stop(Self);
+        });
+        // A late or repeated outcome (of an attempt cancelled or given up on) and stale ticks: nothing to decide.
+        Receive<IAttemptOutcome>(_ => { });
+        Receive<OutcomeOverdue>(_ => { });
+    }
+
+    // ---- attempts ----------------------------------------------------------------------------------------------
+
+    private void StartRoute(int from, IActorRef? asker)
     {
         for (var i = from; i < _model.Routes.Length; i++)
         {
@@ -166,62 +201,56 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
             if (_current is not null) _log.Info("Request {RequestId}: falling back to {Provider}", RequestId, route.Provider);
             _routeIndex = i;
             _retries = 0;
-            Launch(new Step(i, null));
+            Launch(new Step(i, null), asker);
             return;
         }
-        GiveUp(Aggregate());
+        GiveUp(Aggregate(), asker);
     }
 
-    private void NextRoute()
+    private void Launch(Step step, IActorRef? asker)
     {
-        Note(CurrentRoute, RoutingEvent.Fallback);
-        StartRoute(_routeIndex + 1);
+        var route = Route(step.RouteIndex);
+        var request = step.Strategy is { } strategy ? ResumeRequests.For(_command.Request, strategy, _resume!.Text) : _command.Request;
+        _current = step;
+        Timers.StartSingleTimer(OutcomeTimer, new OutcomeOverdue(_attempts), _model.Limits.FirstByteTimeout + OutcomeGrace);
+        _providers[route.Provider].Tell(new StartAttempt(
+            RequestId, request, new RouteTarget(route.Provider, route.UpstreamModel), _attempts++, _model.Limits.FirstByteTimeout, Self));
+        if (asker is null) Become(Attempting);
+        else Become(() => Resuming(asker));
     }
 
-    /// <summary>True for the one outcome the current attempt has; a late or repeated one (of a cancelled attempt) is ignored.</summary>
-    private bool TakeOutcome()
+    private void WaitThenLaunch(Step step, TimeSpan delay, IActorRef? asker)
     {
-        if (!_awaitingOutcome) return false;
-        _awaitingOutcome = false;
-        Timers.Cancel(OutcomeTimer);
-        return true;
+        Timers.StartSingleTimer(RetryTimer, new RetryDue(step), delay);
+        Become(() => WaitingToRetry(asker));
     }
 
-    private void OnAttemptFailed(AttemptFailed failed)
+    private void OnFirstStreaming(AttemptStreaming streaming)
     {
-        if (!TakeOutcome()) return;
-        Settle(failed.Failure);
-        if (_current!.Strategy is not null) OnResumeAttemptFailed(failed.Failure);
-        else OnFailure(failed.Failure);
-    }
-
-    private void OnAttemptStreaming(AttemptStreaming streaming)
-    {
-        if (!TakeOutcome()) return;
         // Not settled yet: headers are no proof of an answer. The segment's end (whole or cut) settles it.
-        if (!_streaming)
-        {
-            _streaming = true;
-            _answered = true;
-            _caller.Tell(new ChatStreaming(RequestId, streaming.Provider,
-                AnswerStream.Source(streaming.Body, _transcript, CurrentLimits(), Self, _model.Limits.TotalTimeout + TimeSpan.FromSeconds(5))));
-            return;
-        }
+        Timers.Cancel(OutcomeTimer);
+        _answered = true;
+        _caller.Tell(new ChatStreaming(RequestId, streaming.Provider, ClientStream(streaming.Body)));
+        Become(Streaming);
+    }
+
+    private void OnNextStreaming(AttemptStreaming streaming, IActorRef asker)
+    {
+        Timers.Cancel(OutcomeTimer);
         var strategy = _current!.Strategy;
         if (strategy is not null)
         {
             Note(CurrentRoute, RoutingEvent.Resume);
             _log.Info("Request {RequestId}: resuming on {Provider} by {Strategy}", RequestId, streaming.Provider, strategy);
         }
-        var plan = new SegmentPlan(_continuation || strategy is not null, strategy, strategy == ResumeStrategy.Replay ? _resumeText : null);
-        if (_asker is null) streaming.Body.Dispose();   // nobody left to read it
-        _asker?.Tell(new AnswerStream.NextSegment(streaming.Body, plan, CurrentLimits()));
-        _asker = null;
+        var plan = new SegmentPlan(_continuation || strategy is not null, strategy, strategy == ResumeStrategy.Replay ? _resume!.Text : null);
+        asker.Tell(new AnswerStream.NextSegment(streaming.Body, plan, CurrentLimits()));
+        Become(Streaming);
     }
 
-    private void OnAttemptCompleted(AttemptCompleted completed)
+    private void OnCompleted(AttemptCompleted completed)
     {
-        if (!TakeOutcome()) return;
+        Timers.Cancel(OutcomeTimer);
         Settle(null);
         _answered = true;
         _caller.Tell(new ChatCompleted(RequestId, completed.Provider, completed.Body));
@@ -229,170 +258,117 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
         Context.Stop(Self);
     }
 
+    private void OnAttemptFailed(AttemptFailed failed, IActorRef? asker)
+    {
+        Timers.Cancel(OutcomeTimer);
+        Settle(failed.Failure);
+        AfterFailure(failed.Failure, asker);
+    }
+
+    private void OnOutcomeOverdue(OutcomeOverdue overdue, IActorRef? asker)
+    {
+        if (overdue.Attempt != _attempts - 1) return;
+        OnAttemptFailed(new AttemptFailed(RequestId, CurrentRoute.Provider,
+            new UpstreamFailure(FailureKind.Timeout, null, "the attempt never reported back (its connection went away)")), asker);
+    }
+
+    private void AfterFailure(UpstreamFailure failure, IActorRef? asker)
+    {
+        if (_current!.Strategy is null) Retry(failure, asker);
+        else OnResumeStepFailed(failure, asker!);
+    }
+
     /// <summary>Nothing of the answer reached the client yet: retry the route, move to the next, or give up.</summary>
-    private void OnFailure(UpstreamFailure failure)
+    private void Retry(UpstreamFailure failure, IActorRef? asker)
     {
         var route = CurrentRoute;
         _log.Warning("Request {RequestId}: {Provider} failed ({Kind}): {Failure}", RequestId, route.Provider, failure.Kind, failure.Message);
-        if (_expired)
+        var upstream = _settings.Providers[route.Provider].Upstream;
+        var context = new RetryContext(_routeIndex, _retries, _freshRetryUsed, _deadline - Context.System.Scheduler.Now);
+        switch (RetryPolicy.Decide(failure, upstream, _model.Routes, context, _random))
         {
-            GiveUp(TotalTimeoutError());
-            return;
-        }
-        if (failure.IsCallerFault)
-        {
-            if (failure.Code == "context_length_exceeded" && LargeContextRoute() is { } larger)
-            {
+            case RetryDecision.RetryNow:
+                _freshRetryUsed = true;
+                Launch(new Step(_routeIndex, null), asker);
+                break;
+            case RetryDecision.RetryAfter after:
+                _retries++;
+                Note(route, RoutingEvent.Retry);
+                _log.Info("Request {RequestId}: retrying {Provider} in {DelayMs} ms (retry {Retry} of {MaxRetries})",
+                    RequestId, route.Provider, (int)after.Delay.TotalMilliseconds, _retries, upstream.MaxRetries);
+                WaitThenLaunch(new Step(_routeIndex, null), after.Delay, asker);
+                break;
+            case RetryDecision.LargeContextRoute larger:
                 Record(route, failure);
                 Note(route, RoutingEvent.Fallback);
-                _log.Info("Request {RequestId}: too long for {Provider}, trying the large-context route {Larger}", RequestId, route.Provider, Route(larger).Provider);
-                StartRoute(larger);
-                return;
-            }
-            // Every provider would refuse this request: say why, in the provider's words.
-            GiveUp(new ApiError(failure.Status ?? 400, failure.Message, "invalid_request_error", failure.Param, failure.Code));
-            return;
+                _log.Info("Request {RequestId}: too long for {Provider}, trying the large-context route {Larger}",
+                    RequestId, route.Provider, Route(larger.RouteIndex).Provider);
+                StartRoute(larger.RouteIndex, asker);
+                break;
+            case RetryDecision.NextRoute:
+                Record(route, failure);
+                Note(route, RoutingEvent.Fallback);
+                StartRoute(_routeIndex + 1, asker);
+                break;
+            case RetryDecision.GiveUp giveUp:
+                GiveUp(giveUp.Error, asker);
+                break;
         }
-        if (failure.Kind == FailureKind.Transport && !_freshRetryUsed)
-        {
-            // Most often a pooled socket the peer had closed: once, at once, on a fresh connection, free of the budget.
-            _freshRetryUsed = true;
-            Launch(new Step(_routeIndex, null));
-            return;
-        }
-        var upstream = _settings.Providers[route.Provider].Upstream;
-        // A parked provider (a 429's Retry-After) is worth waiting for like the 429 itself, if the wait is short.
-        var worthRetrying = failure.IsRetryable || failure is { Kind: FailureKind.Unavailable, RetryAfter: not null };
-        if (worthRetrying && _retries < upstream.MaxRetries && RetryDelay(failure, upstream, _retries) is { } delay)
-        {
-            _retries++;
-            Note(route, RoutingEvent.Retry);
-            _log.Info("Request {RequestId}: retrying {Provider} in {DelayMs} ms (retry {Retry} of {MaxRetries})",
-                RequestId, route.Provider, (int)delay.TotalMilliseconds, _retries, upstream.MaxRetries);
-            Timers.StartSingleTimer(RetryTimer, new RetryDue(new Step(_routeIndex, null)), delay);
-            return;
-        }
-        Record(route, failure);
-        NextRoute();
     }
 
-    /// <summary>Backoff with jitter, or the provider's Retry-After when longer; null when waiting is not worth it.</summary>
-    private TimeSpan? RetryDelay(UpstreamFailure failure, UpstreamSettings upstream, int retry)
-    {
-        var delay = RetryDelays.Next(retry, upstream.RetryBaseDelay, upstream.RetryMaxDelay, _random);
-        if (failure.RetryAfter is { } after)
-        {
-            if (after > upstream.RetryMaxDelay) return null;   // the provider wants a long pause: another route answers sooner
-            if (after > delay) delay = after;
-        }
-        return Context.System.Scheduler.Now + delay < _deadline ? delay : null;
-    }
-
-    private int? LargeContextRoute()
-    {
-        for (var i = _routeIndex + 1; i < _model.Routes.Length; i++)
-            if (Route(i).LargeContext) return i;
-        return null;
-    }
-
-    // ---- the client stream and resume --------------------------------------------------------------------------
-
-    /// <summary>
-    /// The stream the client reads: the first attempt's chunks, then, whenever a segment fails, whatever this actor
-    /// answers (a retry, a resume, or the error to end with).
-    /// </summary>
-    /// <summary>The limits a segment on the current route runs under (its provider's event size cap).</summary>
-    private SegmentLimits CurrentLimits() => _limits with { MaxEventBytes = _settings.Providers[CurrentRoute.Provider].Upstream.MaxEventBytes };
+    // ---- resume (the stream itself is in ChatSessionActor.ClientStream.cs) -------------------------------------
 
     private void OnSegmentFailed(AnswerStream.SegmentFailed failed)
     {
-        _asker = Sender;
-        var diverged = failed.Cause is ReplayDivergedException;
-        var failure = diverged ? new UpstreamFailure(FailureKind.Protocol, null, failed.Cause.Message) : FailureClassifier.FromException(failed.Cause);
-        if (failure.Kind == FailureKind.Internal) _log.Error(failed.Cause, "Request {RequestId}: segment failed", RequestId);
-        // Our own cancellation (total-timeout) and a replay that diverged are nobody's fault at the provider.
+        var asker = Sender;
+        var failure = Classify(failed);
         var snapshot = failed.Transcript;
-        if (!diverged && !_expired) Settle(failure, snapshot.SkippedEvents);
+        // A replay that diverged is nobody's fault at the provider.
+        if (failed.Cause is not ReplayDivergedException) Settle(failure, snapshot.SkippedEvents);
         if (!snapshot.HasContent)
         {
             // Nothing of the answer reached the client: a retry, not a resume (a role chunk it got is not repeated).
             _continuation = snapshot.ChunksForwarded > 0;
-            if (_current!.Strategy is null) OnFailure(failure);
-            else OnResumeAttemptFailed(failure);
+            AfterFailure(failure, asker);
             return;
         }
 
         _log.Warning("Request {RequestId}: stream from {Provider} broke after {Chunks} chunks ({Kind}): {Failure}",
             RequestId, CurrentRoute.Provider, snapshot.ChunksForwarded, failure.Kind, failure.Message);
-        if (_expired)
+        if (_resume is not null && snapshot.Text.Length <= _resume.Text.Length)
         {
-            GiveUp(TotalTimeoutError());
+            OnResumeStepFailed(failure, asker);   // a resume attempt failed before adding anything: try the next way
             return;
         }
-        var newCut = _resumePlan is null || snapshot.Text.Length > _resumeText.Length;
-        if (!newCut)
-        {
-            OnResumeAttemptFailed(failure);   // a resume attempt failed before adding anything: try the next way
-            return;
-        }
-        _cutBy = failure;
-        _cutRoute = _current!.RouteIndex;
-        _resumeText = snapshot.Text;
-        var refusal = !_model.Resume.Enabled ? "resume is off for this model"
-            : snapshot.Resumes.Length >= _model.Resume.MaxResumes ? $"it was already resumed {snapshot.Resumes.Length} times (max-resumes)"
-            : snapshot.HasToolCalls ? "a tool call was being streamed"
-            : snapshot.MultipleChoices ? "it has several choices"
-            : null;
-        if (refusal is not null)
+        if (ResumePlanner.Refusal(_model.Resume, snapshot) is { } refusal)
         {
             _log.Info("Request {RequestId}: not resuming: {Reason}", RequestId, refusal);
-            GiveUp(FailureClassifier.StreamError(failure));
+            GiveUp(FailureClassifier.StreamError(failure), asker);
             return;
         }
-        _resumePlan = ResumePlan();
-        NextResumeStep();
+        _resume = ResumePlanner.Plan(_model.Routes, _current!.RouteIndex, failure, snapshot.Text);
+        NextResumeStep(asker);
     }
 
-    /// <summary>Every other route first, in config order, then the route that broke (after a backoff), each with its strategies.</summary>
-    private Queue<Step> ResumePlan()
+    private void NextResumeStep(IActorRef asker)
     {
-        var plan = new Queue<Step>();
-        var count = _model.Routes.Length;
-        for (var offset = 1; offset <= count; offset++)
+        if (_resume!.Next(_noPrefill, _settings.Providers) is not { } next)
         {
-            var index = (_cutRoute + offset) % count;
-            foreach (var strategy in Route(index).ResumeStrategies) plan.Enqueue(new Step(index, strategy));
-        }
-        return plan;
-    }
-
-    private void NextResumeStep()
-    {
-        if (_expired)
-        {
-            GiveUp(TotalTimeoutError());
+            // Every way failed: the client hears what cut its stream, not what the last resume attempt ran into.
+            GiveUp(FailureClassifier.StreamError(_resume.CutBy), asker);
             return;
         }
-        while (_resumePlan!.TryDequeue(out var step))
+        var step = new Step(next.RouteIndex, next.Strategy);
+        if (!next.AfterBackoff)
         {
-            var route = Route(step.RouteIndex);
-            if (step.Strategy == ResumeStrategy.Prefill && _noPrefill.Contains((route.Provider, route.UpstreamModel))) continue;
-            if (_settings.Providers[route.Provider].UnavailableReason is not null) continue;
-            if (step.RouteIndex == _cutRoute)
-            {
-                var upstream = _settings.Providers[route.Provider].Upstream;
-                var delay = RetryDelays.Next(0, upstream.RetryBaseDelay, upstream.RetryMaxDelay, _random);
-                Timers.StartSingleTimer(RetryTimer, new RetryDue(step), delay);
-                return;
-            }
-            Launch(step);
+            Launch(step, asker);
             return;
         }
-        // Every way failed: the client hears what cut its stream, not what the last resume attempt ran into.
-        GiveUp(FailureClassifier.StreamError(_cutBy!));
+        var upstream = _settings.Providers[Route(next.RouteIndex).Provider].Upstream;
+        WaitThenLaunch(step, RetryDelays.Next(0, upstream.RetryBaseDelay, upstream.RetryMaxDelay, _random), asker);
     }
 
-    private void OnResumeAttemptFailed(UpstreamFailure failure)
+    private void OnResumeStepFailed(UpstreamFailure failure, IActorRef asker)
     {
         var route = CurrentRoute;
         if (_current!.Strategy == ResumeStrategy.Prefill && failure.IsCallerFault)
@@ -406,51 +382,50 @@ public sealed class ChatSessionActor : ReceiveActor, IWithTimers
             _log.Warning("Request {RequestId}: resume on {Provider} by {Strategy} failed ({Kind}): {Failure}",
                 RequestId, route.Provider, _current.Strategy, failure.Kind, failure.Message);
         }
-        if (_resumePlan is null)
-        {
-            OnFailure(failure);
-            return;
-        }
-        NextResumeStep();
+        NextResumeStep(asker);
     }
 
     private void OnSegmentEnded(AnswerStream.Ended ended)
     {
-        if (ended.Whole && _current is not null) Settle(null, ended.SkippedEvents);   // the answer is whole: the attempt that finished it succeeded
-        if (!ended.Whole) _log.Info("Request {RequestId}: the client stopped reading before the answer was whole", RequestId);
+        if (ended.Whole) Settle(null, ended.SkippedEvents);   // the answer is whole: the attempt that finished it succeeded
+        else _log.Info("Request {RequestId}: the client stopped reading before the answer was whole", RequestId);
         Context.Stop(Self);
-    }
-
-    private void OnTotalExpired()
-    {
-        _expired = true;
-        _log.Warning("Request {RequestId}: total-timeout ({Seconds}s) reached", RequestId, _model.Limits.TotalTimeout.TotalSeconds);
-        Timers.Cancel(RetryTimer);
-        if (!_streaming || _asker is not null)
-        {
-            GiveUp(TotalTimeoutError());
-            return;
-        }
-        // The stream is running: stopping its attempt fails the segment, and the answer to that is the timeout.
-        if (_current is not null) _providers[CurrentRoute.Provider].Tell(new CancelAttempt(RequestId));
-        Timers.StartSingleTimer("expiry-grace", ExpiryGraceOver.Instance, ExpiryGrace);
     }
 
     // ---- endings and bookkeeping -------------------------------------------------------------------------------
 
-    private void GiveUp(ApiError error)
+    private void TimedOut(IActorRef? asker)
+    {
+        LogExpired();
+        Timers.Cancel(RetryTimer);
+        GiveUp(TotalTimeoutError(), asker);
+    }
+
+    /// <summary>The stream is running: stopping its attempt fails the segment, and the answer to that is the timeout.</summary>
+    private void ExpireStream()
+    {
+        LogExpired();
+        _providers[CurrentRoute.Provider].Tell(new CancelAttempt(RequestId));
+        Timers.StartSingleTimer(ExpiryGraceTimer, ExpiryGraceOver.Instance, ExpiryGrace);
+        Become(Ending);
+    }
+
+    private void LogExpired() =>
+        _log.Warning("Request {RequestId}: total-timeout ({Seconds}s) reached", RequestId, _model.Limits.TotalTimeout.TotalSeconds);
+
+    /// <summary>The caller, or the client stream waiting (<paramref name="asker"/>), gets <paramref name="error"/>, and nothing is left to decide.</summary>
+    private void GiveUp(ApiError error, IActorRef? asker)
     {
         _log.Error("Request {RequestId}: {Status} for model {Model}: {Error}", RequestId, error.Status, _model.Id, error.Message);
-        if (!_streaming)
+        if (asker is null)
         {
             _answered = true;
             _caller.Tell(new ChatRejected(RequestId, error));
-            Context.Stop(Self);
-            return;
         }
-        // The stream ends with this error, and nothing is left for this actor to decide.
-        _asker?.Tell(new AnswerStream.GiveUp(error));
-        _asker = null;
+        else
+        {
+            asker.Tell(new AnswerStream.GiveUp(error));   // the stream ends with this error
+        }
         Context.Stop(Self);
     }
 
