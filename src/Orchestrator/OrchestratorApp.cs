@@ -34,6 +34,7 @@ public static class OrchestratorApp
 
         builder.Services.AddOrchestrator(config, settings, clientFactory);
         builder.Services.AddSingleton<EdgeStreams>();
+        builder.Services.AddHostedService<EdgeStreamsStartup>();   // after the actor system's: the edge needs it
 
         var app = builder.Build();
         // A bug of ours still answers in the contract's shape: no stack trace, no exception text.

@@ -19,7 +19,7 @@ namespace Orchestrator.Actors.Realtime;
 /// queue (a client that does not read fills it, and the streams wait, slowing their upstream reads), and keeps the
 /// socket's lifetime: at <c>max-lifetime - expiry-notice</c> it announces <c>session.expiring</c>, takes no new
 /// requests, and closes 1001 once the last one has finished. Ping/pong is Kestrel's WebSocket keep-alive
-/// (<c>heartbeat-interval</c>, <c>heartbeat-timeout</c>); a dead peer ends the host's read loop, which tells this actor
+/// (<c>heartbeat-interval</c>, <c>heartbeat-timeout</c>); a dead peer ends the host's read stream, which tells this actor
 /// <see cref="RealtimeClosed"/>. Stopping cancels every request on the socket, upstream included (the streams run on
 /// this actor's materializer and the front is told to cancel what had not started).
 /// </summary>

@@ -26,6 +26,9 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
     private static readonly byte[] KeepAliveComment = ": keep-alive\n\n"u8.ToArray();
     private readonly IMaterializer _materializer = system.Materializer();
 
+    /// <summary>The edge's one materializer, for the other streams the host runs (a realtime socket's reads).</summary>
+    public IMaterializer Materializer => _materializer;
+
     public TimeSpan ReplyTimeout { get; } = settings.Http.ReplyTimeout;
     public TimeSpan HeartbeatInterval { get; } = settings.Http.HeartbeatInterval;
 

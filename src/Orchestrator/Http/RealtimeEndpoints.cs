@@ -1,8 +1,10 @@
-using System.Buffers;
 using System.Net.WebSockets;
 using System.Threading.Channels;
+using Akka;
 using Akka.Actor;
 using Akka.Hosting;
+using Akka.Streams;
+using Akka.Streams.Dsl;
 using Orchestrator.Actors.Front;
 using Orchestrator.Actors.Realtime;
 using Orchestrator.Actors.Settings;
@@ -13,9 +15,10 @@ namespace Orchestrator.Http;
 
 /// <summary>
 /// <c>GET /v1/realtime</c>: a WebSocket carrying many chat requests at once (protocol in README "Realtime WebSocket").
-/// The host's part is the socket itself: authenticate before the upgrade, then one read loop (frames into commands
-/// for the socket's <see cref="RealtimeConnectionActor"/>) and one write loop (the actor's bounded send queue onto
-/// the wire). Ping/pong is Kestrel's keep-alive, configured from <c>orchestrator.realtime</c>.
+/// The host's part is the socket itself: authenticate before the upgrade, then one read stream (messages received
+/// only on demand, parsed into commands for the socket's <see cref="RealtimeConnectionActor"/>, on the edge's one
+/// materializer) and one write loop (the actor's bounded send queue onto the wire). Ping/pong is Kestrel's
+/// keep-alive, configured from <c>orchestrator.realtime</c>.
 /// </summary>
 public static class RealtimeEndpoints
 {
@@ -25,7 +28,6 @@ public static class RealtimeEndpoints
     /// <summary>OpenAI's realtime convention for browsers, which cannot set headers.</summary>
     public const string KeyProtocolPrefix = "openai-insecure-api-key.";
 
-    private const int FirstReadBytes = 16 * 1024;
     private static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(5);
 
     public static IEndpointRouteBuilder MapRealtimeEndpoints(this IEndpointRouteBuilder endpoints)
@@ -34,7 +36,7 @@ public static class RealtimeEndpoints
         return endpoints;
     }
 
-    private static async Task HandleAsync(HttpContext http, OrchestratorSettings settings, IRequiredActor<HttpFrontActor> front, ActorSystem system)
+    private static async Task HandleAsync(HttpContext http, OrchestratorSettings settings, IRequiredActor<HttpFrontActor> front, ActorSystem system, EdgeStreams edge)
     {
         if (!http.WebSockets.IsWebSocketRequest)
         {
@@ -56,17 +58,20 @@ public static class RealtimeEndpoints
             KeepAliveInterval = realtime.HeartbeatInterval,
             KeepAliveTimeout = realtime.HeartbeatTimeout,
         });
+        string? defaultModel = http.Request.Query["model"];
+        // Built before the actor, whose lifetime starts in PreStart; it receives nothing until it runs in ReadAsync.
+        var commands = WebSocketFrames.Source(socket, realtime.MaxMessageBytes, http.RequestAborted)
+            .Via(RealtimeFrames.Flow(string.IsNullOrEmpty(defaultModel) ? null : defaultModel));
         var outgoing = Channel.CreateBounded<RealtimeOutgoing>(new BoundedChannelOptions(realtime.SendBufferFrames) { SingleReader = true });
         var connectionId = http.TraceIdentifier;
         var connection = system.ActorOf(
             RealtimeConnectionActor.Props(realtime, front.ActorRef, outgoing.Writer, connectionId, ClientKeyFilter.Caller(http)),
             "realtime-" + Uri.EscapeDataString(connectionId));
-        string? defaultModel = http.Request.Query["model"];
 
         var writing = WriteLoopAsync(socket, outgoing.Reader);
         try
         {
-            await ReadLoopAsync(socket, connection, outgoing.Writer, realtime.MaxMessageBytes, string.IsNullOrEmpty(defaultModel) ? null : defaultModel, http.RequestAborted);
+            await ReadAsync(commands, connection, outgoing.Writer, realtime.MaxMessageBytes, edge, http.RequestAborted);
         }
         finally
         {
@@ -94,47 +99,23 @@ public static class RealtimeEndpoints
         return null;
     }
 
-    private static async Task ReadLoopAsync(WebSocket socket, IActorRef connection, ChannelWriter<RealtimeOutgoing> outgoing, int maxBytes, string? defaultModel, CancellationToken ct)
+    /// <summary>
+    /// The socket's messages, parsed, told to the connection actor one by one until the peer closes or the socket
+    /// dies. The socket is received from only as the stream asks, and a message over the cap closes it with 1009.
+    /// </summary>
+    private static async Task ReadAsync(Source<IRealtimeCommand, NotUsed> commands, IActorRef connection, ChannelWriter<RealtimeOutgoing> outgoing, int maxBytes, EdgeStreams edge, CancellationToken ct)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(FirstReadBytes, maxBytes + 1));
         try
         {
-            while (socket.State == WebSocketState.Open)
-            {
-                var count = 0;
-                ValueWebSocketReceiveResult result;
-                do
-                {
-                    if (count == buffer.Length)
-                    {
-                        // Grow by doubling, up to one byte past the cap (so "too big" is seen, not guessed).
-                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxBytes + 1));
-                        buffer.AsSpan(0, count).CopyTo(bigger);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = bigger;
-                    }
-                    result = await socket.ReceiveAsync(buffer.AsMemory(count), ct);
-                    if (result.MessageType == WebSocketMessageType.Close) return;
-                    count += result.Count;
-                    if (count > maxBytes)
-                    {
-                        await outgoing.WriteAsync(RealtimeOutgoing.Close((int)WebSocketCloseStatus.MessageTooBig, $"messages are limited to {maxBytes} bytes"), ct);
-                        return;
-                    }
-                } while (!result.EndOfMessage);
-
-                connection.Tell(result.MessageType == WebSocketMessageType.Binary
-                    ? new RealtimeInvalid(null, ApiError.InvalidRequest("Binary frames are not supported; send JSON text frames.", null, "binary_not_supported"))
-                    : RealtimeFrames.Parse(buffer.AsSpan(0, count), defaultModel));
-            }
+            await commands.RunWith(Sink.ForEach<IRealtimeCommand>(command => connection.Tell(command)), edge.Materializer);
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        catch (WebSocketMessageTooBigException)
         {
-            // The peer vanished (or missed its pongs and Kestrel aborted the socket): nothing left to read.
+            await outgoing.WriteAsync(RealtimeOutgoing.Close((int)WebSocketCloseStatus.MessageTooBig, $"messages are limited to {maxBytes} bytes"), ct);
         }
-        finally
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or AbruptStageTerminationException)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            // The peer vanished (or missed its pongs and Kestrel aborted the socket), or the host is stopping: nothing left to read.
         }
     }
 
@@ -155,7 +136,7 @@ public static class RealtimeEndpoints
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
-            // The socket is gone; the read loop sees it too and the actor stops.
+            // The socket is gone; the read stream sees it too and the actor stops.
         }
     }
 }

@@ -1,5 +1,8 @@
 using System.Buffers;
 using System.Text.Json;
+using Akka;
+using Akka.Streams.Dsl;
+using Orchestrator.Actors.Realtime;
 using Orchestrator.Messages.Chat;
 using Orchestrator.Messages.Realtime;
 
@@ -13,6 +16,15 @@ namespace Orchestrator.Http;
 public static class RealtimeFrames
 {
     private const int MaxIdLength = 128;
+
+    private static readonly RealtimeInvalid BinaryRefused =
+        new(null, ApiError.InvalidRequest("Binary frames are not supported; send JSON text frames.", null, "binary_not_supported"));
+
+    /// <summary>A socket's messages (<see cref="WebSocketFrames"/>) as commands: one each, a bad one as <see cref="RealtimeInvalid"/>.</summary>
+    public static Flow<WebSocketMessage, IRealtimeCommand, NotUsed> Flow(string? defaultModel) =>
+        Akka.Streams.Dsl.Flow.Create<WebSocketMessage>()
+            .Select(message => message.IsBinary ? BinaryRefused : Parse(message.Payload.Span, defaultModel))
+            .Named("realtime-frames");
 
     public static IRealtimeCommand Parse(ReadOnlySpan<byte> frame, string? defaultModel)
     {
