@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark in one command: builds Release, starts the mock upstream, a bare YARP proxy and Orchestrator pinned
 # to one CPU, runs every scenario against the three of them (interleaved) from a load generator pinned to the other
-# CPU, prints a markdown table and writes it to bench/results/. Stops exactly the processes it started.
+# CPU, then the embedded engine (bench/Embedded: the engine in-process, on the servers' CPU, against the same mock),
+# prints markdown tables and writes them to bench/results/. Stops exactly the processes it started.
 #
 #   bench/run.sh            full run (about 6 minutes)
 #   bench/run.sh --smoke    every scenario, tiny (about 20 seconds); --quick is the same
@@ -86,6 +87,7 @@ BENCH_MOCK_URL="http://127.0.0.1:$mock_port/v1" BENCH_MOCK_H2_URL="http://127.0.
   --config bench/orchestrator-bench.conf --urls "http://127.0.0.1:$orch_port" >"$logs/orchestrator.log" 2>&1 &
 pids+=($!); orch_pid=$!
 
+results="$out/$(date -u +%Y%m%d-%H%M%S)-$mode.md"
 smoke_flag=()
 [ "$mode" = smoke ] && smoke_flag=(--smoke)
 # In the background and waited for, so a TERM or Ctrl-C reaches the trap at once (bash defers traps while a
@@ -94,11 +96,23 @@ taskset -c "$load_cpu" dotnet "$(bin bench/LoadGen LoadGen)" suite "${smoke_flag
   --direct "http://127.0.0.1:$mock_port" --direct-pid "$mock_pid" \
   --yarp "http://127.0.0.1:$yarp_port" --yarp-pid "$yarp_pid" \
   --orchestrator "http://127.0.0.1:$orch_port" --orchestrator-pid "$orch_pid" --key sk-local-1 \
-  --out "$out/$(date -u +%Y%m%d-%H%M%S)-$mode.md" &
+  --out "$results" &
 loadgen_pid=$!
 pids=("$loadgen_pid" "${pids[@]}")
 status=0
 wait "$loadgen_pid" || status=$?
+
+# The embedded engine: one process hosting the engine (services.AddOrchestrator) and calling it in-process, pinned
+# with the servers (the mock shares its CPU, as it does with YARP and Orchestrator); its section is appended.
+if [ "$status" = 0 ]; then
+  echo "embedded engine (in-process) against the mock, on CPU $server_cpu" >&2
+  BENCH_MOCK_URL="http://127.0.0.1:$mock_port/v1" BENCH_MOCK_H2_URL="http://127.0.0.1:$mock_h2_port/v1" taskset -c "$server_cpu" \
+    dotnet "$(bin bench/Embedded Embedded)" "${smoke_flag[@]}" --mock "http://127.0.0.1:$mock_port" \
+    --config bench/orchestrator-bench.conf --out "$results" &
+  embedded_pid=$!
+  pids=("$embedded_pid" "${pids[@]}")
+  wait "$embedded_pid" || status=$?
+fi
 if [ "$status" != 0 ]; then
   for name in mock yarp orchestrator; do echo "--- $logs/$name.log (last lines)" >&2; tail -n 20 "$logs/$name.log" >&2; done
 fi

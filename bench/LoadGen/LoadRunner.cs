@@ -7,11 +7,17 @@ namespace Orchestrator.Bench.LoadGen;
 /// loop (requests start on a fixed schedule whether or not earlier ones ended). Every run has a warm-up, then a
 /// measurement window; <see cref="Window"/> is told when the window opens and closes, so process CPU is read over
 /// exactly the same span. Latencies count requests that started in the window; throughput counts the successful
-/// requests that ended in it.
+/// requests that ended in it. What one request is comes from <c>send</c>: an HTTP request through <see cref="ChatProbe"/>,
+/// or (bench/Embedded) a call into the engine in-process.
 /// </summary>
-public sealed class LoadRunner(ChatProbe probe, Target target, RequestShape shape)
+public sealed class LoadRunner(Func<CancellationToken, Task<Outcome>> send)
 {
     private int _open;
+
+    public LoadRunner(ChatProbe probe, Target target, RequestShape shape)
+        : this(ct => probe.SendAsync(target, shape, ct))
+    {
+    }
 
     /// <summary>Requests in flight right now.</summary>
     public int Open => Volatile.Read(ref _open);
@@ -73,7 +79,7 @@ public sealed class LoadRunner(ChatProbe probe, Target target, RequestShape shap
         Interlocked.Increment(ref _open);
         try
         {
-            return await probe.SendAsync(target, shape, ct);
+            return await send(ct);
         }
         finally
         {

@@ -6,26 +6,40 @@ using BenchmarkDotNet.Running;
 
 namespace Orchestrator.Bench.Micro;
 
-/// <summary>MB/s, ns/event and allocated bytes/event for <see cref="SseFramingBenchmarks"/>, from BenchmarkDotNet's per-operation numbers.</summary>
+/// <summary>What one operation of a benchmark case processes: bytes in, events, and bytes out (null: not reported).</summary>
+public readonly record struct Workload(long Bytes, int Events, long? PayloadBytes = null);
+
+/// <summary>
+/// MB/s, ns/event and allocated bytes/event (and, where the benchmark says what its output is, allocated bytes/event
+/// beyond that payload), from BenchmarkDotNet's per-operation numbers and the case's <see cref="Workload"/>.
+/// </summary>
 public sealed class PerEventColumns : IColumn
 {
     private readonly string _name;
-    private readonly Func<double, double, int, double> _value;
+    private readonly Func<BenchmarkCase, Workload> _workload;
+    private readonly Func<double, double, Workload, double?> _value;
 
-    private PerEventColumns(string name, Func<double, double, int, double> value)
+    private PerEventColumns(string name, Func<BenchmarkCase, Workload> workload, Func<double, double, Workload, double?> value)
     {
         _name = name;
+        _workload = workload;
         _value = value;
     }
 
-    public sealed class Config : ManualConfig
+    /// <summary>A benchmark class's config: <c>[Config(typeof(X.Columns))]</c> with <c>Columns() : base(workload)</c>.</summary>
+    public abstract class Config : ManualConfig
     {
-        public Config()
+        protected Config(Func<BenchmarkCase, Workload> workload, bool beyondPayload = false)
         {
             AddColumn(
-                new PerEventColumns("MB/s", (meanNs, _, _) => SseFramingBenchmarks.BytesPerOperation / (meanNs / 1e9) / 1e6),
-                new PerEventColumns("ns/event", (meanNs, _, events) => meanNs / events),
-                new PerEventColumns("Alloc B/event", (_, allocated, events) => allocated / events));
+                new PerEventColumns("MB/s", workload, (meanNs, _, w) => w.Bytes / (meanNs / 1e9) / 1e6),
+                new PerEventColumns("ns/event", workload, (meanNs, _, w) => meanNs / w.Events),
+                new PerEventColumns("Alloc B/event", workload, (_, allocated, w) => allocated / w.Events));
+            if (beyondPayload)
+            {
+                AddColumn(new PerEventColumns("Beyond payload B/event", workload,
+                    (_, allocated, w) => w.PayloadBytes is { } payload ? (allocated - payload) / w.Events : null));
+            }
         }
     }
 
@@ -43,7 +57,11 @@ public sealed class PerEventColumns : IColumn
 
     public UnitType UnitType => UnitType.Dimensionless;
 
-    public string Legend => $"{_name} over {SseFramingBenchmarks.BytesPerOperation / 1024} KB of events per operation";
+    public string Legend => _name switch
+    {
+        "Beyond payload B/event" => "Allocated bytes per operation minus the output's bytes, per event",
+        _ => $"{_name} over one operation's events (see the benchmark's Workload)",
+    };
 
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
 
@@ -55,9 +73,7 @@ public sealed class PerEventColumns : IColumn
     {
         var report = summary[benchmarkCase];
         if (report?.ResultStatistics is not { } stats) return "—";
-        var eventBytes = (int)benchmarkCase.Parameters["EventBytes"];
-        var events = SseFramingBenchmarks.BytesPerOperation / eventBytes;
         var allocated = report.GcStats.GetBytesAllocatedPerOperation(benchmarkCase) ?? 0;
-        return _value(stats.Mean, allocated, events).ToString("0.0", CultureInfo.InvariantCulture);
+        return _value(stats.Mean, allocated, _workload(benchmarkCase))?.ToString("0.0", CultureInfo.InvariantCulture) ?? "—";
     }
 }

@@ -22,7 +22,7 @@ public enum Split
 /// ns/event and allocated bytes/event are in the extra columns (see <see cref="PerEventColumns"/>).
 /// </summary>
 [MemoryDiagnoser]
-[Config(typeof(PerEventColumns.Config))]
+[Config(typeof(Columns))]
 public class SseFramingBenchmarks
 {
     public const int BytesPerOperation = 256 * 1024;
@@ -40,6 +40,8 @@ public class SseFramingBenchmarks
     public Split Split { get; set; }
 
     public int EventsPerOperation => BytesPerOperation / EventBytes;
+
+    public sealed class Columns() : PerEventColumns.Config(c => new Workload(BytesPerOperation, BytesPerOperation / (int)c.Parameters[nameof(EventBytes)]));
 
     [GlobalSetup]
     public void Setup()

@@ -23,6 +23,9 @@ internal static class SseReaderAccess
     [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "TryRead")]
     public static extern bool TryRead([UnsafeAccessorType(ReaderType)] object reader, out SseEvent? sseEvent);
 
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "TryReadData")]
+    public static extern bool TryReadData([UnsafeAccessorType(ReaderType)] object reader, out ReadOnlySpan<byte> data);
+
     [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "Dispose")]
     public static extern void Dispose([UnsafeAccessorType(ReaderType)] object reader);
 }
