@@ -7,6 +7,7 @@ using Orchestrator.Actors.Routing;
 using Orchestrator.Actors.Streams;
 using Orchestrator.Bench.MockUpstream;
 using Orchestrator.Messages.Chat;
+using Orchestrator.Messages.Upstream;
 
 namespace Orchestrator.Bench.Micro;
 
@@ -20,7 +21,7 @@ public enum Delivery
 }
 
 /// <summary>
-/// The relay's hot path on a first attempt: <see cref="AnswerSegment.Flow"/> (SSE framing, one <c>Utf8JsonReader</c>
+/// The relay's hot path on a first attempt: <see cref="AnswerStream.Source"/> (SSE framing, one <c>Utf8JsonReader</c>
 /// scan per event, end-of-stream rules, watchdogs, pass-through of the upstream's bytes) materialised in Akka.Streams,
 /// from <see cref="ByteString"/> reads to a sink that counts the <see cref="AnswerBlock"/> bytes. The events are the
 /// mock upstream's (<see cref="CannedBytes"/>, ~200 B chunks shaped like OpenAI's): a role chunk, N content chunks,
@@ -124,8 +125,7 @@ public class AnswerSegmentBenchmarks
 
     private async Task<long> RunAsync(ByteString[] reads, Workload workload)
     {
-        var bytes = await Source.From(reads)
-            .Via(AnswerSegment.Flow(new Transcript(KeepText), SegmentPlan.First, Limits, session: null))
+        var bytes = await AnswerStream.Source(StreamedBody.FromSource(Source.From(reads)), new Transcript(KeepText), Limits, session: null, TimeSpan.FromSeconds(5))
             .RunWith(Sink.Aggregate<AnswerBlock, long>(0, static (n, block) => n + block.Sse.Length), _materializer);
         // Pass-through: what comes out is the upstream's bytes up to the finish chunk, nothing more or less.
         return bytes == workload.PayloadBytes ? bytes : throw new InvalidOperationException($"passed {bytes} bytes, expected {workload.PayloadBytes}");

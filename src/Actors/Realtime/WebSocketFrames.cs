@@ -4,6 +4,7 @@ using Akka;
 using Akka.Streams;
 using Akka.Streams.Stage;
 using Orchestrator.Actors.Streams;
+using Orchestrator.Messages.Upstream;
 
 namespace Orchestrator.Actors.Realtime;
 

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Text;
 using Akka.Streams;
 using Akka.Streams.TestKit;
+using Orchestrator.Messages.Upstream;
 using Orchestrator.Actors.Realtime;
 using Orchestrator.Actors.Streams;
 
