@@ -50,19 +50,27 @@ public static class AnswerStream
     /// </summary>
     public sealed record Ended(bool Whole, int SkippedEvents);
 
-    /// <param name="session">Hears <see cref="SegmentFailed"/> and <see cref="Ended"/>; null: a failed segment fails the stream.</param>
-    /// <param name="askTimeout">How long to wait for the session's answer to a failed segment.</param>
-    public static Source<AnswerBlock, NotUsed> Source(StreamedBody first, Transcript transcript, SegmentLimits limits, IActorRef? session, TimeSpan askTimeout) =>
-        Akka.Streams.Dsl.Source.FromGraph(new AnswerStreamStage(first, transcript, limits, session, askTimeout)).Named("answer");
+    /// <summary>
+    /// What one answer stream is made of. It travels as an attribute, so that every request materializes the same
+    /// stage: the edge fuses that stage with its sink once, at start, and reuses the fused graph (fusing is most of
+    /// what materializing a small graph costs).
+    /// </summary>
+    /// <param name="Session">Hears <see cref="SegmentFailed"/> and <see cref="Ended"/>; null: a failed segment fails the stream.</param>
+    /// <param name="AskTimeout">How long to wait for the session's answer to a failed segment.</param>
+    public sealed record Request(StreamedBody First, Transcript Transcript, SegmentLimits Limits, IActorRef? Session, TimeSpan AskTimeout) : Attributes.IAttribute;
 
-    private sealed class AnswerStreamStage(StreamedBody first, Transcript transcript, SegmentLimits limits, IActorRef? session, TimeSpan askTimeout)
-        : GraphStageWithMaterializedValue<SourceShape<AnswerBlock>, NotUsed>
+    /// <summary>The stage every answer stream runs; it finds its <see cref="Request"/> among its attributes.</summary>
+    public static Source<AnswerBlock, NotUsed> Shared { get; } = Akka.Streams.Dsl.Source.FromGraph(new AnswerStreamStage());
+
+    /// <summary>An answer stream; its parts ride on its attributes, so add to them (AddAttributes), never replace them.</summary>
+    public static Source<AnswerBlock, NotUsed> Source(StreamedBody first, Transcript transcript, SegmentLimits limits, IActorRef? session, TimeSpan askTimeout) =>
+        Shared.WithAttributes(Attributes.CreateName("answer").And(new Attributes(new Request(first, transcript, limits, session, askTimeout))));
+
+    /// <summary>The request an answer stream was made from, when it is one (for the edge's pre-fused graph).</summary>
+    public static Request? RequestOf(Source<AnswerBlock, NotUsed> answer) => answer.Module.Attributes.GetAttribute<Request>();
+
+    private sealed class AnswerStreamStage : GraphStageWithMaterializedValue<SourceShape<AnswerBlock>, NotUsed>
     {
-        public readonly StreamedBody First = first;
-        public readonly Transcript Transcript = transcript;
-        public readonly SegmentLimits Limits = limits;
-        public readonly IActorRef? Session = session;
-        public readonly TimeSpan AskTimeout = askTimeout;
         public readonly Outlet<AnswerBlock> Out = new("answer.out");
 
         public override SourceShape<AnswerBlock> Shape => new(Out);
@@ -70,8 +78,9 @@ public static class AnswerStream
         // The first body's attempt hears it is taken while the stream is materialized, before anything else can happen.
         public override ILogicAndMaterializedValue<NotUsed> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
         {
-            First.Attempt.Tell(BodyReadStarted.Instance);
-            return new LogicAndMaterializedValue<NotUsed>(new Logic(this), NotUsed.Instance);
+            var request = inheritedAttributes.GetAttribute<Request>() ?? throw new InvalidOperationException("an answer stream materialized without its request");
+            request.First.Attempt.Tell(BodyReadStarted.Instance);
+            return new LogicAndMaterializedValue<NotUsed>(new Logic(this, request), NotUsed.Instance);
         }
     }
 
@@ -89,6 +98,7 @@ public static class AnswerStream
         private static ReadOnlySpan<byte> EventEnd => "\n\n"u8;
 
         private readonly AnswerStreamStage _stage;
+        private readonly Request _request;
         private readonly Transcript _transcript;
         private readonly Action<(int Segment, Task<int> Read)> _onReady;
         private readonly Action<(int Segment, Task<int> Read)> _onRead;
@@ -105,14 +115,15 @@ public static class AnswerStream
         private byte[] _block = [];
         private int _blockLength;
 
-        public Logic(AnswerStreamStage stage) : base(stage.Shape)
+        public Logic(AnswerStreamStage stage, Request request) : base(stage.Shape)
         {
             _stage = stage;
-            _transcript = stage.Transcript;
+            _request = request;
+            _transcript = request.Transcript;
             _onReady = GetAsyncCallback<(int, Task<int>)>(OnReady);
             _onRead = GetAsyncCallback<(int, Task<int>)>(OnRead);
             _onStopped = GetAsyncCallback<int>(OnStopped);
-            _segment = new Segment(stage.First, SegmentPlan.First, stage.Limits, 0, _transcript);
+            _segment = new Segment(request.First, SegmentPlan.First, request.Limits, 0, _transcript);
             SetHandler(stage.Out, this);
         }
 
@@ -321,7 +332,7 @@ public static class AnswerStream
             Close(segment, cause);
             CancelTimer(FirstTokenTimer);
             CancelTimer(IdleTimer);
-            if (_stage.Session is not { } session)
+            if (_request.Session is not { } session)
             {
                 FailStage(cause);
                 return;
@@ -329,7 +340,7 @@ public static class AnswerStream
             _awaitingSession = true;
             var replies = GetStageActor(OnSessionReply).Ref;
             session.Tell(new SegmentFailed(cause, _transcript.Snapshot()), replies);
-            ScheduleOnce(AskTimer, _stage.AskTimeout);
+            ScheduleOnce(AskTimer, _request.AskTimeout);
         }
 
         private void OnSessionReply((IActorRef Sender, object Message) reply)
@@ -378,7 +389,7 @@ public static class AnswerStream
         {
             if (_reported) return;
             _reported = true;
-            _stage.Session?.Tell(new Ended(whole, _transcript.SkippedEvents));
+            _request.Session?.Tell(new Ended(whole, _transcript.SkippedEvents));
         }
 
         // ---- one event ---------------------------------------------------------------------------------------

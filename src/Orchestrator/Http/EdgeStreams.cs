@@ -6,6 +6,7 @@ using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Microsoft.AspNetCore.Http.Features;
+using Orchestrator.Actors.Routing;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Upstream;
 using Orchestrator.Messages.Api;
@@ -28,6 +29,12 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
 
     /// <summary>The edge's one materializer, for the other streams the host runs (a realtime socket's reads).</summary>
     public IMaterializer Materializer => _materializer;
+
+    /// <summary>
+    /// The answer stage and the response sink, fused once for every request: a request only adds its parts as
+    /// attributes, so materializing it skips fusing, most of what a small graph costs (bench/README.md).
+    /// </summary>
+    private static readonly IGraph<ClosedShape, Task> Fused = Akka.Streams.Fusing.Aggressive(AnswerStream.Shared.ToMaterialized(SseResponseSink.Shared, Keep.Right));
 
     public TimeSpan ReplyTimeout { get; } = settings.Http.ReplyTimeout;
     public TimeSpan HeartbeatInterval { get; } = settings.Http.HeartbeatInterval;
@@ -66,7 +73,10 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
     public async Task WriteSseAsync(HttpContext http, string requestId, Source<AnswerBlock, NotUsed> answer)
     {
         PrepareSse(http);
-        var done = answer.RunWith(SseResponseSink.Create(http.Response.BodyWriter, HeartbeatInterval, http.RequestAborted), _materializer);
+        var target = new SseResponseSink.Target(http.Response.BodyWriter, HeartbeatInterval, http.RequestAborted);
+        var done = AnswerStream.RequestOf(answer) is { } request
+            ? _materializer.Materialize(Fused.WithAttributes(new Attributes(request).And(new Attributes(target))))
+            : answer.RunWith(SseResponseSink.Shared.WithAttributes(new Attributes(target)), _materializer);
         try
         {
             await done;

@@ -16,25 +16,28 @@ namespace Orchestrator.Http;
 /// </summary>
 public static class SseResponseSink
 {
+    /// <summary>Where one response goes; an attribute, so every request materializes the same stage (see <see cref="EdgeStreams"/>).</summary>
+    public sealed record Target(PipeWriter Pipe, TimeSpan HeartbeatInterval, CancellationToken Aborted) : Attributes.IAttribute;
+
+    /// <summary>The stage every response runs; it finds its <see cref="Target"/> among its attributes.</summary>
+    public static Sink<AnswerBlock, Task> Shared { get; } = Sink.FromGraph(new SseResponseSinkStage());
+
     public static Sink<AnswerBlock, Task> Create(PipeWriter pipe, TimeSpan heartbeatInterval, CancellationToken aborted) =>
-        Sink.FromGraph(new SseResponseSinkStage(pipe, heartbeatInterval, aborted)).Named("sse-response");
+        Shared.WithAttributes(Attributes.CreateName("sse-response").And(new Attributes(new Target(pipe, heartbeatInterval, aborted))));
 
     private sealed class ClientGoneException() : Exception("the client disconnected");
 
-    private sealed class SseResponseSinkStage(PipeWriter pipe, TimeSpan heartbeatInterval, CancellationToken aborted)
-        : GraphStageWithMaterializedValue<SinkShape<AnswerBlock>, Task>
+    private sealed class SseResponseSinkStage : GraphStageWithMaterializedValue<SinkShape<AnswerBlock>, Task>
     {
         private readonly Inlet<AnswerBlock> _in = new("sse-response.in");
-        private readonly PipeWriter _pipe = pipe;
-        private readonly TimeSpan _heartbeatInterval = heartbeatInterval;
-        private readonly CancellationToken _aborted = aborted;
 
         public override SinkShape<AnswerBlock> Shape => new(_in);
 
         public override ILogicAndMaterializedValue<Task> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
         {
+            var target = inheritedAttributes.GetAttribute<Target>() ?? throw new InvalidOperationException("an SSE response materialized without its target");
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return new LogicAndMaterializedValue<Task>(new Logic(this, done), done.Task);
+            return new LogicAndMaterializedValue<Task>(new Logic(this, target, done), done.Task);
         }
 
         private sealed class Logic : TimerGraphStageLogic, IInHandler
@@ -43,6 +46,7 @@ public static class SseResponseSink
             private static readonly byte[] KeepAliveComment = ": keep-alive\n\n"u8.ToArray();
 
             private readonly SseResponseSinkStage _stage;
+            private readonly Target _target;
             private readonly TaskCompletionSource _done;
             private readonly Action<Task<FlushResult>> _onFlushed;
             private CancellationTokenRegistration _abort;
@@ -52,9 +56,10 @@ public static class SseResponseSink
             private bool _upstreamDone;
             private Exception? _upstreamFailure;
 
-            public Logic(SseResponseSinkStage stage, TaskCompletionSource done) : base(stage.Shape)
+            public Logic(SseResponseSinkStage stage, Target target, TaskCompletionSource done) : base(stage.Shape)
             {
                 _stage = stage;
+                _target = target;
                 _done = done;
                 _onFlushed = GetAsyncCallback<Task<FlushResult>>(OnFlushed);
                 SetHandler(stage._in, this);
@@ -63,16 +68,16 @@ public static class SseResponseSink
             public override void PreStart()
             {
                 var gone = GetAsyncCallback(() => Fail(new ClientGoneException()));
-                _abort = _stage._aborted.Register(gone);
+                _abort = _target.Aborted.Register(gone);
                 // Checked twice per interval: a quiet stream hears from us after 1 to 1.5 intervals.
-                ScheduleRepeatedly(KeepAliveTimer, _stage._heartbeatInterval / 2);
+                ScheduleRepeatedly(KeepAliveTimer, _target.HeartbeatInterval / 2);
                 Pull(_stage._in);
             }
 
             public override void PostStop()
             {
                 _abort.Dispose();
-                _done.TrySetException(new AbruptStageTerminationException(this));
+                if (!_done.Task.IsCompleted) _done.TrySetException(new AbruptStageTerminationException(this));
             }
 
             public void OnPush()
@@ -107,11 +112,11 @@ public static class SseResponseSink
             private void Write(ReadOnlySpan<byte> bytes)
             {
                 _wrote = true;
-                _stage._pipe.Write(bytes);
+                _target.Pipe.Write(bytes);
                 ValueTask<FlushResult> flush;
                 try
                 {
-                    flush = _stage._pipe.FlushAsync();
+                    flush = _target.Pipe.FlushAsync();
                 }
                 catch (Exception ex)
                 {

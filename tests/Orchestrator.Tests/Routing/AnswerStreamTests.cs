@@ -168,7 +168,7 @@ public sealed class AnswerStreamTests() : Akka.TestKit.Xunit2.TestKit(TestConfig
     {
         var queue = AnswerStream.Source(StreamedBody.FromSource(Body(Source.From([Chunk("Hel"), Chunk("lo")])).Concat(Source.Never<ByteString>())),
                 new Transcript(), Limits, null, TimeSpan.FromSeconds(5))
-            .WithAttributes(Attributes.CreateInputBuffer(1, 1))
+            .AddAttributes(Attributes.CreateInputBuffer(1, 1))
             .RunWith(Sink.Queue<AnswerBlock>().WithAttributes(Attributes.CreateInputBuffer(1, 1)), Sys.Materializer());
 
         var first = await queue.PullAsync().WaitAsync(TimeSpan.FromSeconds(5));   // then the client stops reading
