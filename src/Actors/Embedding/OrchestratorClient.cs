@@ -3,7 +3,9 @@ using Akka.Actor;
 using Akka.Hosting;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using System.Threading.Channels;
 using Orchestrator.Actors.Front;
+using Orchestrator.Actors.Routing;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Messages.Api;
 using Orchestrator.Messages.Chat;
@@ -16,6 +18,14 @@ namespace Orchestrator.Actors.Embedding;
 /// </summary>
 public sealed class OrchestratorClient
 {
+    /// <summary>
+    /// The answer stage into a one-element channel, fused once (as the HTTP edge does): a request only adds its
+    /// parts as an attribute. The kill switch closes the upstream when the caller stops iterating.
+    /// </summary>
+    private static readonly IGraph<ClosedShape, (UniqueKillSwitch, ChannelReader<AnswerBlock>)> Fused = Akka.Streams.Fusing.Aggressive(
+        AnswerStream.Shared.ViaMaterialized(KillSwitches.Single<AnswerBlock>(), Keep.Right)
+            .ToMaterialized(ChannelSink.AsReader<AnswerBlock>(1, singleReader: true), Keep.Both));
+
     private readonly IActorRef _front;
     private readonly IMaterializer _materializer;
     private readonly TimeSpan _replyTimeout;
@@ -35,9 +45,21 @@ public sealed class OrchestratorClient
     {
         var reply = await AskAsync(request with { Stream = true }, cancellationToken);
         if (reply is not ChatStreaming streaming) throw Unexpected(reply);
-        await foreach (var block in streaming.Answer.RunAsAsyncEnumerable(_materializer).WithCancellation(cancellationToken))
+        var (killSwitch, blocks) = AnswerStream.RequestOf(streaming.Answer) is { } answer
+            ? _materializer.Materialize(Fused.WithAttributes(new Attributes(answer)))
+            : streaming.Answer.ViaMaterialized(KillSwitches.Single<AnswerBlock>(), Keep.Right)
+                .ToMaterialized(ChannelSink.AsReader<AnswerBlock>(1, singleReader: true), Keep.Both).Run(_materializer);
+        try
         {
-            foreach (var chunk in block.ReadChunks()) yield return chunk;
+            await foreach (var block in blocks.ReadAllAsync(cancellationToken))
+            {
+                foreach (var chunk in block.ReadChunks()) yield return chunk;
+            }
+        }
+        finally
+        {
+            // Broken out of, cancelled, or done: a stream still running closes its upstream call.
+            killSwitch.Shutdown();
         }
     }
 
