@@ -277,6 +277,6 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
             _lastErrorAt,
             _connections.Values.Sum(c => c.Meters.OpenConnections),
             _inFlight,
-            new ProviderCounters(_requests, _failures, _retries, _fallbacks, _rotations, _resumes, _skippedEvents + _connections.Values.Sum(c => c.Meters.SkippedEvents)));
+            new ProviderCounters(_requests, _failures, _retries, _fallbacks, _rotations, _resumes, _skippedEvents));
     }
 }

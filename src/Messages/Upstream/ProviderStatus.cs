@@ -28,7 +28,7 @@ public sealed record ProviderStatus(
 
 public sealed record HealthCheckResult(DateTimeOffset At, bool Ok, double LatencyMs, string? Error);
 
-/// <summary>Since start. <paramref name="SkippedEvents"/>: malformed stream events skipped (from current connections).</summary>
+/// <summary>Since start. <paramref name="SkippedEvents"/>: malformed stream events skipped, counted when their attempt settles.</summary>
 public sealed record ProviderCounters(long Requests, long Failures, long Retries, long Fallbacks, long Rotations, long Resumes, long SkippedEvents);
 
 /// <summary>The answer to <see cref="GetProviderStatus"/> sent to the front: every provider, in name order.</summary>
