@@ -125,7 +125,8 @@ public class AnswerSegmentBenchmarks
 
     private async Task<long> RunAsync(ByteString[] reads, Workload workload)
     {
-        var bytes = await AnswerStream.Source(StreamedBody.FromSource(Source.From(reads)), new Transcript(KeepText), Limits, session: null, TimeSpan.FromSeconds(5))
+        // The body as the relay reads an upstream response: a Stream, one read per ReadAsync (no socket, no I/O wait).
+        var bytes = await AnswerStream.Source(StreamedBody.FromStream(new ReadsStream(reads), null), new Transcript(KeepText), Limits, session: null, TimeSpan.FromSeconds(5))
             .RunWith(Sink.Aggregate<AnswerBlock, long>(0, static (n, block) => n + block.Sse.Length), _materializer);
         // Pass-through: what comes out is the upstream's bytes up to the finish chunk, nothing more or less.
         return bytes == workload.PayloadBytes ? bytes : throw new InvalidOperationException($"passed {bytes} bytes, expected {workload.PayloadBytes}");
@@ -137,4 +138,38 @@ public class AnswerSegmentBenchmarks
     private ByteString[] Reads(List<byte[]> events) => Delivery == Delivery.EventPerRead
         ? [.. events.Select(e => ByteString.FromBytes(e))]
         : [.. events.SelectMany(e => e).Chunk(ReadBytes).Select(c => ByteString.FromBytes(c))];
+
+    /// <summary>Hands out the prepared reads one per call, completed at once, like a socket that always has bytes.</summary>
+    private sealed class ReadsStream(ByteString[] reads) : System.IO.Stream
+    {
+        private int _next;
+        private int _offset;
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (buffer.IsEmpty || _next == reads.Length) return ValueTask.FromResult(0);
+            var read = reads[_next];
+            var count = Math.Min(buffer.Length, read.Count - _offset);
+            var target = buffer.Span[..count];
+            read.Slice(_offset, count).CopyTo(ref target);
+            _offset += count;
+            if (_offset == read.Count)
+            {
+                _next++;
+                _offset = 0;
+            }
+            return ValueTask.FromResult(count);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, System.IO.SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 }

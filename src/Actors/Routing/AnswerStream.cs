@@ -203,8 +203,12 @@ public static class AnswerStream
                 _ = ready.Result;
                 ReadNow(segment);
             }
-            else ready.AsTask().ContinueWith(t => _onReady((segment.Number, t)), TaskContinuationOptions.ExecuteSynchronously);
+            else WhenDone(ready, segment.Number, _onReady);
         }
+
+        // Its own method: a lambda in the caller would allocate its closure on every read, not only on the async path.
+        private static void WhenDone(ValueTask<int> pending, int segment, Action<(int Segment, Task<int> Read)> callback) =>
+            pending.AsTask().ContinueWith(t => callback((segment, t)), TaskContinuationOptions.ExecuteSynchronously);
 
         private void OnReady((int Segment, Task<int> Read) ready)
         {
@@ -227,7 +231,7 @@ public static class AnswerStream
                 return;
             }
             if (read.IsCompletedSuccessfully) OnRead(segment, read.Result);
-            else read.AsTask().ContinueWith(t => _onRead((segment.Number, t)), TaskContinuationOptions.ExecuteSynchronously);
+            else WhenDone(read, segment.Number, _onRead);
         }
 
         private void OnRead((int Segment, Task<int> Read) read)

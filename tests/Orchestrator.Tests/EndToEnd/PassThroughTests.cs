@@ -1,12 +1,7 @@
 using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Orchestrator.Tests.EndToEnd;
 
@@ -32,13 +27,8 @@ public sealed class PassThroughTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _upstream = builder.Build();
-        _upstream.MapPost("/v1/chat/completions", WriteOddStreamAsync);
-        await _upstream.StartAsync();
-        var upstreamUrl = _upstream.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        (_upstream, var upstream) = await LoopbackApp.StartAsync(app => app.MapPost("/v1/chat/completions", WriteOddStreamAsync));
+        var upstreamUrl = upstream.ToString().TrimEnd('/');
         _relay = await RelayHost.StartAsync($$"""
             orchestrator {
               logging.level = Warning

@@ -3,12 +3,7 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.Streams.TestKit;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using System.Text;
 using Orchestrator.Actors.Routing;
 using Orchestrator.Messages.Chat;
@@ -28,21 +23,15 @@ public sealed class AnswerStreamBodyTests : Akka.TestKit.Xunit2.TestKit, IAsyncL
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _server = builder.Build();
         // One event, then silence until the test says so (a model thinking), then one more and the end.
-        _server.MapGet("/", async (HttpContext http) =>
+        (_server, _url) = await LoopbackApp.StartAsync(app => app.MapGet("/", async (HttpContext http) =>
         {
             http.Response.ContentType = "text/event-stream";
             await http.Response.WriteAsync("""data: {"id":"c","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}""" + "\n\n");
             await http.Response.Body.FlushAsync();
             await _release.Task.WaitAsync(TimeSpan.FromSeconds(20));
             await http.Response.WriteAsync("""data: {"id":"c","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"stop"}]}""" + "\n\n");
-        });
-        await _server.StartAsync();
-        _url = new Uri(_server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        }));
     }
 
     public async Task DisposeAsync()

@@ -27,44 +27,20 @@ public sealed class UpstreamHttpTests
         orchestrator.models { m { routes = [ { provider = h2 }, { provider = h11 }, { provider = auto } ] } }
         """);
 
-    [Fact]
-    public async Task Version2_H2cServer_RequestArrivesOverHttp2()
+    [Theory]
+    [InlineData("h2", HttpProtocols.Http2, "HTTP/2")]      // h2c with prior knowledge
+    [InlineData("h11", HttpProtocols.Http1, "HTTP/1.1")]
+    [InlineData("auto", HttpProtocols.Http1, "HTTP/1.1")]  // plain http: no ALPN, so HTTP/1.1
+    public async Task HttpVersion_PerProvider_RequestArrivesOverThatProtocol(string provider, HttpProtocols protocols, string expected)
     {
-        await using var server = await ProtocolServer.StartAsync(HttpProtocols.Http2);
+        await using var server = await ProtocolServer.StartAsync(protocols);
         var sockets = new SocketCounter();
-        using var client = UpstreamHttp.Create(Settings.Providers["h2"], sockets.ConnectAsync);
+        using var client = UpstreamHttp.Create(Settings.Providers[provider], sockets.ConnectAsync);
 
         using var response = await PostAsync(client, server.Url);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(HttpVersion.Version20, response.Version);
-        Assert.Equal(["HTTP/2"], server.Protocols);
-    }
-
-    [Fact]
-    public async Task Version11_Http1Server_RequestArrivesOverHttp11()
-    {
-        await using var server = await ProtocolServer.StartAsync(HttpProtocols.Http1);
-        var sockets = new SocketCounter();
-        using var client = UpstreamHttp.Create(Settings.Providers["h11"], sockets.ConnectAsync);
-
-        using var response = await PostAsync(client, server.Url);
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(["HTTP/1.1"], server.Protocols);
-    }
-
-    [Fact]
-    public async Task Auto_PlainHttp_RequestArrivesOverHttp11()
-    {
-        await using var server = await ProtocolServer.StartAsync(HttpProtocols.Http1);
-        var sockets = new SocketCounter();
-        using var client = UpstreamHttp.Create(Settings.Providers["auto"], sockets.ConnectAsync);
-
-        using var response = await PostAsync(client, server.Url);
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(["HTTP/1.1"], server.Protocols);
+        Assert.Equal([expected], server.Protocols);
     }
 
     [Fact]
