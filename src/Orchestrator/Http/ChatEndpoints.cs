@@ -64,10 +64,22 @@ public static class ChatEndpoints
     /// </summary>
     private static async Task KeepAliveUntilAsync(HttpContext http, Task reply, TimeSpan interval)
     {
+        // WaitAsync drops its timer as soon as the reply is in; a Task.Delay would keep one per request for the
+        // whole interval.
         while (!reply.IsCompleted)
         {
-            var due = Task.Delay(interval, http.RequestAborted);
-            if (await Task.WhenAny(reply, due) == due && !reply.IsCompleted) await EdgeStreams.WriteKeepAliveAsync(http);
+            try
+            {
+                await reply.WaitAsync(interval, http.RequestAborted);
+            }
+            catch (TimeoutException)
+            {
+                await EdgeStreams.WriteKeepAliveAsync(http);
+            }
+            catch (Exception) when (reply.IsCompleted)
+            {
+                // The reply's own failure is the caller's to read.
+            }
         }
     }
 }
