@@ -268,6 +268,9 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     private void OnOutcomeOverdue(OutcomeOverdue overdue, IActorRef? asker)
     {
         if (overdue.Attempt != _attempts - 1) return;
+        // Whatever is left of it is closed first, so a late report of it cannot pass for the next attempt's
+        // (the provider handles this before any StartAttempt that follows: one sender, one order).
+        _providers[CurrentRoute.Provider].Tell(new CancelAttempt(RequestId));
         OnAttemptFailed(new AttemptFailed(RequestId, CurrentRoute.Provider,
             new UpstreamFailure(FailureKind.Timeout, null, "the attempt never reported back (its connection went away)")), asker);
     }

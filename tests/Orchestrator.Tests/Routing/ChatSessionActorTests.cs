@@ -182,13 +182,15 @@ public sealed class ChatSessionActorTests() : Akka.TestKit.Xunit2.TestKit(TestCo
     }
 
     [Fact]
-    public async Task Session_AttemptNeverReports_FailedAsTimeoutAndNextRouteTried()
+    public async Task Session_AttemptNeverReports_ClosedFailedAsTimeoutAndNextRouteTried()
     {
         var s = Start();
         await s.A.ExpectMsgAsync<StartAttempt>();
         await Handled(s.Actor);
 
         Scheduler.Advance(Model.Limits.FirstByteTimeout + TimeSpan.FromSeconds(5));   // first-byte-timeout + the outcome grace
+        // Closed before anything else, so a late report of it cannot pass for the next attempt's.
+        Assert.Equal("r1", (await s.A.ExpectMsgAsync<CancelAttempt>()).RequestId);
         Assert.Equal(1, (await s.B.ExpectMsgAsync<StartAttempt>()).Attempt);
     }
 
