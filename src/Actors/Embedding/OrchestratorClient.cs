@@ -69,7 +69,6 @@ public sealed class OrchestratorClient
         return reply is ChatCompleted completed ? completed.Parse() : throw Unexpected(reply);
     }
 
-
     private async Task<IChatReply> AskAsync(ChatRequest request, CancellationToken cancellationToken)
     {
         var requestId = "emb-" + Guid.NewGuid().ToString("N");

@@ -62,7 +62,7 @@ public sealed class HttpFrontActor : ReceiveActor
         {
             var closest = _catalog.Closest(command.Request.Model);
             Sender.Tell(new ChatRejected(command.RequestId, ApiError.ModelNotFound(
-                $"The model '{ModelCatalog.Quote(command.Request.Model)}' does not exist or is not configured here. Closest configured models: {string.Join(", ", closest)}.")));
+                $"The model '{ApiError.Quote(command.Request.Model)}' does not exist or is not configured here. Closest configured models: {string.Join(", ", closest)}.")));
             return;
         }
         if (_sessions.ContainsKey(command.RequestId))

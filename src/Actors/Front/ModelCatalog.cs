@@ -10,9 +10,6 @@ public sealed class ModelCatalog
     /// <summary>The most of an id "did you mean" compares: OpenAI refuses longer ids, and so does the HTTP edge.</summary>
     public const int MaxComparedLength = 256;
 
-    /// <summary>The most of a caller's id a message quotes back.</summary>
-    public const int MaxQuotedLength = 64;
-
     private readonly FrozenDictionary<string, ModelSettings> _models;
 
     public ModelCatalog(IEnumerable<ModelSettings> models) =>
@@ -33,9 +30,6 @@ public sealed class ModelCatalog
             .ThenBy(candidate => candidate, StringComparer.Ordinal)
             .Take(count)];
     }
-
-    /// <summary>A caller's model id as a message quotes it: at most <see cref="MaxQuotedLength"/> characters, marked when cut.</summary>
-    public static string Quote(string id) => id.Length <= MaxQuotedLength ? id : string.Concat(id.AsSpan(0, MaxQuotedLength), "…");
 
     private static int EditDistance(string a, string b)
     {

@@ -6,7 +6,8 @@ namespace Orchestrator.Actors.Routing;
 /// <summary>
 /// What one client stream has been sent, over every attempt spliced into it. It belongs to that stream: the
 /// segment stages write it and the resume callback reads it, all inside the same fused graph, so one thread at a
-/// time touches it. The session actor only ever sees <see cref="Snapshot"/>s. The answer text is kept (as UTF-8) only when a resume could use it.
+/// time touches it. The session actor only ever sees <see cref="Snapshot"/>s. The answer text is kept (as UTF-8)
+/// only when a resume could use it.
 /// </summary>
 public sealed class Transcript(bool keepText = true)
 {
@@ -34,9 +35,7 @@ public sealed class Transcript(bool keepText = true)
     /// <summary>Resume strategies that produced text, in order ("replay", "prefill", ...).</summary>
     public List<string> Resumes { get; } = [];
 
-    public bool KeepsText => _text is not null;
-
-    /// <summary>The buffer a scan unescapes content into, from <see cref="TextLength"/> on; <see cref="Forwarded(int)"/> keeps what it wrote.</summary>
+    /// <summary>The buffer a scan unescapes content into, from <see cref="TextLength"/> on; <see cref="Forwarded(int, bool)"/> keeps what it wrote.</summary>
     internal ref byte[]? TextBuffer => ref _text;
 
     internal int TextLength => _textBytes;

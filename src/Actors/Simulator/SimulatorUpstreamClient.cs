@@ -1,7 +1,7 @@
-using System.Text.Json;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
 using Akka;
 using Akka.IO;
 using Akka.Streams;
@@ -150,5 +150,4 @@ public sealed class SimulatorUpstreamClient(ProviderSettings settings, TimeProvi
     public void Dispose()
     {
     }
-
 }

@@ -14,7 +14,6 @@ public ref struct ChunkFacts
     /// <summary>Choice indexes that carry a finish_reason.</summary>
     public ulong Finished;
     public int ChoiceCount;
-    public bool HasRole;
     public bool HasContent;
     public bool HasToolCalls;
     public bool HasUsage;
@@ -155,9 +154,9 @@ public static class ChunkScan
             }
             else if (reader.ValueTextEquals("role"u8))
             {
+                // Not needed to decide anything, but a role that is not a string makes the chunk unreadable.
                 reader.Read();
-                if (reader.TokenType == JsonTokenType.String) facts.HasRole = true;
-                else if (reader.TokenType != JsonTokenType.Null) return false;
+                if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null)) return false;
             }
             else if (reader.ValueTextEquals("tool_calls"u8) || reader.ValueTextEquals("function_call"u8))
             {

@@ -22,14 +22,4 @@ public static class SseBytes
         buffer.Write("\n\n"u8);
         return ByteString.FromBytes(buffer.WrittenSpan.ToArray());
     }
-
-    /// <summary><c>data: {json}\n\n</c> around a chunk that is already JSON.</summary>
-    public static ByteString Event(ReadOnlySpan<byte> json)
-    {
-        var bytes = new byte[json.Length + 8];
-        "data: "u8.CopyTo(bytes);
-        json.CopyTo(bytes.AsSpan(6));
-        "\n\n"u8.CopyTo(bytes.AsSpan(6 + json.Length));
-        return ByteString.FromBytes(bytes);
-    }
 }

@@ -126,9 +126,6 @@ internal sealed class SseReader(int maxLineBytes) : IDisposable
         if (_dataLength == 0) Return(ref _data);
     }
 
-    /// <summary>Buffers held right now (0, 1 or 2), for tests of what an idle stream costs.</summary>
-    public int BuffersHeld => (_buffer.Length > 0 ? 1 : 0) + (_data.Length > 0 ? 1 : 0);
-
     public void Dispose()
     {
         Return(ref _buffer);

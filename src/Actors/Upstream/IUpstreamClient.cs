@@ -1,7 +1,3 @@
-using Akka;
-using Akka.IO;
-using Akka.Streams.Dsl;
-using Orchestrator.Messages.Api;
 using Orchestrator.Messages.Chat;
 using Orchestrator.Messages.Upstream;
 

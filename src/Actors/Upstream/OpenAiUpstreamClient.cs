@@ -1,14 +1,5 @@
-using System.Buffers;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Text.Json;
-using Akka;
-using Akka.IO;
-using Akka.Util;
-using Akka.Streams.Dsl;
 using Orchestrator.Actors.Settings;
-using Orchestrator.Actors.Streams;
-using Orchestrator.Messages.Api;
 using Orchestrator.Messages.Upstream;
 
 namespace Orchestrator.Actors.Upstream;

@@ -6,6 +6,12 @@ namespace Orchestrator.Messages.Chat;
 /// </summary>
 public sealed record ApiError(int Status, string Message, string Type, string? Param, string? Code)
 {
+    /// <summary>The most of a client's own text a message quotes back.</summary>
+    public const int MaxQuotedLength = 64;
+
+    /// <summary>A client's text as a message quotes it: at most <see cref="MaxQuotedLength"/> characters, marked when cut.</summary>
+    public static string Quote(string text) => text.Length <= MaxQuotedLength ? text : string.Concat(text.AsSpan(0, MaxQuotedLength), "…");
+
     public static ApiError InvalidRequest(string message, string? param, string? code = null) =>
         new(400, message, "invalid_request_error", param, code);
 

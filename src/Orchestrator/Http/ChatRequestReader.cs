@@ -26,9 +26,6 @@ public static class ChatRequestReader
     /// <summary>A legal plan in canonical form is under 200 characters; this bounds what a refusal can quote back.</summary>
     public const int MaxFaultHeaderLength = 256;
 
-    /// <summary>The most of a client's own text an error message quotes back.</summary>
-    private const int MaxQuoted = 64;
-
     public sealed record Result(ChatRequest? Request, ApiError? Error);
 
     public static async Task<Result> ReadAsync(HttpRequest request, CancellationToken ct)
@@ -184,9 +181,6 @@ public static class ChatRequestReader
         if (raw.StartsWith("-")) raw = raw[1..];
         return raw.Length > 0 && !raw.ContainsAnyExcept("0123456789");
     }
-
-    /// <summary>Up to <see cref="MaxQuoted"/> characters of a client's text, marked when cut, for quoting in a message.</summary>
-    internal static string Quote(string text) => text.Length <= MaxQuoted ? text : string.Concat(text.AsSpan(0, MaxQuoted), "…");
 
     // OpenAI error shape: "Invalid 'model': string too long. Expected a string with maximum length 256, but got a string with length 300 instead."
     private static ApiError TooLong(string param, string what, int max, int length) =>

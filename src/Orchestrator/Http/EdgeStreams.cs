@@ -24,7 +24,6 @@ namespace Orchestrator.Http;
 public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings settings, ILogger<EdgeStreams> log)
 {
     private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
-    private static readonly byte[] KeepAliveComment = ": keep-alive\n\n"u8.ToArray();
     private readonly IMaterializer _materializer = system.Materializer();
 
     /// <summary>The edge's one materializer, for the other streams the host runs (a realtime socket's reads).</summary>
@@ -55,7 +54,7 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
     public static async Task WriteKeepAliveAsync(HttpContext http)
     {
         PrepareSse(http);
-        await http.Response.BodyWriter.WriteAsync(KeepAliveComment, http.RequestAborted);
+        await http.Response.BodyWriter.WriteAsync(SseResponseSink.KeepAliveComment, http.RequestAborted);
     }
 
     /// <summary>A failure to report: as a JSON error with its status if nothing was sent yet, else as an error event with no [DONE] after it.</summary>
@@ -66,8 +65,7 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
             await OpenAiErrors.WriteAsync(http.Response, error);
             return;
         }
-        var writer = new SseEventWriter(http.Response.BodyWriter);
-        await writer.WriteErrorAsync(OpenAiErrors.Envelope(error), http.RequestAborted);
+        await WriteErrorEventAsync(http.Response.BodyWriter, OpenAiErrors.Envelope(error), http.RequestAborted);
     }
 
     public async Task WriteSseAsync(HttpContext http, string requestId, Source<AnswerBlock, NotUsed> answer)
@@ -107,17 +105,14 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
     }
 
     /// <summary>Writes <c>data: {error}\n\n</c> into the response pipe.</summary>
-    private sealed class SseEventWriter(PipeWriter pipe)
+    private static async Task WriteErrorEventAsync(PipeWriter pipe, ErrorEnvelope error, CancellationToken ct)
     {
-        public async Task WriteErrorAsync(ErrorEnvelope error, CancellationToken ct)
+        pipe.Write("data: "u8);
+        using (var json = new Utf8JsonWriter(pipe))
         {
-            pipe.Write("data: "u8);
-            using (var json = new Utf8JsonWriter(pipe))
-            {
-                JsonSerializer.Serialize(json, error, WireJson.Default.ErrorEnvelope);
-            }
-            pipe.Write("\n\n"u8);
-            await pipe.FlushAsync(ct);
+            JsonSerializer.Serialize(json, error, WireJson.Default.ErrorEnvelope);
         }
+        pipe.Write("\n\n"u8);
+        await pipe.FlushAsync(ct);
     }
 }

@@ -63,7 +63,7 @@ public static class RealtimeFrames
                 return parsed.Error is { } error ? new RealtimeInvalid(id, error) : new RealtimeCreate(id, parsed.Request!);
             default:
                 return new RealtimeInvalid(id, ApiError.InvalidRequest(
-                    $"Unknown message type '{ChatRequestReader.Quote(type.GetString()!)}'. Expected 'chat.completions.create' or 'chat.completions.cancel'.", "type", "unknown_type"));
+                    $"Unknown message type '{ApiError.Quote(type.GetString()!)}'. Expected 'chat.completions.create' or 'chat.completions.cancel'.", "type", "unknown_type"));
         }
     }
 

@@ -25,6 +25,9 @@ public static class SseResponseSink
     public static Sink<AnswerBlock, Task> Create(PipeWriter pipe, TimeSpan heartbeatInterval, CancellationToken aborted) =>
         Shared.WithAttributes(Attributes.CreateName("sse-response").And(new Attributes(new Target(pipe, heartbeatInterval, aborted))));
 
+    /// <summary>An SSE comment: clients and SDKs ignore it, proxies and load balancers see a live stream.</summary>
+    internal static readonly byte[] KeepAliveComment = ": keep-alive\n\n"u8.ToArray();
+
     private sealed class ClientGoneException() : Exception("the client disconnected");
 
     private sealed class SseResponseSinkStage : GraphStageWithMaterializedValue<SinkShape<AnswerBlock>, Task>
@@ -43,7 +46,6 @@ public static class SseResponseSink
         private sealed class Logic : TimerGraphStageLogic, IInHandler
         {
             private const string KeepAliveTimer = "heartbeat-interval";
-            private static readonly byte[] KeepAliveComment = ": keep-alive\n\n"u8.ToArray();
 
             private readonly SseResponseSinkStage _stage;
             private readonly Target _target;

@@ -1,4 +1,5 @@
 using Orchestrator.Actors.Front;
+using Orchestrator.Messages.Chat;
 
 namespace Orchestrator.Tests.Front;
 
@@ -35,8 +36,8 @@ public sealed class ModelCatalogTests
     [InlineData(100_000, 65)]
     public void Quote_LongId_IsCutToAPrefixAndMarked(int length, int quotedLength)
     {
-        var quoted = ModelCatalog.Quote(new string('a', length));
+        var quoted = ApiError.Quote(new string('a', length));
         Assert.Equal(Math.Min(length, quotedLength), quoted.Length);
-        Assert.Equal(length > ModelCatalog.MaxQuotedLength, quoted.EndsWith('…'));
+        Assert.Equal(length > ApiError.MaxQuotedLength, quoted.EndsWith('…'));
     }
 }
