@@ -267,7 +267,11 @@ public static class AnswerStream
             if (bytes is not null) segment.Reader.Append(bytes);
             try
             {
-                while (!segment.Ended && segment.PendingFailure is null && segment.Reader.TryReadData(out var data)) OnEvent(segment, data);
+                while (!segment.Ended && segment.PendingFailure is null && segment.Reader.TryReadData(out var data))
+                {
+                    if (segment.Body.Decoder is { } decoder) OnForeignEvent(segment, decoder, data);
+                    else OnEvent(segment, data);
+                }
             }
             catch (Exception ex) when (ex is SseLineTooLongException or ReplayDivergedException)
             {
@@ -412,6 +416,23 @@ public static class AnswerStream
             }
             if (segment.PassThrough) PassThrough(segment, data);
             else Splice(segment, data);
+        }
+
+        /// <summary>An event in the upstream's own dialect: decoded into chat chunks, each then read like an OpenAI upstream's.</summary>
+        private void OnForeignEvent(Segment segment, IStreamDecoder decoder, ReadOnlySpan<byte> data)
+        {
+            segment.SawEvent = true;   // a ping that decodes to nothing is still a sign of life
+            var decoded = segment.Decoded ??= new ArrayBufferWriter<byte>(512);
+            decoded.ResetWrittenCount();
+            decoder.Decode(data, decoded);
+            var rest = decoded.WrittenSpan;
+            while (!rest.IsEmpty && !segment.Ended && segment.PendingFailure is null)
+            {
+                var end = rest.IndexOf((byte)'\n');
+                var payload = end < 0 ? rest : rest[..end];
+                rest = end < 0 ? default : rest[(end + 1)..];
+                if (!payload.IsEmpty) OnEvent(segment, payload);
+            }
         }
 
         /// <summary>A first attempt's event: scanned, counted, and written on as it came.</summary>

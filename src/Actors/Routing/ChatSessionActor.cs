@@ -214,7 +214,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         _current = step;
         Timers.StartSingleTimer(OutcomeTimer, new OutcomeOverdue(_attempts), _model.Limits.FirstByteTimeout + OutcomeGrace);
         _providers[route.Provider].Tell(new StartAttempt(
-            RequestId, request, new RouteTarget(route.Provider, route.UpstreamModel), _attempts++, _model.Limits.FirstByteTimeout, Self));
+            RequestId, request, new RouteTarget(route.Provider, route.UpstreamModel) { MaxTokensDefault = _model.MaxTokensDefault }, _attempts++, _model.Limits.FirstByteTimeout, Self));
         if (asker is null) Become(Attempting);
         else Become(() => Resuming(asker));
     }

@@ -15,8 +15,8 @@ public static class ResumeRequests
     public static ChatRequest For(ChatRequest original, ResumeStrategy strategy, string textSoFar) => strategy switch
     {
         ResumeStrategy.Replay => original,
-        ResumeStrategy.Prefill => original with { Body = Appended(original.Body, textSoFar, null) },
-        ResumeStrategy.Continue => original with { Body = Appended(original.Body, textSoFar, ContinueInstruction) },
+        ResumeStrategy.Prefill => original with { Body = Appended(original.Body, textSoFar, null), Native = null },
+        ResumeStrategy.Continue => original with { Body = Appended(original.Body, textSoFar, ContinueInstruction), Native = null },
         _ => throw new ArgumentOutOfRangeException(nameof(strategy)),
     };
 

@@ -21,6 +21,8 @@ internal sealed class Segment(StreamedBody body, SegmentPlan plan, SegmentLimits
     public bool PassThrough { get; } = !plan.Continuation && plan.Strategy is null && plan.ReplayText is null && transcript.Resumes.Count == 0;
 
     public CancellationTokenRegistration StopRegistration { get; set; }
+    /// <summary>Chat chunks decoded from the current event, when the upstream speaks another dialect.</summary>
+    public ArrayBufferWriter<byte>? Decoded { get; set; }
     public byte[] ReadBuffer { get; private set; } = [];
 
     /// <summary>A read is in flight: we wait on the upstream.</summary>

@@ -5,6 +5,9 @@ namespace Orchestrator.Actors.Settings;
 /// <summary>A model id clients ask for, with its routes in fallback order.</summary>
 public sealed record ModelSettings(string Id, ImmutableArray<RouteSettings> Routes, Price Price, RequestLimits Limits, ResumeSettings Resume)
 {
+    /// <summary><c>max-tokens-default</c>: the output limit sent to upstreams that require one (Anthropic) when the caller set none.</summary>
+    public int MaxTokensDefault { get; init; } = 4096;
+
     internal static ModelSettings From(string id, ConfigNode node, IReadOnlyDictionary<string, ProviderSettings> providers, ConfigNode routeDefaults)
     {
         var routes = node.ObjectList("routes")
@@ -21,7 +24,10 @@ public sealed record ModelSettings(string Id, ImmutableArray<RouteSettings> Rout
                 node.Duration("first-token-timeout"),
                 node.Duration("idle-timeout"),
                 node.Duration("total-timeout")),
-            new ResumeSettings(node.Bool("resume"), node.Int("max-resumes", 0, 100)));
+            new ResumeSettings(node.Bool("resume"), node.Int("max-resumes", 0, 100)))
+        {
+            MaxTokensDefault = node.Int("max-tokens-default", 1, 10_000_000),
+        };
     }
 }
 

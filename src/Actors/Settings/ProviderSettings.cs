@@ -10,6 +10,10 @@ public enum ProviderKind
     Simulator,
     /// <summary>Another relay speaking Orchestrator's <c>/v1/realtime</c> protocol, over one persistent multiplexed socket.</summary>
     WebSocket,
+    /// <summary>Anthropic's Messages API (<c>POST {base-url}/messages</c>).</summary>
+    Anthropic,
+    /// <summary>Google's Gemini API (<c>POST {base-url}/models/{model}:streamGenerateContent</c>).</summary>
+    Gemini,
 }
 
 /// <summary>One configured provider (<c>orchestrator.providers.NAME</c>).</summary>
@@ -22,7 +26,10 @@ public sealed record ProviderSettings(
     SimulatorSettings Simulator)
 {
     /// <summary>Why routing must skip this provider, or null when it can take requests.</summary>
-    public string? UnavailableReason => Kind == ProviderKind.OpenAi && ApiKey is null ? "no api-key is configured" : null;
+    public string? UnavailableReason => IsHttp(Kind) && ApiKey is null ? "no api-key is configured" : null;
+
+    /// <summary>Whether this kind talks HTTP to a <c>base-url</c> (and so needs one).</summary>
+    public static bool IsHttp(ProviderKind kind) => kind is ProviderKind.OpenAi or ProviderKind.Anthropic or ProviderKind.Gemini;
 
     internal static ProviderSettings From(string name, ConfigNode node, UpstreamSettings globalUpstream, ConfigNode globalUpstreamNode)
     {
@@ -32,12 +39,14 @@ public sealed record ProviderSettings(
             "openai" => ProviderKind.OpenAi,
             "simulator" => ProviderKind.Simulator,
             "websocket" => ProviderKind.WebSocket,
-            _ => throw new InvalidConfigException(node.KeyPath("kind"), $"unknown kind '{kindText}' (expected openai, simulator or websocket)"),
+            "anthropic" => ProviderKind.Anthropic,
+            "gemini" => ProviderKind.Gemini,
+            _ => throw new InvalidConfigException(node.KeyPath("kind"), $"unknown kind '{kindText}' (expected openai, anthropic, gemini, simulator or websocket)"),
         };
         Uri? baseUrl = null;
-        if (kind == ProviderKind.OpenAi)
+        if (IsHttp(kind))
         {
-            if (!node.Has("base-url")) throw new InvalidConfigException(node.KeyPath("base-url"), "is required for kind openai");
+            if (!node.Has("base-url")) throw new InvalidConfigException(node.KeyPath("base-url"), $"is required for kind {kindText}");
             baseUrl = HttpSettings.HttpUrl(node, "base-url");
         }
         if (kind == ProviderKind.WebSocket)

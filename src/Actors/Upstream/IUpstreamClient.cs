@@ -27,6 +27,9 @@ public sealed record UpstreamCall(string RequestId, ChatRequest Request, string 
 {
     /// <summary>Which attempt of the request this is (0 = the first), counted over every route and retry.</summary>
     public int Attempt { get; init; }
+
+    /// <summary>The model's <c>max-tokens-default</c>, for upstreams that require a limit when the caller set none.</summary>
+    public int MaxTokensDefault { get; init; } = 4096;
 }
 
 public abstract record UpstreamResponse;

@@ -56,7 +56,7 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         Timers.StartSingleTimer(FirstByteTimer, FirstByteExpired.Instance, _attempt.FirstByteTimeout);
-        var call = new UpstreamCall(_attempt.RequestId, _attempt.Request, _attempt.Route.UpstreamModel) { Attempt = _attempt.Attempt };
+        var call = new UpstreamCall(_attempt.RequestId, _attempt.Request, _attempt.Route.UpstreamModel) { Attempt = _attempt.Attempt, MaxTokensDefault = _attempt.Route.MaxTokensDefault };
         var handoff = _handoff;
         _client.SendAsync(call, _cancel.Token)
             .PipeTo(Self, success: r => new Responded(handoff.Offer(r)), failure: ex => new SendFailed(ex));

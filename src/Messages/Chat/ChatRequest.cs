@@ -15,4 +15,10 @@ public sealed record ChatRequest(string Model, bool Stream, bool IncludeUsage, i
     /// </summary>
     public string? SimulatorFault { get; init; }
     public int Choices { get; init; } = 1;   // the caller's n (1-128, 1 when absent), checked at the edge
+
+    /// <summary>
+    /// The caller's own request when it came through a front other than chat completions (<see cref="Body"/> is then
+    /// its translation). Cleared whenever the engine changes the body (a resume), so it never disagrees with it.
+    /// </summary>
+    public NativeRequest? Native { get; init; }
 }

@@ -7,7 +7,11 @@ using Orchestrator.Messages.Chat;
 namespace Orchestrator.Messages.Upstream;
 
 /// <summary>One route of a model: which provider, and the model name that provider knows it by.</summary>
-public sealed record RouteTarget(string Provider, string UpstreamModel);
+public sealed record RouteTarget(string Provider, string UpstreamModel)
+{
+    /// <summary>The model's <c>max-tokens-default</c>: sent to upstreams that require a limit (Anthropic) when the caller set none.</summary>
+    public int MaxTokensDefault { get; init; } = 4096;
+}
 
 /// <summary>
 /// Sent to a provider actor: try this request on this route and report to <paramref name="ReplyTo"/>.

@@ -30,6 +30,9 @@ public sealed record StreamedBody : IDisposable
     /// <summary>Counts the read buffers the reader holds (a diagnostic: a body waiting on its upstream holds none).</summary>
     public ReadBufferGauge? Gauge { get; }
 
+    /// <summary>Set when the upstream speaks another dialect: its events are decoded into chat chunks before anything reads them.</summary>
+    public IStreamDecoder? Decoder { get; init; }
+
     public IActorRef Attempt { get; init; } = ActorRefs.Nobody;
     public CancellationToken Stop { get; init; }
 

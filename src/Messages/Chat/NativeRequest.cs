@@ -1,0 +1,10 @@
+using System.Text.Json;
+
+namespace Orchestrator.Messages.Chat;
+
+/// <summary>
+/// The caller's request as it came, in a dialect other than OpenAI chat. An upstream that speaks the same dialect
+/// sends it on with only <c>model</c> (and <c>stream</c>) rewritten, so nothing the translation cannot express is
+/// lost (Anthropic <c>cache_control</c>, thinking blocks); any other upstream reads <see cref="ChatRequest.Body"/>.
+/// </summary>
+public sealed record NativeRequest(Dialect Dialect, JsonElement Body);
