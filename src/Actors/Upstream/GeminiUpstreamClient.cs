@@ -34,7 +34,8 @@ public sealed class GeminiUpstreamClient : IUpstreamClient
         _settings = settings;
         _http = UpstreamHttp.Create(settings, Meters);
         _root = settings.BaseUrl!.ToString().TrimEnd('/');
-        _models = new Uri(_root + "/models");
+        // The list is long and paginated; one entry proves the key and the endpoint as well as all of them.
+        _models = new Uri(_root + "/models?pageSize=1");
     }
 
     public async Task ProbeAsync(TimeSpan timeout)
