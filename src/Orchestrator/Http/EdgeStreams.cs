@@ -6,6 +6,7 @@ using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Microsoft.AspNetCore.Http.Features;
+using Orchestrator.Actors.Dialects;
 using Orchestrator.Actors.Routing;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Upstream;
@@ -51,34 +52,60 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
     }
 
     /// <summary>Commits the 200 and sends <c>: keep-alive</c> (while the engine is still looking for an upstream).</summary>
-    public static async Task WriteKeepAliveAsync(HttpContext http)
+    public static Task WriteKeepAliveAsync(HttpContext http) => WriteKeepAliveAsync(http, SseResponseSink.KeepAliveComment);
+
+    /// <summary>Commits the 200 and sends <paramref name="keepAlive"/> (a front's own keep-alive event).</summary>
+    public static async Task WriteKeepAliveAsync(HttpContext http, ReadOnlyMemory<byte> keepAlive)
     {
         PrepareSse(http);
-        await http.Response.BodyWriter.WriteAsync(SseResponseSink.KeepAliveComment, http.RequestAborted);
+        await http.Response.BodyWriter.WriteAsync(keepAlive, http.RequestAborted);
     }
 
-    /// <summary>A failure to report: as a JSON error with its status if nothing was sent yet, else as an error event with no [DONE] after it.</summary>
-    public static async Task WriteFailureAsync(HttpContext http, ApiError error)
+    /// <summary>
+    /// A failure to report: as a JSON error with its status if nothing was sent yet (<paramref name="writeError"/>,
+    /// OpenAI's shape by default), else as an error event (the <paramref name="encoder"/>'s, OpenAI's
+    /// <c>data: {error}</c> by default) with nothing after it that could pass for a whole answer.
+    /// </summary>
+    public static async Task WriteFailureAsync(HttpContext http, ApiError error, IAnswerEncoder? encoder = null, Func<HttpResponse, ApiError, Task>? writeError = null)
     {
         if (!http.Response.HasStarted)
         {
-            await OpenAiErrors.WriteAsync(http.Response, error);
+            await (writeError ?? OpenAiErrors.WriteAsync)(http.Response, error);
             return;
         }
-        await WriteErrorEventAsync(http.Response.BodyWriter, OpenAiErrors.Envelope(error), http.RequestAborted);
+        if (encoder is null)
+        {
+            await WriteErrorEventAsync(http.Response.BodyWriter, OpenAiErrors.Envelope(error), http.RequestAborted);
+            return;
+        }
+        encoder.Fail(error, http.Response.BodyWriter);
+        await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
     }
 
-    public async Task WriteSseAsync(HttpContext http, string requestId, Source<AnswerBlock, NotUsed> answer)
+    /// <summary>
+    /// Runs <paramref name="answer"/> into the response. With an <paramref name="encoder"/> (a front that speaks
+    /// another dialect) every chunk is translated on the way and the end is the encoder's; failures before the
+    /// first byte go through <paramref name="writeError"/> (OpenAI's shape by default).
+    /// </summary>
+    public async Task WriteSseAsync(HttpContext http, string requestId, Source<AnswerBlock, NotUsed> answer, IAnswerEncoder? encoder = null, Func<HttpResponse, ApiError, Task>? writeError = null)
     {
         PrepareSse(http);
-        var target = new SseResponseSink.Target(http.Response.BodyWriter, HeartbeatInterval, http.RequestAborted);
+        var target = new SseResponseSink.Target(http.Response.BodyWriter, HeartbeatInterval, http.RequestAborted)
+        {
+            Translator = encoder is null ? null : new FrontTranslator(encoder),
+        };
         var done = AnswerStream.RequestOf(answer) is { } request
             ? _materializer.Materialize(Fused.WithAttributes(new Attributes(request).And(new Attributes(target))))
             : answer.RunWith(SseResponseSink.Shared.WithAttributes(new Attributes(target)), _materializer);
         try
         {
             await done;
-            await http.Response.BodyWriter.WriteAsync(Done, http.RequestAborted);
+            if (encoder is null) await http.Response.BodyWriter.WriteAsync(Done, http.RequestAborted);
+            else
+            {
+                encoder.Complete(http.Response.BodyWriter);
+                await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
+            }
         }
         catch (Exception) when (http.RequestAborted.IsCancellationRequested)
         {
@@ -92,7 +119,7 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
             else log.LogError(ex, "Request {RequestId}: stream ended with {Status}: {Error}", requestId, error.Status, error.Message);
             // Once headers are gone the error travels in the stream, and no [DONE] follows, so no client mistakes
             // a cut answer for a whole one.
-            await WriteFailureAsync(http, error);
+            await WriteFailureAsync(http, error, encoder, writeError);
         }
     }
 

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.Streams.Stage;
+using Orchestrator.Actors.Dialects;
 using Orchestrator.Messages.Chat;
 
 namespace Orchestrator.Http;
@@ -17,7 +18,11 @@ namespace Orchestrator.Http;
 public static class SseResponseSink
 {
     /// <summary>Where one response goes; an attribute, so every request materializes the same stage (see <see cref="EdgeStreams"/>).</summary>
-    public sealed record Target(PipeWriter Pipe, TimeSpan HeartbeatInterval, CancellationToken Aborted) : Attributes.IAttribute;
+    public sealed record Target(PipeWriter Pipe, TimeSpan HeartbeatInterval, CancellationToken Aborted) : Attributes.IAttribute
+    {
+        /// <summary>Set when the client speaks another dialect: each block is written through it instead of as it is.</summary>
+        public FrontTranslator? Translator { get; init; }
+    }
 
     /// <summary>The stage every response runs; it finds its <see cref="Target"/> among its attributes.</summary>
     public static Sink<AnswerBlock, Task> Shared { get; } = Sink.FromGraph(new SseResponseSinkStage());
@@ -86,7 +91,7 @@ public static class SseResponseSink
             {
                 var block = Grab(_stage._in);
                 if (_flushing) _waiting = block;   // a keep-alive is being flushed: the pipe takes one writer at a time
-                else Write(block.Sse.Span);
+                else Write(block);
             }
 
             public void OnUpstreamFinish()
@@ -107,14 +112,33 @@ public static class SseResponseSink
                 var quiet = !_wrote;
                 _wrote = false;
                 if (!quiet || _flushing || _upstreamDone) return;
-                Write(KeepAliveComment);
+                if (_target.Translator is { } translator) _target.Pipe.Write(translator.Encoder.KeepAlive);
+                else _target.Pipe.Write(KeepAliveComment);
+                Flush();
                 _wrote = false;   // a keep-alive is not news: the next quiet check sends another
             }
 
-            private void Write(ReadOnlySpan<byte> bytes)
+            private void Write(AnswerBlock block)
+            {
+                if (_target.Translator is { } translator)
+                {
+                    try
+                    {
+                        translator.Write(block, _target.Pipe);
+                    }
+                    catch (Exception ex)
+                    {
+                        Fail(ex);
+                        return;
+                    }
+                }
+                else _target.Pipe.Write(block.Sse.Span);
+                Flush();
+            }
+
+            private void Flush()
             {
                 _wrote = true;
-                _target.Pipe.Write(bytes);
                 ValueTask<FlushResult> flush;
                 try
                 {
@@ -150,7 +174,7 @@ public static class SseResponseSink
                 if (_waiting is { } waiting)
                 {
                     _waiting = null;
-                    Write(waiting.Sse.Span);
+                    Write(waiting);
                 }
                 else if (_upstreamDone) Finish();
                 else if (!HasBeenPulled(_stage._in)) Pull(_stage._in);
