@@ -48,6 +48,7 @@ public static class OrchestratorApp
         });
         app.MapModelEndpoints();
         app.MapChatEndpoints();
+        app.MapMessagesEndpoints();
         app.MapProviderEndpoints();
         app.MapRealtimeEndpoints();
         app.MapUnknownEndpoints();

@@ -28,7 +28,13 @@ public static class ChatRequestReader
 
     public sealed record Result(ChatRequest? Request, ApiError? Error);
 
-    public static async Task<Result> ReadAsync(HttpRequest request, CancellationToken ct)
+    public static Task<Result> ReadAsync(HttpRequest request, CancellationToken ct) => ReadAsync(request, Parse, ct);
+
+    /// <summary>
+    /// Reads the whole body and hands it to <paramref name="parse"/> (a front's own reader, which ends in
+    /// <see cref="Parse"/>), with the same body limit and fault-plan header as chat completions.
+    /// </summary>
+    public static async Task<Result> ReadAsync(HttpRequest request, Func<ReadOnlySequence<byte>, Result> parse, CancellationToken ct)
     {
         ReadOnlySequence<byte> body;
         ReadResult read;
@@ -51,7 +57,7 @@ public static class ChatRequestReader
         Result parsed;
         try
         {
-            parsed = Parse(body);
+            parsed = parse(body);
         }
         finally
         {
