@@ -64,27 +64,38 @@ public static class MessagesRequest
         if (!Present(root, "system", out var system)) return;
         string text;
         if (system.ValueKind == JsonValueKind.String) text = system.GetString()!;
-        else if (system.ValueKind == JsonValueKind.Array)
-        {
-            var joined = new StringBuilder();
-            var i = 0;
-            foreach (var block in system.EnumerateArray())
-            {
-                var path = $"system.{i++}";
-                if (block.ValueKind != JsonValueKind.Object) throw Expected(path, "a valid dictionary");
-                var type = RequiredString(block, "type", $"{path}.type");
-                if (type != "text") throw new InvalidRequestException("system", $"{path}.type: Input should be 'text', but got '{ApiError.Quote(type)}'");
-                // Several blocks (Claude Code sends its prompt in parts, for cache_control) read as one prompt.
-                if (joined.Length > 0) joined.Append("\n\n");
-                joined.Append(RequiredString(block, "text", $"{path}.text"));
-            }
-            text = joined.ToString();
-        }
+        else if (system.ValueKind == JsonValueKind.Array) text = SystemText(system, "system");
         else throw Expected("system", "a valid string or a list of text blocks");
         if (text.Length == 0) return;
         json.WriteStartObject();
         json.WriteString("role"u8, "system"u8);
         json.WriteString("content"u8, text);
+        json.WriteEndObject();
+    }
+
+    /// <summary>System text blocks as one prompt: Claude Code sends its prompt in parts, for <c>cache_control</c>.</summary>
+    private static string SystemText(JsonElement blocks, string path)
+    {
+        var joined = new StringBuilder();
+        var i = 0;
+        foreach (var block in blocks.EnumerateArray())
+        {
+            var blockPath = $"{path}.{i++}";
+            if (block.ValueKind != JsonValueKind.Object) throw Expected(blockPath, "a valid dictionary");
+            var type = RequiredString(block, "type", $"{blockPath}.type");
+            if (type != "text") throw new InvalidRequestException($"{blockPath}.type", $"{blockPath}.type: Input should be 'text', but got '{ApiError.Quote(type)}'");
+            if (joined.Length > 0) joined.Append("\n\n");
+            joined.Append(RequiredString(block, "text", $"{blockPath}.text"));
+        }
+        return joined.ToString();
+    }
+
+    /// <summary>A <c>system</c> message inside <c>messages</c> (the API accepts them between turns): an OpenAI system message in place.</summary>
+    private static void WriteSystemMessage(JsonElement content, string path, Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteString("role"u8, "system"u8);
+        json.WriteString("content"u8, SystemText(content, path));
         json.WriteEndObject();
     }
 
@@ -99,8 +110,8 @@ public static class MessagesRequest
             var path = $"messages.{i++}";
             if (message.ValueKind != JsonValueKind.Object) throw Expected(path, "a valid dictionary");
             var role = RequiredString(message, "role", $"{path}.role");
-            if (role is not ("user" or "assistant"))
-                throw new InvalidRequestException($"{path}.role", $"{path}.role: Input should be 'user' or 'assistant', but got '{ApiError.Quote(role)}'");
+            if (role is not ("user" or "assistant" or "system"))
+                throw new InvalidRequestException($"{path}.role", $"{path}.role: Input should be 'user', 'assistant' or 'system', but got '{ApiError.Quote(role)}'");
             if (!Present(message, "content", out var content)) throw new InvalidRequestException($"{path}.content", $"{path}.content: Field required");
             if (content.ValueKind == JsonValueKind.String)
             {
@@ -111,7 +122,8 @@ public static class MessagesRequest
                 continue;
             }
             if (content.ValueKind != JsonValueKind.Array) throw Expected($"{path}.content", "a valid string or a list of content blocks");
-            if (role == "user") WriteUser(content, $"{path}.content", json);
+            if (role == "system") WriteSystemMessage(content, $"{path}.content", json);
+            else if (role == "user") WriteUser(content, $"{path}.content", json);
             else WriteAssistant(content, $"{path}.content", json);
         }
     }

@@ -48,6 +48,13 @@ public sealed class MessagesRequestTests
     }
 
     [Fact]
+    public void Translate_SystemMessageBetweenTurns_StaysInPlace()
+    {
+        var chat = Translate("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"Hi"},{"role":"system","content":[{"type":"text","text":"Now in French"}]},{"role":"user","content":"Again"}]}""");
+        Assert.Equal("""{"role":"system","content":"Now in French"}""", Compact(chat["messages"]![1]));
+    }
+
+    [Fact]
     public void Translate_UserBlocks_BecomeContentParts_Base64ImageAsDataUrl()
     {
         var chat = Translate("""
@@ -193,7 +200,7 @@ public sealed class MessagesRequestTests
     [InlineData("""{"model":"m","max_tokens":0,"messages":[{"role":"user","content":"x"}]}""", "max_tokens: Input should be a positive integer")]
     [InlineData("""{"model":"m","max_tokens":1}""", "messages: Field required")]
     [InlineData("""{"model":"m","max_tokens":1,"messages":[]}""", "messages: List should have at least 1 item")]
-    [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"system","content":"x"}]}""", "messages.0.role: Input should be 'user' or 'assistant', but got 'system'")]
+    [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"tool","content":"x"}]}""", "messages.0.role: Input should be 'user', 'assistant' or 'system', but got 'tool'")]
     [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"video"}]}]}""", "messages.0.content.0.type: 'video' is not a supported content block type")]
     [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"tool_use","id":"a","name":"b","input":{}}]}]}""", "messages.0.content.0.type: 'tool_use' blocks belong in an assistant message")]
     [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"tool_result"}]}]}""", "messages.0.content.0.tool_use_id: Field required")]
