@@ -87,6 +87,33 @@ public sealed class MessagesFrontTests(RelayFixture fixture)
     }
 
     [Fact]
+    public async Task Messages_CutMidwayAndResumedOnAnotherRoute_IsOneWholeMessage()
+    {
+        using var client = fixture.Relay.Client();
+        using var response = await client.SendAsync(Post(Hello.Replace("\"sim\"", "\"resume\"")));
+        var events = Events(await response.Content.ReadAsStringAsync());
+        AssertEveryBlockClosedAndMessageStopLast(events);
+        Assert.Single(events, e => e.Name == "message_start");
+        var text = string.Concat(events.Where(e => e.Name == "content_block_delta").Select(e => (string)e.Data["delta"]!["text"]!));
+        Assert.Equal(FakeUpstream.Answer, text);
+        Assert.Equal("resume", (string?)events[0].Data["message"]!["model"]);
+    }
+
+    [Fact]
+    public async Task Messages_NotStreamed_IsOneAnthropicMessage()
+    {
+        using var client = fixture.Relay.Client();
+        using var response = await client.SendAsync(Post(Hello.Replace("\"stream\":true", "\"stream\":false").Replace("\"sim\"", "\"relay\"")));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var message = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("message", message.GetProperty("type").GetString());
+        Assert.Equal("relay", message.GetProperty("model").GetString());
+        Assert.Equal(FakeUpstream.Answer, message.GetProperty("content")[0].GetProperty("text").GetString());
+        Assert.Equal("end_turn", message.GetProperty("stop_reason").GetString());
+        Assert.Equal(JsonValueKind.Null, message.GetProperty("stop_sequence").ValueKind);
+    }
+
+    [Fact]
     public async Task Messages_FailureOnEveryAttempt_EndsWithErrorEventAndNoMessageStop()
     {
         using var client = fixture.Relay.Client();
