@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Orchestrator.Messages.Chat;
 
@@ -41,7 +42,8 @@ public static class MessagesErrors
     public static byte[] ToJson(ApiError error)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var json = new Utf8JsonWriter(buffer)) Write(error, json);
+        // Relaxed: a message's quotes and <key> read as written; still valid JSON, never embedded in HTML.
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping })) Write(error, json);
         return buffer.WrittenSpan.ToArray();
     }
 }
