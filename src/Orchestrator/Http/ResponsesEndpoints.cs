@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Http.Features;
+using Orchestrator.Actors.Dialects;
 using Orchestrator.Actors.Dialects.Responses;
 using Orchestrator.Actors.Front;
 using Orchestrator.Messages.Chat;
@@ -80,15 +81,15 @@ public static class ResponsesEndpoints
         await (reply switch
         {
             ChatRejected r => EdgeStreams.WriteFailureAsync(http, r.Error, encoder),
-            ChatStreaming s => edge.WriteSseAsync(http, requestId, s.Answer, encoder),
-            ChatCompleted c => WriteResponseAsync(http, c.Body, echo, createdAt),
+            ChatStreaming s => edge.WriteSseAsync(http, requestId, s.Answer, encoder, inputTokensEstimate: TokenEstimate.Input(request.Body)),
+            ChatCompleted c => WriteResponseAsync(http, c.Body, echo, createdAt, TokenEstimate.Input(request.Body)),
             _ => throw new UnreachableException(),
         });
     }
 
-    private static Task WriteResponseAsync(HttpContext http, ReadOnlyMemory<byte> completion, ResponseEcho echo, long createdAt)
+    private static Task WriteResponseAsync(HttpContext http, ReadOnlyMemory<byte> completion, ResponseEcho echo, long createdAt, int inputTokensEstimate)
     {
-        var response = ResponsesCompletion.Translate(completion.Span, echo, createdAt);
+        var response = ResponsesCompletion.Translate(completion.Span, echo, createdAt, inputTokensEstimate);
         return response is null
             ? OpenAiErrors.WriteAsync(http.Response, ApiError.UpstreamFailed("The upstream's answer could not be read."))
             : EdgeStreams.WriteCompletionAsync(http, response);

@@ -12,7 +12,8 @@ namespace Orchestrator.Actors.Dialects.Responses;
 public static class ResponsesCompletion
 {
     /// <summary>The response object for <paramref name="completion"/>, or null when it is not a chat completion we can read.</summary>
-    public static byte[]? Translate(ReadOnlySpan<byte> completion, ResponseEcho echo, long createdAt, string? idBase = null)
+    /// <param name="inputTokensEstimate">The request's input, estimated: reported, marked as an estimate, when the completion has no usage.</param>
+    public static byte[]? Translate(ReadOnlySpan<byte> completion, ResponseEcho echo, long createdAt, int inputTokensEstimate = 0, string? idBase = null)
     {
         JsonElement root;
         try
@@ -28,7 +29,23 @@ public static class ResponsesCompletion
 
         var encoder = new ResponsesEncoder(echo, createdAt, idBase, silent: true);
         var output = new ArrayBufferWriter<byte>(completion.Length + 1024);
-        foreach (var answerEvent in Events(root)) encoder.Encode(answerEvent, output);
+        var sawUsage = false;
+        var outputCharacters = 0;
+        foreach (var answerEvent in Events(root))
+        {
+            sawUsage |= answerEvent is UsageReported;
+            outputCharacters += answerEvent switch
+            {
+                TextDelta t => t.Text.Length,
+                ThinkingDelta t => t.Text.Length,
+                RefusalDelta r => r.Text.Length,
+                ToolArgumentsDelta a => a.Json.Length,
+                _ => 0,
+            };
+            encoder.Encode(answerEvent, output);
+        }
+        // Never zero tokens for an answer delivered: about four characters a token, marked as an estimate.
+        if (!sawUsage) encoder.Encode(new UsageReported(new TokenUsage(inputTokensEstimate, Math.Max(1, outputCharacters / 4), Estimated: true)), output);
         encoder.WriteFinal(output);
         return output.WrittenSpan.ToArray();
     }

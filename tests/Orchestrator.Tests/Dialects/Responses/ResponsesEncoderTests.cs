@@ -247,7 +247,7 @@ public sealed class ResponsesEncoderTests
                {"id":"call_2","type":"function","function":{"name":"now","arguments":""}}]}}],
              "usage":{"prompt_tokens":30,"completion_tokens":9,"total_tokens":39,"prompt_tokens_details":{"cached_tokens":10},"estimated":true}}
             """u8;
-        var body = ResponsesCompletion.Translate(completion, Echo, 1700000000, "abc");
+        var body = ResponsesCompletion.Translate(completion, Echo, 1700000000, idBase: "abc");
         Assert.NotNull(body);
         var response = JsonDocument.Parse(body).RootElement;
         Assert.Equal("resp_abc", response.GetProperty("id").GetString());
