@@ -49,6 +49,7 @@ public static class OrchestratorApp
         app.MapModelEndpoints();
         app.MapChatEndpoints();
         app.MapMessagesEndpoints();
+        app.MapResponsesEndpoints();
         app.MapProviderEndpoints();
         app.MapRealtimeEndpoints();
         app.MapUnknownEndpoints();
