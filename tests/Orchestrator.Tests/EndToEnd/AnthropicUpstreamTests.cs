@@ -1,6 +1,9 @@
+using System.ClientModel;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using OpenAI;
+using OpenAI.Chat;
 using Orchestrator.Tests.Fakes;
 
 namespace Orchestrator.Tests.EndToEnd;
@@ -198,5 +201,54 @@ public sealed class AnthropicUpstreamTests : IAsyncLifetime
         Assert.Single(Deltas(chunks), d => d.TryGetProperty("role", out _));
         Assert.DoesNotContain(chunks, c => c.TryGetProperty("error", out _));
         Assert.Equal(2, _fake.Calls("claude-overloaded-once", "u-flaky"));
+    }
+
+    [Fact]
+    public async Task OpenAiSdk_ToolRoundTrip_CallsStreamAndTheirResultsGoBackAsToolResultBlocks()
+    {
+        var options = new OpenAIClientOptions { Endpoint = new Uri(_relay.BaseUrl, "/v1") };
+        var tools = new ChatCompletionOptions
+        {
+            Tools = { ChatTool.CreateFunctionTool("get_weather", "Weather in a city.", BinaryData.FromString("""{"type":"object","properties":{"city":{"type":"string"}}}""")), ChatTool.CreateFunctionTool("get_time") },
+        };
+        var ids = new Dictionary<int, string>();
+        var names = new Dictionary<int, string>();
+        var arguments = new Dictionary<int, StringBuilder>();
+        ChatFinishReason? finish = null;
+        ChatTokenUsage? usage = null;
+        List<ChatMessage> messages = [new UserChatMessage("Weather and time in Paris?")];
+        await foreach (var update in new ChatClient("claude-tools", new ApiKeyCredential("sk-test-client"), options).CompleteChatStreamingAsync(messages, tools))
+        {
+            foreach (var call in update.ToolCallUpdates)
+            {
+                if (call.ToolCallId is { } id) ids[call.Index] = id;
+                if (call.FunctionName is { } name) names[call.Index] = name;
+                var piece = call.FunctionArgumentsUpdate?.ToString() ?? "";
+                (arguments.TryGetValue(call.Index, out var sb) ? sb : arguments[call.Index] = new StringBuilder()).Append(piece);
+            }
+            finish ??= update.FinishReason;
+            usage ??= update.Usage;
+        }
+
+        Assert.Equal(ChatFinishReason.ToolCalls, finish);
+        Assert.Equal([AnthropicRecordings.WeatherToolId, AnthropicRecordings.TimeToolId], new[] { ids[0], ids[1] });
+        Assert.Equal("{}", arguments[1].ToString());
+        Assert.Equal(472 + 89, usage?.TotalTokenCount);
+
+        messages.Add(new AssistantChatMessage(
+        [
+            ChatToolCall.CreateFunctionToolCall(ids[0], names[0], BinaryData.FromString(arguments[0].ToString())),
+            ChatToolCall.CreateFunctionToolCall(ids[1], names[1], BinaryData.FromString(arguments[1].ToString())),
+        ]));
+        messages.Add(new ToolChatMessage(ids[0], "18C and sunny"));
+        messages.Add(new ToolChatMessage(ids[1], "12:00"));
+        ChatCompletion answer = await new ChatClient("claude", new ApiKeyCredential("sk-test-client"), options).CompleteChatAsync(messages, tools);
+
+        Assert.Equal("Hello, world!", answer.Content[0].Text);
+        var sent = _fake.Requests.Last().Body.GetProperty("messages");
+        Assert.Equal(3, sent.GetArrayLength());
+        Assert.Equal(["tool_use", "tool_use"], sent[1].GetProperty("content").EnumerateArray().Select(b => b.GetProperty("type").GetString()));
+        Assert.Equal([AnthropicRecordings.WeatherToolId, AnthropicRecordings.TimeToolId],
+            sent[2].GetProperty("content").EnumerateArray().Select(b => b.GetProperty("tool_use_id").GetString()));
     }
 }
