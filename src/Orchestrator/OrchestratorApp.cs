@@ -48,6 +48,7 @@ public static class OrchestratorApp
         });
         app.MapModelEndpoints();
         app.MapChatEndpoints();
+        app.MapResponsesEndpoints();
         app.MapProviderEndpoints();
         app.MapRealtimeEndpoints();
         app.MapUnknownEndpoints();

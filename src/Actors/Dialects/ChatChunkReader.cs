@@ -97,7 +97,7 @@ public sealed class ChatChunkReader
         events.Add(new ToolCallEnded(choice, open));
     }
 
-    private static TokenUsage Usage(JsonElement usage)
+    internal static TokenUsage Usage(JsonElement usage)
     {
         var prompt = Int(usage, "prompt_tokens");
         var cached = usage.TryGetProperty("prompt_tokens_details", out var details) && details.ValueKind == JsonValueKind.Object ? Int(details, "cached_tokens") : 0;

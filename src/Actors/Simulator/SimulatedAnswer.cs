@@ -85,6 +85,16 @@ internal sealed record SimulatedAnswer(ImmutableArray<string> Tokens, string Fin
 
     public string Text => string.Concat(Tokens);
 
+    /// <summary>
+    /// This answer as a call of <paramref name="call"/>: its "tokens" are the arguments in two pieces (so a stream
+    /// shows arguments arriving in parts), finishing with tool_calls.
+    /// </summary>
+    public SimulatedAnswer Calling(SimulatedToolCall call)
+    {
+        var half = call.Arguments.Length / 2;
+        return this with { Tokens = [call.Arguments[..half], call.Arguments[half..]], FinishReason = "tool_calls" };
+    }
+
     /// <summary>The text of every message, for the token estimate and to vary the answer by prompt.</summary>
     private static string PromptText(JsonElement body, bool skipLast, out int messageCount)
     {

@@ -43,6 +43,8 @@ public sealed class SimulatorUpstreamClient(ProviderSettings settings, TimeProvi
         var streamBreak = fault?.Break;
 
         var answer = SimulatedAnswer.For(request.Body, _simulator.CompletionTokens, request.MaxTokens);
+        var toolCall = SimulatedToolCall.For(request.Body);
+        if (toolCall is not null) answer = answer.Calling(toolCall);
         var id = "chatcmpl-sim-" + Guid.NewGuid().ToString("N")[..24];
         var created = time.GetUtcNow().ToUnixTimeSeconds();
         var usage = new Usage
@@ -67,20 +69,23 @@ public sealed class SimulatorUpstreamClient(ProviderSettings settings, TimeProvi
                     // A body cut short cannot be parsed, so to the caller both look like a reset.
                     throw ConnectionReset();
             }
+            var message = toolCall is null
+                ? new AssistantMessage { Content = answer.Text }
+                : new AssistantMessage { Content = null, Extra = new() { ["tool_calls"] = ToolCalls(toolCall, toolCall.Arguments, first: true) } };
             return new UpstreamCompletion(JsonSerializer.SerializeToUtf8Bytes(new ChatCompletion
             {
                 Id = id,
                 Created = created,
                 Model = call.UpstreamModel,
-                Choices = [new CompletionChoice { Message = new AssistantMessage { Content = answer.Text }, FinishReason = answer.FinishReason }],
+                Choices = [new CompletionChoice { Message = message, FinishReason = answer.FinishReason }],
                 Usage = usage,
             }, WireJson.Default.ChatCompletion));
         }
 
         // A broken stream never reaches its finish reason or usage: that is what a relay must notice.
         var chunks = streamBreak is null
-            ? Chunks(answer, answer.Tokens.Length, id, created, call.UpstreamModel, finished: true, request.IncludeUsage ? usage : null)
-            : Chunks(answer, sent, id, created, call.UpstreamModel, finished: false, null);
+            ? Chunks(answer, answer.Tokens.Length, id, created, call.UpstreamModel, finished: true, request.IncludeUsage ? usage : null, toolCall)
+            : Chunks(answer, sent, id, created, call.UpstreamModel, finished: false, null, toolCall);
         // The reset travels as a marker behind the last token and is thrown where it comes out: a failed source
         // joined with Concat fails the stream at once (Concat subscribes to both inputs), and one failing under
         // the throttle would overtake the token it holds back.
@@ -125,7 +130,7 @@ public sealed class SimulatorUpstreamClient(ProviderSettings settings, TimeProvi
     /// The chunks OpenAI would send: role first, a token each (the first <paramref name="tokens"/>), the finish
     /// reason when <paramref name="finished"/>, then usage if given.
     /// </summary>
-    private static ImmutableArray<ChatCompletionChunk> Chunks(SimulatedAnswer answer, int tokens, string id, long created, string model, bool finished, Usage? usage)
+    private static ImmutableArray<ChatCompletionChunk> Chunks(SimulatedAnswer answer, int tokens, string id, long created, string model, bool finished, Usage? usage, SimulatedToolCall? toolCall)
     {
         var chunks = ImmutableArray.CreateBuilder<ChatCompletionChunk>(tokens + 3);
         ChatCompletionChunk Chunk(ChatDelta delta, string? finish) => new()
@@ -135,11 +140,44 @@ public sealed class SimulatorUpstreamClient(ProviderSettings settings, TimeProvi
             Model = model,
             Choices = [new ChunkChoice { Delta = delta, FinishReason = finish }],
         };
-        chunks.Add(Chunk(new ChatDelta { Role = "assistant", Content = "" }, null));
-        foreach (var token in answer.Tokens.AsSpan(0, tokens)) chunks.Add(Chunk(new ChatDelta { Content = token }, null));
+        chunks.Add(Chunk(new ChatDelta { Role = "assistant", Content = toolCall is null ? "" : null }, null));
+        var first = true;
+        foreach (var token in answer.Tokens.AsSpan(0, tokens))
+        {
+            // A tool call's tokens are pieces of its arguments; the first piece also names the call.
+            chunks.Add(toolCall is null
+                ? Chunk(new ChatDelta { Content = token }, null)
+                : Chunk(new ChatDelta { Extra = new() { ["tool_calls"] = ToolCalls(toolCall, token, first) } }, null));
+            first = false;
+        }
         if (finished) chunks.Add(Chunk(ChatDelta.Empty, answer.FinishReason));
         if (usage is not null) chunks.Add(new ChatCompletionChunk { Id = id, Created = created, Model = model, Choices = [], Usage = usage });
         return chunks.ToImmutable();
+    }
+
+    /// <summary><c>[{"index":0,"id",...,"function":{"name","arguments"}}]</c>; id, type and name only on the first delta, as OpenAI streams them.</summary>
+    private static JsonElement ToolCalls(SimulatedToolCall call, string arguments, bool first)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(128);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            json.WriteStartObject();
+            json.WriteNumber("index"u8, 0);
+            if (first)
+            {
+                json.WriteString("id"u8, call.Id);
+                json.WriteString("type"u8, "function"u8);
+            }
+            json.WriteStartObject("function"u8);
+            if (first) json.WriteString("name"u8, call.Name);
+            json.WriteString("arguments"u8, arguments);
+            json.WriteEndObject();
+            json.WriteEndObject();
+            json.WriteEndArray();
+        }
+        using var doc = JsonDocument.Parse(buffer.WrittenMemory);
+        return doc.RootElement.Clone();
     }
 
     /// <summary>In-process: the simulator is always there.</summary>

@@ -64,7 +64,7 @@ public static class ChatRequestReader
     /// The simulator's fault plan travels as a header so the body stays exactly what a client would send a real
     /// provider. Validated here so that a typo gets a 400 naming the key instead of a request that silently works.
     /// </summary>
-    private static Result WithFaultPlan(ChatRequest chat, string header)
+    internal static Result WithFaultPlan(ChatRequest chat, string header)
     {
         // Several header lines arrive joined by ',' which the plan grammar accepts as a separator.
         if (header.Length == 0) return new Result(chat, null);

@@ -63,4 +63,51 @@ public sealed class OpenAiSdkTests(RelayFixture fixture)
         Assert.Equal(404, ex.Status);
         Assert.Contains("model_not_found", ex.Message);
     }
+
+    private static readonly ChatTool Weather = ChatTool.CreateFunctionTool("get_weather", "The weather in a city",
+        BinaryData.FromString("""{"type":"object","properties":{"city":{"type":"string"},"days":{"type":"integer"}},"required":["city","days"]}"""));
+
+    [Fact]
+    public async Task Sdk_SimulatorAskedForATool_StreamsOneCallWithArgumentsInPieces()
+    {
+        var options = new ChatCompletionOptions { Tools = { Weather }, ToolChoice = ChatToolChoice.CreateRequiredChoice() };
+        var arguments = new StringBuilder();
+        string? id = null, name = null;
+        ChatFinishReason? finish = null;
+        var pieces = 0;
+        await foreach (var update in Client("sim").CompleteChatStreamingAsync([new UserChatMessage("Weather in Oslo?")], options))
+        {
+            foreach (var call in update.ToolCallUpdates)
+            {
+                Assert.Equal(0, call.Index);
+                id ??= call.ToolCallId;
+                name ??= call.FunctionName;
+                arguments.Append(call.FunctionArgumentsUpdate.ToString());
+                pieces++;
+            }
+            finish ??= update.FinishReason;
+        }
+        Assert.StartsWith("call_sim_", id);
+        Assert.Equal("get_weather", name);
+        Assert.Equal("""{"city":"example","days":1}""", arguments.ToString());
+        Assert.Equal(2, pieces);
+        Assert.Equal(ChatFinishReason.ToolCalls, finish);
+    }
+
+    [Fact]
+    public async Task Sdk_SimulatorAskedForATool_NonStreamingAnswersWithTheCall()
+    {
+        var options = new ChatCompletionOptions { Tools = { Weather }, ToolChoice = ChatToolChoice.CreateFunctionChoice("get_weather") };
+        ChatCompletion completion = await Client("sim").CompleteChatAsync([new UserChatMessage("Weather in Oslo?")], options);
+        Assert.Equal(ChatFinishReason.ToolCalls, completion.FinishReason);
+        var call = Assert.Single(completion.ToolCalls);
+        Assert.Equal("get_weather", call.FunctionName);
+        Assert.Equal("""{"city":"example","days":1}""", call.FunctionArguments.ToString());
+
+        // The tool's result sent back: the simulator answers in text.
+        ChatCompletion after = await Client("sim").CompleteChatAsync(
+            [new UserChatMessage("Weather in Oslo?"), new AssistantChatMessage(completion), new ToolChatMessage(call.Id, "sunny")], options);
+        Assert.Equal(ChatFinishReason.Stop, after.FinishReason);
+        Assert.NotEmpty(after.Content[0].Text);
+    }
 }

@@ -1,0 +1,105 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Orchestrator.Actors.Simulator;
+
+/// <summary>
+/// The simulator's tool call: when a request offers function tools and asks for one (<c>tool_choice</c> "required" or
+/// naming a function; or "auto" with the last user message naming a tool), and the last message is not already a
+/// tool result, the answer is one call of that tool. Its arguments fill the schema's required properties with
+/// example values; its id is derived from the prompt, so the same request gets the same call.
+/// </summary>
+internal sealed record SimulatedToolCall(string Id, string Name, string Arguments)
+{
+    public static SimulatedToolCall? For(JsonElement body)
+    {
+        if (!body.TryGetProperty("tools", out var tools) || tools.ValueKind != JsonValueKind.Array || tools.GetArrayLength() == 0) return null;
+        var last = LastMessage(body);
+        if (last is null || Role(last.Value) is "tool" or "assistant") return null;
+        var choice = body.TryGetProperty("tool_choice", out var c) ? c : default;
+        var tool = choice.ValueKind switch
+        {
+            JsonValueKind.String when choice.GetString() == "required" => FirstFunction(tools),
+            JsonValueKind.Object when choice.TryGetProperty("function", out var f) && f.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
+                => Functions(tools).FirstOrDefault(t => FunctionName(t) == n.GetString()),
+            JsonValueKind.Undefined or JsonValueKind.Null => Named(tools, Text(last.Value)),
+            JsonValueKind.String when choice.GetString() == "auto" => Named(tools, Text(last.Value)),
+            _ => null,
+        };
+        if (tool is not { } function || FunctionName(function) is not { Length: > 0 } name) return null;
+        var arguments = ExampleArguments(function.TryGetProperty("parameters", out var p) ? p : default);
+        var id = "call_sim_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body.GetRawText())))[..20];
+        return new SimulatedToolCall(id, name, arguments);
+    }
+
+    private static IEnumerable<JsonElement> Functions(JsonElement tools) =>
+        tools.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.Object && t.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object)
+            .Select(t => t.GetProperty("function"));
+
+    private static JsonElement? FirstFunction(JsonElement tools) => Functions(tools).Cast<JsonElement?>().FirstOrDefault();
+
+    private static JsonElement? Named(JsonElement tools, string text) =>
+        Functions(tools).Cast<JsonElement?>().FirstOrDefault(t => FunctionName(t!.Value) is { Length: > 0 } name && text.Contains(name, StringComparison.Ordinal));
+
+    private static string? FunctionName(JsonElement function) =>
+        function.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+
+    private static JsonElement? LastMessage(JsonElement body) =>
+        body.TryGetProperty("messages", out var m) && m.ValueKind == JsonValueKind.Array && m.GetArrayLength() > 0 ? m[m.GetArrayLength() - 1] : null;
+
+    private static string? Role(JsonElement message) =>
+        message.ValueKind == JsonValueKind.Object && message.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+
+    private static string Text(JsonElement message)
+    {
+        if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("content", out var content)) return "";
+        if (content.ValueKind == JsonValueKind.String) return content.GetString() ?? "";
+        if (content.ValueKind != JsonValueKind.Array) return "";
+        return string.Join('\n', content.EnumerateArray()
+            .Where(p => p.ValueKind == JsonValueKind.Object && p.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
+            .Select(p => p.GetProperty("text").GetString()));
+    }
+
+    /// <summary>An example value for every required property (strings "example", numbers 1, booleans true); "{}" when none.</summary>
+    private static string ExampleArguments(JsonElement schema)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            if (schema.ValueKind == JsonValueKind.Object && schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array
+                && schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var name in required.EnumerateArray())
+                {
+                    if (name.ValueKind != JsonValueKind.String || !properties.TryGetProperty(name.GetString()!, out var property)) continue;
+                    json.WritePropertyName(name.GetString()!);
+                    Example(json, property);
+                }
+            }
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void Example(Utf8JsonWriter json, JsonElement property)
+    {
+        if (property.TryGetProperty("enum", out var values) && values.ValueKind == JsonValueKind.Array && values.GetArrayLength() > 0)
+        {
+            values[0].WriteTo(json);
+            return;
+        }
+        var type = property.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : "string";
+        switch (type)
+        {
+            case "integer" or "number": json.WriteNumberValue(1); break;
+            case "boolean": json.WriteBooleanValue(true); break;
+            case "array": json.WriteStartArray(); json.WriteEndArray(); break;
+            case "object": json.WriteStartObject(); json.WriteEndObject(); break;
+            case "null": json.WriteNullValue(); break;
+            default: json.WriteStringValue("example"); break;
+        }
+    }
+}
