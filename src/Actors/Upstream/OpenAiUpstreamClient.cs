@@ -24,27 +24,10 @@ public sealed class OpenAiUpstreamClient : IUpstreamClient
     public OpenAiUpstreamClient(ProviderSettings settings)
     {
         _settings = settings;
-        _http = UpstreamHttp.Create(settings, ConnectAsync);
+        _http = UpstreamHttp.Create(settings, Meters);
         var root = settings.BaseUrl!.ToString().TrimEnd('/');
         _completions = new Uri(root + "/chat/completions");
         _models = new Uri(root + "/models");
-    }
-
-    /// <summary>A plain TCP connect, counted while the socket is open (for the provider's status).</summary>
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
-    {
-        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(context.DnsEndPoint, ct);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-        Meters.ConnectionOpened();
-        return new CountedStream(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true), Meters);
     }
 
     public async Task ProbeAsync(TimeSpan timeout)

@@ -4,7 +4,7 @@ using Orchestrator.Actors.Settings;
 namespace Orchestrator.Actors.Upstream;
 
 /// <summary>
-/// The <see cref="HttpClient"/> over one pooled <see cref="SocketsHttpHandler"/> that an openai-kind provider's
+/// The <see cref="HttpClient"/> over one pooled <see cref="SocketsHttpHandler"/> that an HTTP provider's
 /// connection uses, built from its <c>upstream</c> settings. <c>http-version</c> picks the protocol: with 2, every
 /// stream to a server multiplexes over a few sockets (a new one only when the server's stream limit is reached).
 /// The version is stamped on every request: <see cref="HttpClient.DefaultRequestVersion"/> only reaches requests the
@@ -12,6 +12,26 @@ namespace Orchestrator.Actors.Upstream;
 /// </summary>
 public static class UpstreamHttp
 {
+    /// <summary>The client with a plain TCP connect, each socket counted in <paramref name="meters"/> while it is open (for the provider's status).</summary>
+    public static HttpClient Create(ProviderSettings settings, UpstreamMeters meters) =>
+        Create(settings, (context, ct) => CountedConnectAsync(context, meters, ct));
+
+    private static async ValueTask<Stream> CountedConnectAsync(SocketsHttpConnectionContext context, UpstreamMeters meters, CancellationToken ct)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, ct);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        meters.ConnectionOpened();
+        return new CountedStream(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true), meters);
+    }
+
     /// <param name="connect">Opens the socket (the caller counts it for the provider's status).</param>
     public static HttpClient Create(ProviderSettings settings, Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>> connect)
     {
