@@ -232,9 +232,6 @@ public sealed class ChatChunkReader
         return new TokenUsage(prompt, Int(usage, "completion_tokens"), cached, cacheWrite, reasoning, estimated);
     }
 
-    private static string? String(JsonElement obj, string name) =>
-        obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
     private static int Int(JsonElement obj, string name) =>
         obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n : 0;
 }
