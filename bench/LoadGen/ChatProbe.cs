@@ -39,7 +39,7 @@ public sealed class ChatProbe(HttpClient client)
         var start = Stopwatch.GetTimestamp();
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, target.ChatUrl);
+            using var request = new HttpRequestMessage(HttpMethod.Post, shape.MessagesFront ? target.MessagesUrl : target.ChatUrl);
             request.Content = new ByteArrayContent(shape.Body) { Headers = { ContentType = Json } };
             if (target.ApiKey is { } key) request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);

@@ -32,6 +32,14 @@ public static class Report
                     Mb(row.PeakRssKb, isDirect), Paren(F(row.CpuMsPerRequest, "0.000"), isDirect)));
             }
 
+            // Translation: what a translated stream costs next to the same stream passed through.
+            var passed = scenario.FirstOrDefault(r => r.Target.Name == Suite.PassedThrough);
+            if (passed is not null)
+            {
+                foreach (var translated in scenario.Where(r => r != passed))
+                    md.AppendLine(Cells("", $"**{translated.Target.Name} / passed through**", "", "", "", "", "", "", "", "", "", Ratio(translated.Throughput, passed.Throughput), "", "", Ratio(translated.CpuMsPerRequest, passed.CpuMsPerRequest)));
+            }
+
             var yarp = scenario.FirstOrDefault(r => r.Target.Name == Yarp);
             var orch = scenario.FirstOrDefault(r => r.Target.Name == Orchestrator);
             if (yarp is null || orch is null || direct is null) continue;

@@ -4,7 +4,9 @@ namespace Orchestrator.Bench.LoadGen;
 
 /// <summary>
 /// Checks one SSE answer line by line: each non-empty <c>delta.content</c> must be the next expected token, an
-/// <c>error</c> object fails the stream, and the stream must end with <c>[DONE]</c> after every token.
+/// <c>error</c> object fails the stream, and the stream must end with <c>[DONE]</c> after every token. An Anthropic
+/// stream (Orchestrator's <c>/v1/messages</c>) is checked the same way: <c>delta.text</c> carries the tokens, an
+/// <c>error</c> event fails it, and <c>message_stop</c> plays the part of <c>[DONE]</c>.
 /// </summary>
 internal sealed class StreamCheck(byte[][] expected)
 {
@@ -22,7 +24,7 @@ internal sealed class StreamCheck(byte[][] expected)
         var payload = line[5..];
         if (payload.StartsWith((byte)' ')) payload = payload[1..];
         if (_done) { Error = "data after [DONE]"; return; }
-        if (payload.SequenceEqual("[DONE]"u8)) { _done = true; return; }
+        if (payload.SequenceEqual("[DONE]"u8) || payload.IndexOf("\"message_stop\""u8) >= 0) { _done = true; return; }
 
         try
         {
@@ -31,7 +33,7 @@ internal sealed class StreamCheck(byte[][] expected)
             {
                 if (json.TokenType != JsonTokenType.PropertyName) continue;
                 if (json.CurrentDepth == 1 && json.ValueTextEquals("error"u8)) { Error = "error event"; return; }
-                if (!json.ValueTextEquals("content"u8)) continue;
+                if (!json.ValueTextEquals("content"u8) && !json.ValueTextEquals("text"u8)) continue;
                 json.Read();
                 if (json.TokenType != JsonTokenType.String || json.ValueSpan.IsEmpty) continue;
                 if (_received == expected.Length) { Error = "too many chunks"; return; }

@@ -12,6 +12,13 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
     /// <summary>The model <c>orchestrator-bench.conf</c> routes to the mock's h2c port (provider <c>mock-h2</c>).</summary>
     public const string H2Model = "bench-h2";
 
+    /// <summary>The model <c>orchestrator-bench.conf</c> routes to the mock's <c>/v1/messages</c> (provider kind <c>anthropic</c>).</summary>
+    public const string AnthropicModel = "bench-anthropic";
+
+    public const string PassedThrough = "orchestrator, passed through";
+    public const string AnthropicUpstream = "orchestrator, anthropic upstream -> chat";
+    public const string MessagesFront = "orchestrator, openai upstream -> /v1/messages";
+
     public List<Row> Rows { get; } = [];
 
     public List<HeldRow> Held { get; } = [];
@@ -38,21 +45,39 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
             profile.OpenShape, profile.Rounds,
             runner => runner.OpenAsync(profile.OpenRate, profile.Warmup, profile.OpenMeasure, profile.Grace));
 
+        // Translation: the same stream passed through, decoded from an Anthropic upstream, and encoded for an
+        // Anthropic client; Orchestrator only (the other targets cannot translate).
+        if (targets.FirstOrDefault(t => t.Name == Report.Orchestrator) is { } orchestrator)
+        {
+            await InterleavedAsync($"4. translation: stream {Profile.Unpaced.Chunks} chunks unpaced, c={profile.UnpacedConcurrency}",
+                [
+                    (orchestrator with { Name = PassedThrough }, Profile.Unpaced),
+                    (orchestrator with { Name = AnthropicUpstream }, Profile.Unpaced.ForModel(AnthropicModel)),
+                    (orchestrator with { Name = MessagesFront }, Profile.Unpaced.ThroughMessagesFront()),
+                ],
+                profile.Rounds,
+                runner => runner.ClosedAsync(profile.UnpacedConcurrency, profile.Warmup, profile.Measure, profile.Grace));
+        }
+
         foreach (var target in targets) Held.Add(await HeldAsync(target, profile.HeldShape, profile.HeldStreams));
         if (heldOverH2 is not null) Held.Add(await HeldAsync(heldOverH2, profile.HeldShape.ForModel(H2Model), profile.HeldStreamsH2));
     }
 
-    private async Task InterleavedAsync(string scenario, RequestShape shape, int rounds, Func<LoadRunner, Task<RunResult>> run)
+    private Task InterleavedAsync(string scenario, RequestShape shape, int rounds, Func<LoadRunner, Task<RunResult>> run) =>
+        InterleavedAsync(scenario, targets.Select(t => (t, shape)).ToList(), rounds, run);
+
+    private async Task InterleavedAsync(string scenario, IReadOnlyList<(Target Target, RequestShape Shape)> runs, int rounds, Func<LoadRunner, Task<RunResult>> run)
     {
-        var rows = targets.Select(t => new Row(scenario, t)).ToList();
+        var rows = runs.Select(r => new Row(scenario, r.Target)).ToList();
         for (var round = 1; round <= rounds; round++)
         {
-            foreach (var row in rows)
+            for (var i = 0; i < rows.Count; i++)
             {
+                var row = rows[i];
                 EnsureAlive();
                 using var client = ChatProbe.CreateClient();
                 var window = new ProcessWindow(row.Target.Pid);
-                var result = await run(new LoadRunner(new ChatProbe(client), row.Target, shape) { Window = window });
+                var result = await run(new LoadRunner(new ChatProbe(client), row.Target, runs[i].Shape) { Window = window });
                 row.Add(result, window);
                 var measured = result.Measured.ToList();
                 log.WriteLine($"  {scenario} | {row.Target.Name} | round {round}/{rounds}: {measured.Count} requests, {measured.Count(o => !o.Ok)} errors");

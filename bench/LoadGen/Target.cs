@@ -8,5 +8,7 @@ public sealed record Target(string Name, Uri BaseUrl, string? ApiKey, int? Pid)
 {
     public Uri ChatUrl { get; } = new(BaseUrl, "v1/chat/completions");
 
+    public Uri MessagesUrl { get; } = new(BaseUrl, "v1/messages");
+
     public Uri ModelsUrl { get; } = new(BaseUrl, "v1/models");
 }

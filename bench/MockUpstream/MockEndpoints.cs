@@ -30,6 +30,27 @@ internal static class MockEndpoints
         await body.WriteAsync(CannedBytes.Done, aborted);
     }
 
+    /// <summary>Anthropic's Messages API with the same answer: the events Anthropic sends, one write and flush each.</summary>
+    public static async Task MessagesAsync(HttpContext http)
+    {
+        var request = await ReadRequestAsync(http.Request.BodyReader);
+        if (request is not { } r) { await WriteJsonAsync(http, StatusCodes.Status400BadRequest, CannedBytes.BadRequest); return; }
+        if (!r.Stream) { await WriteJsonAsync(http, StatusCodes.Status200OK, CannedBytes.AnthropicMessage); return; }
+
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-cache";
+        var body = http.Response.BodyWriter;
+        var aborted = http.RequestAborted;
+        await body.WriteAsync(CannedBytes.AnthropicStart, aborted);
+        for (var i = 0; i < r.Chunks; i++)
+        {
+            if (i > 0 && r.PaceMs > 0) await Task.Delay(r.PaceMs, aborted);
+            await body.WriteAsync(CannedBytes.AnthropicText[i], aborted);
+        }
+
+        await body.WriteAsync(CannedBytes.AnthropicEnd(r.Chunks), aborted);
+    }
+
     private static async Task WriteJsonAsync(HttpContext http, int status, byte[] json)
     {
         http.Response.StatusCode = status;

@@ -23,6 +23,7 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 var app = builder.Build();
 app.MapGet("/v1/models", MockEndpoints.ModelsAsync);
 app.MapPost("/v1/chat/completions", MockEndpoints.ChatAsync);
+app.MapPost("/v1/messages", MockEndpoints.MessagesAsync);
 app.Run();
 
 static IEnumerable<IPEndPoint> Urls(string list) =>

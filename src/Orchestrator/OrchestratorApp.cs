@@ -48,6 +48,8 @@ public static class OrchestratorApp
         });
         app.MapModelEndpoints();
         app.MapChatEndpoints();
+        app.MapMessagesEndpoints();
+        app.MapResponsesEndpoints();
         app.MapProviderEndpoints();
         app.MapRealtimeEndpoints();
         app.MapUnknownEndpoints();

@@ -7,10 +7,13 @@ namespace Orchestrator.Actors.Dialects;
 /// <summary>
 /// An answer on its way to a front that speaks another dialect: each block's chat chunks read into canonical events
 /// (<see cref="ChatChunkReader"/>) and handed to the front's <see cref="IAnswerEncoder"/>. One per response; used
-/// by one stream stage at a time.
+/// by one stream stage at a time. An answer whose upstream sent no usage gets an estimate at its end, marked as
+/// such: a front never reports zero tokens for an answer it delivered.
 /// </summary>
-public sealed class FrontTranslator(IAnswerEncoder encoder)
+public sealed class FrontTranslator(IAnswerEncoder encoder, int inputTokensEstimate = 0)
 {
+    private bool _sawUsage;
+    private int _outputEvents;
     private readonly ChatChunkReader _reader = new();
     private readonly List<AnswerEvent> _events = new(4);
 
@@ -29,7 +32,20 @@ public sealed class FrontTranslator(IAnswerEncoder encoder)
                 Skipped++;
                 continue;
             }
-            foreach (var answerEvent in _events) encoder.Encode(answerEvent, output);
+            foreach (var answerEvent in _events)
+            {
+                if (answerEvent is UsageReported) _sawUsage = true;
+                else if (answerEvent is TextDelta or ThinkingDelta or ToolArgumentsDelta or RefusalDelta) _outputEvents++;
+                encoder.Encode(answerEvent, output);
+            }
         }
+    }
+
+    /// <summary>The answer is whole: usage (estimated if the upstream sent none), then the encoder's end.</summary>
+    public void Complete(IBufferWriter<byte> output)
+    {
+        // A stream event carries about one token; the estimate is marked, never passed off as a count.
+        if (!_sawUsage) encoder.Encode(new UsageReported(new TokenUsage(inputTokensEstimate, _outputEvents, Estimated: true)), output);
+        encoder.Complete(output);
     }
 }

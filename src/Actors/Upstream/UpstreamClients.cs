@@ -9,6 +9,7 @@ public static class UpstreamClients
     public static IUpstreamClient Create(ProviderSettings settings) => settings.Kind switch
     {
         ProviderKind.OpenAi => new OpenAiUpstreamClient(settings),
+        ProviderKind.Anthropic => new AnthropicUpstreamClient(settings),
         ProviderKind.Simulator => new SimulatorUpstreamClient(settings, TimeProvider.System),
         ProviderKind.WebSocket => new WebSocketUpstreamClient(settings),
         ProviderKind.Gemini => new GeminiUpstreamClient(settings),

@@ -62,7 +62,7 @@ public static class ChatEndpoints
     /// While retries and fallbacks run before any upstream streams, a streaming client still hears from us every
     /// heartbeat-interval; the first keep-alive commits the 200, after which a failure arrives as an error event.
     /// </summary>
-    private static async Task KeepAliveUntilAsync(HttpContext http, Task reply, TimeSpan interval)
+    internal static async Task KeepAliveUntilAsync(HttpContext http, Task reply, TimeSpan interval)
     {
         // WaitAsync drops its timer as soon as the reply is in; a Task.Delay would keep one per request for the
         // whole interval.

@@ -28,7 +28,13 @@ public static class ChatRequestReader
 
     public sealed record Result(ChatRequest? Request, ApiError? Error);
 
-    public static async Task<Result> ReadAsync(HttpRequest request, CancellationToken ct)
+    public static Task<Result> ReadAsync(HttpRequest request, CancellationToken ct) => ReadAsync(request, Parse, ct);
+
+    /// <summary>
+    /// Reads the whole body and hands it to <paramref name="parse"/> (a front's own reader, which ends in
+    /// <see cref="Parse"/>), with the same body limit and fault-plan header as chat completions.
+    /// </summary>
+    public static async Task<Result> ReadAsync(HttpRequest request, Func<ReadOnlySequence<byte>, Result> parse, CancellationToken ct)
     {
         ReadOnlySequence<byte> body;
         ReadResult read;
@@ -51,7 +57,7 @@ public static class ChatRequestReader
         Result parsed;
         try
         {
-            parsed = Parse(body);
+            parsed = parse(body);
         }
         finally
         {
@@ -64,7 +70,7 @@ public static class ChatRequestReader
     /// The simulator's fault plan travels as a header so the body stays exactly what a client would send a real
     /// provider. Validated here so that a typo gets a 400 naming the key instead of a request that silently works.
     /// </summary>
-    private static Result WithFaultPlan(ChatRequest chat, string header)
+    internal static Result WithFaultPlan(ChatRequest chat, string header)
     {
         // Several header lines arrive joined by ',' which the plan grammar accepts as a separator.
         if (header.Length == 0) return new Result(chat, null);

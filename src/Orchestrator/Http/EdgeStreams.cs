@@ -87,23 +87,23 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
     /// another dialect) every chunk is translated on the way and the end is the encoder's; failures before the
     /// first byte go through <paramref name="writeError"/> (OpenAI's shape by default).
     /// </summary>
-    public async Task WriteSseAsync(HttpContext http, string requestId, Source<AnswerBlock, NotUsed> answer, IAnswerEncoder? encoder = null, Func<HttpResponse, ApiError, Task>? writeError = null)
+    /// <param name="inputTokensEstimate">The request's input, estimated (<see cref="TokenEstimate"/>): reported, marked, if the upstream sends no usage.</param>
+    public async Task WriteSseAsync(HttpContext http, string requestId, Source<AnswerBlock, NotUsed> answer, IAnswerEncoder? encoder = null,
+        Func<HttpResponse, ApiError, Task>? writeError = null, int inputTokensEstimate = 0)
     {
         PrepareSse(http);
-        var target = new SseResponseSink.Target(http.Response.BodyWriter, HeartbeatInterval, http.RequestAborted)
-        {
-            Translator = encoder is null ? null : new FrontTranslator(encoder),
-        };
+        var translator = encoder is null ? null : new FrontTranslator(encoder, inputTokensEstimate);
+        var target = new SseResponseSink.Target(http.Response.BodyWriter, HeartbeatInterval, http.RequestAborted) { Translator = translator };
         var done = AnswerStream.RequestOf(answer) is { } request
             ? _materializer.Materialize(Fused.WithAttributes(new Attributes(request).And(new Attributes(target))))
             : answer.RunWith(SseResponseSink.Shared.WithAttributes(new Attributes(target)), _materializer);
         try
         {
             await done;
-            if (encoder is null) await http.Response.BodyWriter.WriteAsync(Done, http.RequestAborted);
+            if (translator is null) await http.Response.BodyWriter.WriteAsync(Done, http.RequestAborted);
             else
             {
-                encoder.Complete(http.Response.BodyWriter);
+                translator.Complete(http.Response.BodyWriter);
                 await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
             }
         }

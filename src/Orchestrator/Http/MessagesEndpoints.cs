@@ -1,0 +1,114 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Hosting;
+using Orchestrator.Actors.Dialects.Anthropic;
+using Orchestrator.Actors.Front;
+using Orchestrator.Actors.Settings;
+using Orchestrator.Messages.Chat;
+
+namespace Orchestrator.Http;
+
+/// <summary>
+/// The Anthropic Messages front: <c>POST /v1/messages</c> (Claude Code, the Anthropic SDKs) answered by any route,
+/// and <c>POST /v1/messages/count_tokens</c> from an estimate. The request is translated into the engine's chat
+/// request at the edge; the answer is written back through <see cref="MessagesEncoder"/> (streams) or
+/// <see cref="MessagesCompletion"/> (whole answers). Errors are Anthropic-shaped.
+/// </summary>
+public static class MessagesEndpoints
+{
+    public static IEndpointRouteBuilder MapMessagesEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost("/v1/messages", CreateMessageAsync).AddEndpointFilter<MessagesKeyFilter>();
+        endpoints.MapPost("/v1/messages/count_tokens", CountTokensAsync).AddEndpointFilter<MessagesKeyFilter>();
+        return endpoints;
+    }
+
+    private static async Task CreateMessageAsync(HttpContext http, IRequiredActor<HttpFrontActor> front, EdgeStreams edge)
+    {
+        var parsed = await ChatRequestReader.ReadAsync(http.Request, MessagesRequestReader.Parse, http.RequestAborted);
+        if (parsed.Error is { } invalid)
+        {
+            await MessagesHttpErrors.WriteAsync(http.Response, invalid);
+            return;
+        }
+
+        var request = parsed.Request!;
+        var requestId = http.TraceIdentifier;
+        http.Response.Headers["x-request-id"] = requestId;
+        http.Response.Headers["request-id"] = requestId;   // where Anthropic's SDKs look for it
+        // The prompt estimate: message_start's usage before the upstream's count, and the fallback when none comes.
+        var estimate = MessagesTokenEstimate.Estimate(request.Native!.Body);
+        var encoder = request.Stream ? new MessagesEncoder(request.Model, estimate) : null;
+        IChatReply reply;
+        try
+        {
+            // The only Ask on the request path: HTTP is request/response, actors are not.
+            var ask = front.ActorRef.Ask<IChatReply>(
+                new CreateChat(requestId, request, ClientKeyFilter.Caller(http)), edge.ReplyTimeout, http.RequestAborted);
+            // Before message_start the keep-alive is an SSE comment, which no Anthropic client reads as an event.
+            if (request.Stream) await ChatEndpoints.KeepAliveUntilAsync(http, ask, edge.HeartbeatInterval);
+            reply = await ask;
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            front.ActorRef.Tell(new CancelChat(requestId));
+            return;
+        }
+        catch (AskTimeoutException)
+        {
+            front.ActorRef.Tell(new CancelChat(requestId));
+            await EdgeStreams.WriteFailureAsync(http, new ApiError(504,
+                $"No upstream answered within {edge.ReplyTimeout.TotalSeconds:0}s.", "api_error", null, "timeout"), encoder, MessagesHttpErrors.WriteAsync);
+            return;
+        }
+
+        if (!http.Response.HasStarted && reply is ChatStreaming or ChatCompleted)
+            http.Response.Headers["x-orchestrator-provider"] = reply is ChatStreaming s ? s.Provider : ((ChatCompleted)reply).Provider;
+        await (reply switch
+        {
+            ChatRejected r => EdgeStreams.WriteFailureAsync(http, r.Error, encoder, MessagesHttpErrors.WriteAsync),
+            ChatStreaming s => edge.WriteSseAsync(http, requestId, s.Answer, encoder ?? new MessagesEncoder(request.Model, estimate), MessagesHttpErrors.WriteAsync),
+            ChatCompleted c => EdgeStreams.WriteCompletionAsync(http, MessagesCompletion.Translate(c.Body, request.Model, estimate)),
+            _ => throw new UnreachableException(),
+        });
+    }
+
+    /// <summary>
+    /// <c>{"input_tokens": N}</c> from <see cref="MessagesTokenEstimate"/>: no upstream is asked (most cannot count),
+    /// so the answer says it is an estimate, in the body and in a header.
+    /// </summary>
+    private static async Task CountTokensAsync(HttpContext http, OrchestratorSettings settings)
+    {
+        var parsed = await ChatRequestReader.ReadAsync(http.Request, body => ReadCountRequest(body, settings), http.RequestAborted);
+        if (parsed.Error is { } invalid)
+        {
+            await MessagesHttpErrors.WriteAsync(http.Response, invalid);
+            return;
+        }
+        var tokens = MessagesTokenEstimate.Estimate(parsed.Request!.Body);
+        http.Response.Headers["x-orchestrator-estimate"] = "true";
+        var json = System.Text.Encoding.UTF8.GetBytes($"{{\"input_tokens\":{tokens},\"estimated\":true}}");
+        http.Response.ContentType = "application/json";
+        http.Response.ContentLength = json.Length;
+        await http.Response.Body.WriteAsync(json, http.RequestAborted);
+    }
+
+    /// <summary>The count request: <c>model</c> (configured here) and <c>messages</c>; the rest is only counted.</summary>
+    private static ChatRequestReader.Result ReadCountRequest(ReadOnlySequence<byte> body, OrchestratorSettings settings)
+    {
+        if (body.IsEmpty) return Invalid("The request body is empty; expected a JSON object with 'model' and 'messages'.");
+        if (!MessagesRequestReader.TryParseJson(body, out var root, out var problem)) return Invalid(problem);
+        if (root.ValueKind != JsonValueKind.Object) return Invalid("The request body must be a JSON object.");
+        if (!root.TryGetProperty("model", out var model) || model.ValueKind == JsonValueKind.Null) return Invalid("model: Field required");
+        if (model.ValueKind != JsonValueKind.String || model.GetString() is not { Length: > 0 } id) return Invalid("model: Input should be a valid string");
+        if (!root.TryGetProperty("messages", out var messages) || messages.ValueKind == JsonValueKind.Null) return Invalid("messages: Field required");
+        if (messages.ValueKind != JsonValueKind.Array) return Invalid("messages: Input should be a valid list");
+        if (!settings.Models.Any(m => m.Id == id))
+            return new ChatRequestReader.Result(null, ApiError.ModelNotFound($"model: The model '{ApiError.Quote(id)}' does not exist or is not configured here."));
+        return new ChatRequestReader.Result(new ChatRequest(id, false, false, null, root), null);
+    }
+
+    private static ChatRequestReader.Result Invalid(string message) => new(null, ApiError.InvalidRequest(message, null, "invalid_request"));
+}

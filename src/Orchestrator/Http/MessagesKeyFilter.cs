@@ -1,0 +1,40 @@
+using Orchestrator.Actors.Settings;
+using Orchestrator.Messages.Chat;
+
+namespace Orchestrator.Http;
+
+/// <summary>
+/// The client-key check for the Anthropic front. Anthropic clients send the key as <c>x-api-key</c>; current SDKs
+/// (and Claude Code with an auth token) send <c>Authorization: Bearer</c> instead, so either is accepted, compared
+/// like <see cref="ClientKeyFilter"/> does. Any <c>anthropic-version</c> (or none) is accepted: newer dates keep
+/// appearing and the relay's answer does not change with them. Refusals are Anthropic's 401
+/// <c>authentication_error</c>; the key never appears in a message or a log.
+/// </summary>
+public sealed class MessagesKeyFilter(OrchestratorSettings settings) : IEndpointFilter
+{
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var auth = settings.Auth;
+        if (!auth.Enabled) return next(context);
+
+        var apiKey = http.Request.Headers["x-api-key"].ToString();
+        var authorization = http.Request.Headers.Authorization.ToString();
+        ReadOnlySpan<char> key;
+        if (!string.IsNullOrWhiteSpace(apiKey)) key = apiKey.AsSpan().Trim();
+        else if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) key = authorization.AsSpan("Bearer ".Length).Trim();
+        else if (!string.IsNullOrWhiteSpace(authorization))
+            return Refuse("The Authorization header must have the form 'Authorization: Bearer <key>'; or send the key as 'x-api-key: <key>'.");
+        else return Refuse("x-api-key header is required (or 'Authorization: Bearer <key>').");
+
+        if (ClientKeyFilter.TryMatch(auth, key, out var caller))
+        {
+            ClientKeyFilter.SetCaller(http, caller);
+            return next(context);
+        }
+        return Refuse("invalid x-api-key: send one of the configured client keys as 'x-api-key: <key>' or 'Authorization: Bearer <key>'.");
+    }
+
+    private static ValueTask<object?> Refuse(string message) =>
+        ValueTask.FromResult<object?>(MessagesHttpErrors.Result(new ApiError(401, message, "authentication_error", null, "invalid_api_key")));
+}
