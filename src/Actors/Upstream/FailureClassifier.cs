@@ -38,6 +38,9 @@ public static class FailureClassifier
 
     public static UpstreamFailure FromException(Exception exception)
     {
+        // An error event that says its status is classified like a refusal with that status.
+        if (exception is UpstreamProtocolException { Status: { } status } said)
+            return FromRefusal(status, said.ProviderMessage, said.Code, null, null);
         var kind = Classify(exception);
         var message = exception switch
         {

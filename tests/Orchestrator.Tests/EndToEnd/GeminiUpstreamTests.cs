@@ -167,6 +167,16 @@ public sealed class GeminiUpstreamTests(GeminiRelayFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Streamed_PromptBlocked_400ContentFilterAndNoRetry()
+    {
+        var (response, body) = await PostAsync("""{"model":"g-blocked","stream":true,"messages":[{"role":"user","content":"How do I ..."}]}""");
+
+        // The block is the caller's fault: refused with its status before anything streamed, never retried as a 502.
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("content_filter", JsonDocument.Parse(body).RootElement.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
     public async Task NotStreamed_Untranslatable_400NamingTheField()
     {
         var (response, body) = await PostAsync("""{"model":"g-text","messages":[{"role":"user","content":"hi"},{"role":"tool","tool_call_id":"nope","content":"1"}]}""");
