@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using Orchestrator.Actors.Dialects;
 using Orchestrator.Actors.Dialects.Gemini;
 using Orchestrator.Actors.Settings;
@@ -14,42 +13,19 @@ namespace Orchestrator.Actors.Upstream;
 /// The key goes in <c>x-goog-api-key</c>, never in the URL's <c>key=</c> (URLs get logged). Errors are Google's RPC
 /// status, classified by <see cref="GeminiErrors"/>.
 /// </summary>
-public sealed class GeminiUpstreamClient : IUpstreamClient
+public sealed class GeminiUpstreamClient(ProviderSettings settings) : HttpUpstreamClient(settings)
 {
     private const string KeyHeader = "x-goog-api-key";
 
-    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
-    private static readonly MediaTypeWithQualityHeaderValue EventStream = new("text/event-stream");
-    private static readonly MediaTypeWithQualityHeaderValue Json = new("application/json");
+    // The list is long and paginated; one entry proves the key and the endpoint as well as all of them.
+    protected override Uri ProbeUrl => field ??= new Uri(Root + "/models?pageSize=1");
 
-    private readonly ProviderSettings _settings;
-    private readonly HttpClient _http;
-    private readonly string _root;
-    private readonly Uri _models;
-
-    public UpstreamMeters Meters { get; } = new();
-
-    public GeminiUpstreamClient(ProviderSettings settings)
+    protected override void Authorize(HttpRequestMessage request)
     {
-        _settings = settings;
-        _http = UpstreamHttp.Create(settings, Meters);
-        _root = settings.BaseUrl!.ToString().TrimEnd('/');
-        // The list is long and paginated; one entry proves the key and the endpoint as well as all of them.
-        _models = new Uri(_root + "/models?pageSize=1");
+        if (Settings.ApiKey is { } key) request.Headers.Add(KeyHeader, key.Reveal());
     }
 
-    public async Task ProbeAsync(TimeSpan timeout)
-    {
-        using var cancel = new CancellationTokenSource(timeout);
-        using var request = new HttpRequestMessage(HttpMethod.Get, _models);
-        request.Headers.Accept.Add(Json);
-        Authorize(request);
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel.Token);
-        if (!response.IsSuccessStatusCode)
-            throw new HttpRequestException($"GET /models answered HTTP {(int)response.StatusCode}", null, response.StatusCode);
-    }
-
-    public async Task<UpstreamResponse> SendAsync(UpstreamCall call, CancellationToken cancellationToken)
+    public override Task<UpstreamResponse> SendAsync(UpstreamCall call, CancellationToken cancellationToken)
     {
         byte[] body;
         try
@@ -59,62 +35,23 @@ public sealed class GeminiUpstreamClient : IUpstreamClient
         catch (GeminiRequestException ex)
         {
             // What the chat body says and Gemini cannot take: any Gemini route would refuse it the same way.
-            return new UpstreamRefusal(new UpstreamFailure(FailureKind.CallerFault, 400, ex.Message, null, ex.Param));
+            return Task.FromResult<UpstreamResponse>(new UpstreamRefusal(new UpstreamFailure(FailureKind.CallerFault, 400, ex.Message, null, ex.Param)));
         }
-        using var request = new HttpRequestMessage(HttpMethod.Post, Endpoint(call.UpstreamModel, call.Request.Stream))
-        {
-            Content = new ByteArrayContent(body),
-        };
-        request.Content.Headers.ContentType = JsonContentType;
-        request.Headers.Accept.Add(call.Request.Stream ? EventStream : Json);
-        Authorize(request);
-
-        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        try
-        {
-            if (!response.IsSuccessStatusCode)
-            {
-                var failure = await GeminiErrors.FromResponseAsync(response, _settings.ApiKey, cancellationToken);
-                response.Dispose();
-                return new UpstreamRefusal(failure);
-            }
-            if (!call.Request.Stream) return await ReadCompletionAsync(response, call.UpstreamModel, cancellationToken);
-
-            var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-            return new UpstreamStream(StreamedBody.FromStream(stream, response, Meters.ReadBuffers) with
-            {
-                Decoder = new ChatChunkDecoder(new GeminiStreamDecoder(call.UpstreamModel, call.Request.Choices)),
-            });
-        }
-        catch
-        {
-            response.Dispose();
-            throw;
-        }
+        return PostAsync(Endpoint(call.UpstreamModel, call.Request.Stream), body, call, cancellationToken);
     }
 
     /// <summary>The model travels in the path (a "models/" prefix, as Gemini lists them, is taken either way).</summary>
     private Uri Endpoint(string model, bool stream)
     {
         var name = model.StartsWith("models/", StringComparison.Ordinal) ? model["models/".Length..] : model;
-        return new Uri($"{_root}/models/{Uri.EscapeDataString(name)}{(stream ? ":streamGenerateContent?alt=sse" : ":generateContent")}");
+        return new Uri($"{Root}/models/{Uri.EscapeDataString(name)}{(stream ? ":streamGenerateContent?alt=sse" : ":generateContent")}");
     }
 
-    private void Authorize(HttpRequestMessage request)
-    {
-        if (_settings.ApiKey is { } key) request.Headers.Add(KeyHeader, key.Reveal());
-    }
+    protected override Task<UpstreamFailure> RefusalAsync(HttpResponseMessage response, CancellationToken ct) =>
+        GeminiErrors.FromResponseAsync(response, Settings.ApiKey, ct);
 
-    /// <summary>The whole answer (under max-response-bytes) as a chat completion, or the refusal a safety block is.</summary>
-    private async Task<UpstreamResponse> ReadCompletionAsync(HttpResponseMessage response, string model, CancellationToken ct)
-    {
-        using (response)
-        {
-            await response.Content.LoadIntoBufferAsync(_settings.Upstream.MaxResponseBytes, ct);
-            var body = await response.Content.ReadAsByteArrayAsync(ct);
-            return GeminiCompletion.Read(body, model);
-        }
-    }
+    /// <summary>The whole answer as a chat completion, or the refusal a safety block is.</summary>
+    protected override UpstreamResponse Completion(byte[] body, UpstreamCall call) => GeminiCompletion.Read(body, call.UpstreamModel);
 
-    public void Dispose() => _http.Dispose();
+    protected override IStreamDecoder? Decoder(UpstreamCall call) => new ChatChunkDecoder(new GeminiStreamDecoder(call.UpstreamModel, call.Request.Choices));
 }
