@@ -39,6 +39,64 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
     public TimeSpan ReplyTimeout { get; } = settings.Http.ReplyTimeout;
     public TimeSpan HeartbeatInterval { get; } = settings.Http.HeartbeatInterval;
 
+    /// <summary>
+    /// Hands <paramref name="command"/> to the front and waits for its reply: the only Ask on the request path (HTTP
+    /// is request/response, actors are not). A streaming client hears a keep-alive every heartbeat-interval while
+    /// retries and fallbacks run. Null when the request ended here: the client went away (the engine is told to
+    /// cancel), or no reply came within reply-timeout (504, in the front's shape).
+    /// </summary>
+    public async Task<IChatReply?> AskAsync(HttpContext http, IActorRef front, CreateChat command, IAnswerEncoder? encoder = null, Func<HttpResponse, ApiError, Task>? writeError = null)
+    {
+        http.Response.Headers["x-request-id"] = command.RequestId;
+        IChatReply reply;
+        try
+        {
+            var ask = front.Ask<IChatReply>(command, ReplyTimeout, http.RequestAborted);
+            if (command.Request.Stream) await KeepAliveUntilAsync(http, ask, HeartbeatInterval);
+            reply = await ask;
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            front.Tell(new CancelChat(command.RequestId));
+            return null;
+        }
+        catch (AskTimeoutException)
+        {
+            front.Tell(new CancelChat(command.RequestId));
+            await WriteFailureAsync(http, new ApiError(504, $"No upstream answered within {ReplyTimeout.TotalSeconds:0}s.", "api_error", null, "timeout"), encoder, writeError);
+            return null;
+        }
+        if (!http.Response.HasStarted && reply is ChatStreaming or ChatCompleted)
+            http.Response.Headers["x-orchestrator-provider"] = reply is ChatStreaming s ? s.Provider : ((ChatCompleted)reply).Provider;
+        return reply;
+    }
+
+    /// <summary>
+    /// While retries and fallbacks run before any upstream streams, a streaming client still hears from us every
+    /// heartbeat-interval; the first keep-alive commits the 200, after which a failure arrives as an error event.
+    /// (An SSE comment: before the first event no front's client reads it as one, Anthropic's included.)
+    /// </summary>
+    private static async Task KeepAliveUntilAsync(HttpContext http, Task reply, TimeSpan interval)
+    {
+        // WaitAsync drops its timer as soon as the reply is in; a Task.Delay would keep one per request for the
+        // whole interval.
+        while (!reply.IsCompleted)
+        {
+            try
+            {
+                await reply.WaitAsync(interval, http.RequestAborted);
+            }
+            catch (TimeoutException)
+            {
+                await WriteKeepAliveAsync(http);
+            }
+            catch (Exception) when (reply.IsCompleted)
+            {
+                // The reply's own failure is the caller's to read.
+            }
+        }
+    }
+
     /// <summary>Sets the SSE headers; nothing reaches the wire until the first write.</summary>
     public static void PrepareSse(HttpContext http)
     {
@@ -52,13 +110,10 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
     }
 
     /// <summary>Commits the 200 and sends <c>: keep-alive</c> (while the engine is still looking for an upstream).</summary>
-    public static Task WriteKeepAliveAsync(HttpContext http) => WriteKeepAliveAsync(http, SseResponseSink.KeepAliveComment);
-
-    /// <summary>Commits the 200 and sends <paramref name="keepAlive"/> (a front's own keep-alive event).</summary>
-    public static async Task WriteKeepAliveAsync(HttpContext http, ReadOnlyMemory<byte> keepAlive)
+    public static async Task WriteKeepAliveAsync(HttpContext http)
     {
         PrepareSse(http);
-        await http.Response.BodyWriter.WriteAsync(keepAlive, http.RequestAborted);
+        await http.Response.BodyWriter.WriteAsync(SseResponseSink.KeepAliveComment, http.RequestAborted);
     }
 
     /// <summary>

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
-using Akka.Actor;
 using Akka.Hosting;
 using Orchestrator.Actors.Dialects.Anthropic;
 using Orchestrator.Actors.Front;
@@ -36,38 +35,14 @@ public static class MessagesEndpoints
 
         var request = parsed.Request!;
         var requestId = http.TraceIdentifier;
-        http.Response.Headers["x-request-id"] = requestId;
         http.Response.Headers["request-id"] = requestId;   // where Anthropic's SDKs look for it
         // The prompt estimate: message_start's usage before the upstream's count, and the fallback when none comes.
         var estimate = MessagesTokenEstimate.Estimate(request.Native!.Body);
         var encoder = request.Stream ? new MessagesEncoder(request.Model, estimate) : null;
-        IChatReply reply;
-        try
-        {
-            // The only Ask on the request path: HTTP is request/response, actors are not.
-            var ask = front.ActorRef.Ask<IChatReply>(
-                new CreateChat(requestId, request, ClientKeyFilter.Caller(http)), edge.ReplyTimeout, http.RequestAborted);
-            // Before message_start the keep-alive is an SSE comment, which no Anthropic client reads as an event.
-            if (request.Stream) await ChatEndpoints.KeepAliveUntilAsync(http, ask, edge.HeartbeatInterval);
-            reply = await ask;
-        }
-        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
-        {
-            front.ActorRef.Tell(new CancelChat(requestId));
-            return;
-        }
-        catch (AskTimeoutException)
-        {
-            front.ActorRef.Tell(new CancelChat(requestId));
-            await EdgeStreams.WriteFailureAsync(http, new ApiError(504,
-                $"No upstream answered within {edge.ReplyTimeout.TotalSeconds:0}s.", "api_error", null, "timeout"), encoder, MessagesHttpErrors.WriteAsync);
-            return;
-        }
-
-        if (!http.Response.HasStarted && reply is ChatStreaming or ChatCompleted)
-            http.Response.Headers["x-orchestrator-provider"] = reply is ChatStreaming s ? s.Provider : ((ChatCompleted)reply).Provider;
+        var reply = await edge.AskAsync(http, front.ActorRef, new CreateChat(requestId, request, ClientKeyFilter.Caller(http)), encoder, MessagesHttpErrors.WriteAsync);
         await (reply switch
         {
+            null => Task.CompletedTask,
             ChatRejected r => EdgeStreams.WriteFailureAsync(http, r.Error, encoder, MessagesHttpErrors.WriteAsync),
             ChatStreaming s => edge.WriteSseAsync(http, requestId, s.Answer, encoder ?? new MessagesEncoder(request.Model, estimate), MessagesHttpErrors.WriteAsync),
             ChatCompleted c => EdgeStreams.WriteCompletionAsync(http, MessagesCompletion.Translate(c.Body, request.Model, estimate)),

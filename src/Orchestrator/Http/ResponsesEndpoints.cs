@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using Akka.Actor;
 using Akka.Hosting;
 using Orchestrator.Actors.Dialects;
 using Orchestrator.Actors.Dialects.Responses;
@@ -47,32 +46,10 @@ public static class ResponsesEndpoints
         var encoder = new ResponsesEncoder(echo, createdAt);
 
         var requestId = http.TraceIdentifier;
-        http.Response.Headers["x-request-id"] = requestId;
-        IChatReply reply;
-        try
-        {
-            // The only Ask on the request path: HTTP is request/response, actors are not.
-            var ask = front.ActorRef.Ask<IChatReply>(new CreateChat(requestId, request, ClientKeyFilter.Caller(http)), edge.ReplyTimeout, http.RequestAborted);
-            if (request.Stream) await ChatEndpoints.KeepAliveUntilAsync(http, ask, edge.HeartbeatInterval);
-            reply = await ask;
-        }
-        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
-        {
-            front.ActorRef.Tell(new CancelChat(requestId));
-            return;
-        }
-        catch (AskTimeoutException)
-        {
-            front.ActorRef.Tell(new CancelChat(requestId));
-            await EdgeStreams.WriteFailureAsync(http, new ApiError(504,
-                $"No upstream answered within {edge.ReplyTimeout.TotalSeconds:0}s.", "api_error", null, "timeout"), encoder);
-            return;
-        }
-
-        if (!http.Response.HasStarted && reply is ChatStreaming or ChatCompleted)
-            http.Response.Headers["x-orchestrator-provider"] = reply is ChatStreaming s ? s.Provider : ((ChatCompleted)reply).Provider;
+        var reply = await edge.AskAsync(http, front.ActorRef, new CreateChat(requestId, request, ClientKeyFilter.Caller(http)), encoder);
         await (reply switch
         {
+            null => Task.CompletedTask,
             ChatRejected r => EdgeStreams.WriteFailureAsync(http, r.Error, encoder),
             ChatStreaming s => edge.WriteSseAsync(http, requestId, s.Answer, encoder, inputTokensEstimate: TokenEstimate.Input(request.Body)),
             ChatCompleted c => WriteResponseAsync(http, c.Body, echo, createdAt, TokenEstimate.Input(request.Body)),
