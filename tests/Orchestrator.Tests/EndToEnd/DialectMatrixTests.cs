@@ -24,7 +24,8 @@ public sealed class DialectMatrixTests(DialectMatrixFixture fixture) : IClassFix
     private const string Prompt = "Say hello";
 
     /// <summary>What a client of any dialect must end up with: the text, the tool calls, the finish in its dialect's words, usage.</summary>
-    private sealed record Outcome(string Text, IReadOnlyList<Call> Calls, string Finish, long InputTokens, long OutputTokens);
+    /// <param name="Parts">Content blocks (messages) or output items (responses) the answer came in; 1 for chat.</param>
+    private sealed record Outcome(string Text, IReadOnlyList<Call> Calls, string Finish, long InputTokens, long OutputTokens, int Parts = 1);
 
     private sealed record Call(string Id, string Name, string Arguments);
 
@@ -78,6 +79,67 @@ public sealed class DialectMatrixTests(DialectMatrixFixture fixture) : IClassFix
         Assert.True(outcome.InputTokens > 0, $"input tokens {outcome.InputTokens}");
         Assert.True(outcome.OutputTokens > 0, $"output tokens {outcome.OutputTokens}");
         if ((tool ? expected.ToolOutputTokens : expected.TextOutputTokens) is { } output) Assert.Equal(output, outcome.OutputTokens);
+    }
+
+    /// <summary>
+    /// A stream cut mid-answer (no finish, no message_stop) on a route of one dialect and resumed on a route of the
+    /// other: the client sees one answer in its own dialect, the whole text once, a normal stop and usage.
+    /// Strategies per model are in <see cref="DialectMatrixFixture"/>.
+    /// </summary>
+    [Theory]
+    [InlineData("messages", "anthropic-then-openai")]
+    [InlineData("chat", "anthropic-then-openai")]
+    [InlineData("responses", "anthropic-then-openai")]
+    [InlineData("messages", "openai-then-anthropic")]
+    [InlineData("chat", "openai-then-anthropic")]
+    [InlineData("responses", "openai-then-anthropic")]
+    [InlineData("messages", "openai-then-anthropic-prefill")]
+    [InlineData("chat", "openai-then-anthropic-prefill")]
+    [InlineData("responses", "openai-then-anthropic-prefill")]
+    public async Task Front_CutOnOneDialectResumedOnTheOther_OneWholeAnswer(string front, string model)
+    {
+        var (cutRoute, continuingRoute) = model switch
+        {
+            "anthropic-then-openai" => ("claude-cut", "prefill-ok"),
+            "openai-then-anthropic" => ("cut-after-2", "claude-text"),
+            _ => ("cut-after-2", "claude-prefill"),
+        };
+        var cutsBefore = CallsOf(cutRoute);
+        var continuedBefore = CallsOf(continuingRoute);
+
+        var outcome = await (front switch
+        {
+            "chat" => ViaChatAsync(model, stream: true, tool: false),
+            "messages" => ViaMessagesAsync(model, stream: true, tool: false),
+            "responses" => ViaResponsesAsync(model, stream: true, tool: false),
+            _ => throw new ArgumentOutOfRangeException(nameof(front)),
+        }).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(FakeUpstream.Answer, outcome.Text);   // both fakes' answer is "Hello, world!": no piece missing or twice
+        Assert.Equal(AnthropicRecordings.TextAnswer, FakeUpstream.Answer);
+        Assert.Empty(outcome.Calls);
+        Assert.Equal(1, outcome.Parts);   // one text block / one message item, continued rather than started again
+        Assert.Equal(FinishOf(front, tool: false), outcome.Finish);
+        Assert.True(outcome.InputTokens > 0, $"input tokens {outcome.InputTokens}");
+        Assert.True(outcome.OutputTokens > 0, $"output tokens {outcome.OutputTokens}");
+        // Both routes were used, once each: the cut one, then the one that finished the answer.
+        Assert.Equal(cutsBefore + 1, CallsOf(cutRoute));
+        Assert.Equal(continuedBefore + 1, CallsOf(continuingRoute));
+        if (continuingRoute != "claude-text") Assert.Equal("assistant", LastRoleSentTo(continuingRoute));   // it was a prefill
+    }
+
+    private int CallsOf(string upstreamModel) => upstreamModel.StartsWith("claude", StringComparison.Ordinal)
+        ? fixture.Anthropic.Requests.Count(r => r.Body.GetProperty("model").GetString() == upstreamModel)
+        : fixture.OpenAi.Requests.Count(r => r.Body.GetProperty("model").GetString() == upstreamModel);
+
+    /// <summary>The role of the last message in the last request that reached <paramref name="upstreamModel"/>.</summary>
+    private string? LastRoleSentTo(string upstreamModel)
+    {
+        var body = upstreamModel.StartsWith("claude", StringComparison.Ordinal)
+            ? fixture.Anthropic.Requests.Last(r => r.Body.GetProperty("model").GetString() == upstreamModel).Body
+            : fixture.OpenAi.Requests.Last(r => r.Body.GetProperty("model").GetString() == upstreamModel).Body;
+        var messages = body.GetProperty("messages");
+        return messages[messages.GetArrayLength() - 1].GetProperty("role").GetString();
     }
 
     /// <summary>The finish a client of <paramref name="front"/> expects: its dialect's tool reason or its normal stop.</summary>
@@ -149,9 +211,11 @@ public sealed class DialectMatrixTests(DialectMatrixFixture fixture) : IClassFix
         ChatFinishReason? finish = null;
         ChatTokenUsage? usage = null;
         var finishes = 0;
+        var roles = 0;
         await foreach (var update in client.CompleteChatStreamingAsync([new UserChatMessage(Prompt)], ChatOptions(tool)))
         {
             if (update.CompletionId is { } id) completionIds.Add(id);
+            if (update.Role is not null) roles++;
             foreach (var part in update.ContentUpdate) text.Append(part.Text);
             foreach (var call in update.ToolCallUpdates)
             {
@@ -168,7 +232,8 @@ public sealed class DialectMatrixTests(DialectMatrixFixture fixture) : IClassFix
             }
             usage ??= update.Usage;
         }
-        Assert.Single(completionIds);
+        Assert.Single(completionIds);   // one answer, however many attempts made it
+        Assert.Equal(1, roles);
         Assert.Equal(1, finishes);
         Assert.NotNull(usage);
         Assert.Equal(ids.Keys, names.Keys);
@@ -235,10 +300,11 @@ public sealed class DialectMatrixTests(DialectMatrixFixture fixture) : IClassFix
                 if (block.TryPickText(out var t)) text.Append(t.Text);
                 if (block.TryPickToolUse(out var use)) uses.Add(new Call(use.ID, use.Name, JsonSerializer.Serialize(use.Input)));
             }
-            return new Outcome(text.ToString(), uses, message.StopReason?.Raw() ?? "(none)", message.Usage.InputTokens, message.Usage.OutputTokens);
+            return new Outcome(text.ToString(), uses, message.StopReason?.Raw() ?? "(none)", message.Usage.InputTokens, message.Usage.OutputTokens, message.Content.Count);
         }
         var events = new List<string>();
         var open = new HashSet<long>();
+        var blocks = 0;
         var texts = new StringBuilder();
         var toolBlocks = new SortedDictionary<long, (string Id, string Name, StringBuilder Input)>();
         string? stopReason = null;
@@ -254,6 +320,7 @@ public sealed class DialectMatrixTests(DialectMatrixFixture fixture) : IClassFix
             if (e.TryPickContentBlockStart(out var blockStart))
             {
                 Assert.True(open.Add(blockStart.Index), $"block {blockStart.Index} opened twice");
+                blocks++;
                 if (blockStart.ContentBlock.TryPickToolUse(out var use)) toolBlocks[blockStart.Index] = (use.ID, use.Name, new StringBuilder());
             }
             if (e.TryPickContentBlockDelta(out var delta))
@@ -275,7 +342,7 @@ public sealed class DialectMatrixTests(DialectMatrixFixture fixture) : IClassFix
         Assert.Empty(open);   // every block closed
         // Claude Code reads a tool's input only from input_json_delta: an empty input still arrives as "{}" there, or as nothing.
         var calls = toolBlocks.Values.Select(b => new Call(b.Id, b.Name, b.Input.Length == 0 ? "{}" : b.Input.ToString())).ToList();
-        return new Outcome(texts.ToString(), calls, stopReason ?? "(none)", input, output);
+        return new Outcome(texts.ToString(), calls, stopReason ?? "(none)", input, output, blocks);
     }
 
     // ---- responses, OpenAI SDK ----
@@ -330,6 +397,6 @@ public sealed class DialectMatrixTests(DialectMatrixFixture fixture) : IClassFix
             MessageResponseItem => "message",
             var other => other.GetType().Name,
         };
-        return new Outcome(text, calls, $"{response.Status?.ToString().ToLowerInvariant()}:{last}", response.Usage.InputTokenCount, response.Usage.OutputTokenCount);
+        return new Outcome(text, calls, $"{response.Status?.ToString().ToLowerInvariant()}:{last}", response.Usage.InputTokenCount, response.Usage.OutputTokenCount, response.OutputItems.Count);
     }
 }

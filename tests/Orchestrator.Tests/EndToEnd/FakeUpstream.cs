@@ -151,6 +151,8 @@ public sealed class FakeUpstream : IAsyncDisposable
                 await Event(http, Chunk(model, "", null, role: true));
                 await Event(http, Chunk(model, Answer[prefill.Length..], null));
                 await Event(http, Chunk(model, null, "stop"));
+                if (includeUsage)
+                    await Event(http, $$$"""{"id":"chatcmpl-fake","object":"chat.completion.chunk","created":1700000000,"model":"{{{model}}}","choices":[],"usage":{"prompt_tokens":11,"completion_tokens":2,"total_tokens":13}}""");
                 await Event(http, "[DONE]");
                 break;
             case "matrix" when OffersTools(body):
