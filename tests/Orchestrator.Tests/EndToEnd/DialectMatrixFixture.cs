@@ -38,6 +38,7 @@ public sealed class DialectMatrixFixture : IAsyncLifetime
                 "openai"    { routes = [ { provider = openai, model = "matrix" } ] }
                 "anthropic" { routes = [ { provider = anthropic, model = "claude-auto" } ] }
                 "simulator" { routes = [ { provider = simulator } ] }
+                "openai-no-usage" { routes = [ { provider = openai, model = "diverge" } ] }
                 "anthropic-then-openai"         { routes = [ { provider = anthropic, model = "claude-cut" }, { provider = openai, model = "prefill-ok", prefill = on, resume-strategy = "prefill" } ] }
                 "openai-then-anthropic"         { routes = [ { provider = openai, model = "cut-after-2" }, { provider = anthropic, model = "claude-text", resume-strategy = "replay" } ] }
                 "openai-then-anthropic-prefill" { routes = [ { provider = openai, model = "cut-after-2" }, { provider = anthropic, model = "claude-prefill", prefill = on, resume-strategy = "prefill" } ] }

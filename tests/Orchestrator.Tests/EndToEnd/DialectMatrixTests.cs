@@ -128,6 +128,28 @@ public sealed class DialectMatrixTests(DialectMatrixFixture fixture) : IClassFix
         if (continuingRoute != "claude-text") Assert.Equal("assistant", LastRoleSentTo(continuingRoute));   // it was a prefill
     }
 
+    /// <summary>Issue 10: "an answer whose upstream sent no usage is marked estimated, never reported as zero", on every front.</summary>
+    [Theory]
+    [InlineData("chat", Skip = "Relay gap: /v1/chat/completions passes the chunks through and adds no estimated usage chunk when the "
+        + "upstream sent none though the client asked include_usage (the messages and responses encoders estimate it); the fix belongs "
+        + "in the chat path's end (AnswerStream/EdgeStreams, contract files), reported to the lead")]
+    [InlineData("messages")]
+    [InlineData("responses")]
+    public async Task Front_UpstreamSentNoUsage_UsageStillArrives(string front)
+    {
+        // "diverge" streams "Goodbye, moon." and stops without a usage chunk, though the relay asked for one.
+        var outcome = await (front switch
+        {
+            "chat" => ViaChatAsync("openai-no-usage", stream: true, tool: false),
+            "messages" => ViaMessagesAsync("openai-no-usage", stream: true, tool: false),
+            "responses" => ViaResponsesAsync("openai-no-usage", stream: true, tool: false),
+            _ => throw new ArgumentOutOfRangeException(nameof(front)),
+        }).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal("Goodbye, moon.", outcome.Text);
+        Assert.True(outcome.InputTokens > 0, $"input tokens {outcome.InputTokens}");
+        Assert.True(outcome.OutputTokens > 0, $"output tokens {outcome.OutputTokens}");
+    }
+
     private int CallsOf(string upstreamModel) => upstreamModel.StartsWith("claude", StringComparison.Ordinal)
         ? fixture.Anthropic.Requests.Count(r => r.Body.GetProperty("model").GetString() == upstreamModel)
         : fixture.OpenAi.Requests.Count(r => r.Body.GetProperty("model").GetString() == upstreamModel);

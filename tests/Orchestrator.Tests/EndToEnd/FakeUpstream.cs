@@ -139,6 +139,7 @@ public sealed class FakeUpstream : IAsyncDisposable
                 break;   // cut: EOF with no finish_reason
             case "diverge":
                 await StartStream(http);
+                await Event(http, Chunk(model, "", null, role: true));
                 await Event(http, Chunk(model, "Goodbye, moon.", null));
                 await Event(http, Chunk(model, null, "stop"));
                 await Event(http, "[DONE]");
