@@ -16,52 +16,130 @@ public sealed class ChatChunkReader
     // The open tool call of each choice (its index), -1 when none.
     private readonly Dictionary<int, int> _openTool = [];
 
-    /// <summary>False when <paramref name="chunk"/> is not a chunk (the event is skipped).</summary>
+    /// <summary>False when <paramref name="chunk"/> is not a chunk (the event is skipped, with nothing of it read).</summary>
     public bool Read(ReadOnlySpan<byte> chunk, List<AnswerEvent> events)
     {
         if (chunk.SequenceEqual("[DONE]"u8)) return true;
+        var before = events.Count;
         try
         {
-            var reader = new Utf8JsonReader(chunk);
-            Read(JsonElement.ParseValue(ref reader), events);
+            Scan(chunk, events);
             return true;
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
         {
+            events.RemoveRange(before, events.Count - before);
             return false;
         }
     }
 
-    private void Read(JsonElement root, List<AnswerEvent> events)
+    // One pass with Utf8JsonReader, no document: this runs for every event of every translated stream. Fields are
+    // taken in any order; a choice's events are made once the choice object has been read whole.
+    private void Scan(ReadOnlySpan<byte> chunk, List<AnswerEvent> events)
     {
-        if (root.ValueKind != JsonValueKind.Object) throw new JsonException("a chunk is an object");
-        if (!_started)
+        var reader = new Utf8JsonReader(chunk);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw new JsonException("a chunk is an object");
+        var first = events.Count;
+        var starting = !_started;
+        string? id = null, model = null;
+        long created = 0;
+        TokenUsage? usage = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            _started = true;
-            events.Add(new MessageStarted(String(root, "id") ?? "", String(root, "model") ?? "", root.TryGetProperty("created", out var created) && created.TryGetInt64(out var at) ? at : 0));
-        }
-        if (root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var choice in choices.EnumerateArray()) ReadChoice(choice, events);
-        }
-        if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object) events.Add(new UsageReported(Usage(usage)));
-    }
-
-    private void ReadChoice(JsonElement choice, List<AnswerEvent> events)
-    {
-        var index = choice.TryGetProperty("index", out var i) && i.TryGetInt32(out var n) ? n : 0;
-        if (choice.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.Object)
-        {
-            if ((String(delta, "reasoning_content") ?? String(delta, "reasoning")) is { Length: > 0 } thinking) events.Add(new ThinkingDelta(index, thinking));
-            if (String(delta, "reasoning_signature") is { Length: > 0 } signature) events.Add(new ThinkingSignature(index, signature));
-            if (String(delta, "content") is { Length: > 0 } text) events.Add(new TextDelta(index, text));
-            if (String(delta, "refusal") is { Length: > 0 } refusal) events.Add(new RefusalDelta(index, refusal));
-            if (delta.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array)
+            if (reader.ValueTextEquals("choices"u8))
             {
-                foreach (var call in calls.EnumerateArray()) ReadToolCall(index, call, events);
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Null) continue;
+                if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("choices is an array");
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray) ScanChoice(ref reader, events);
+            }
+            else if (reader.ValueTextEquals("usage"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartObject) usage = Usage(JsonElement.ParseValue(ref reader));
+                else reader.Skip();
+            }
+            else if (starting && reader.ValueTextEquals("id"u8)) id = NextString(ref reader);
+            else if (starting && reader.ValueTextEquals("model"u8)) model = NextString(ref reader);
+            else if (starting && reader.ValueTextEquals("created"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var at)) created = at;
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
             }
         }
-        if (String(choice, "finish_reason") is { } finish)
+        if (starting)
+        {
+            _started = true;
+            events.Insert(first, new MessageStarted(id ?? "", model ?? "", created));
+        }
+        if (usage is not null) events.Add(new UsageReported(usage));
+    }
+
+    private void ScanChoice(ref Utf8JsonReader reader, List<AnswerEvent> events)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("a choice is an object");
+        var index = 0;
+        string? text = null, thinking = null, signature = null, refusal = null, finish = null;
+        List<(int Index, string? Id, string? Name, string? Arguments)>? calls = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("index"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Number) reader.TryGetInt32(out index);
+            }
+            else if (reader.ValueTextEquals("finish_reason"u8)) finish = NextString(ref reader);
+            else if (reader.ValueTextEquals("delta"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("content"u8)) text = NextString(ref reader);
+                    else if (reader.ValueTextEquals("reasoning_content"u8) || reader.ValueTextEquals("reasoning"u8)) thinking = NextString(ref reader) ?? thinking;
+                    else if (reader.ValueTextEquals("reasoning_signature"u8)) signature = NextString(ref reader);
+                    else if (reader.ValueTextEquals("refusal"u8)) refusal = NextString(ref reader);
+                    else if (reader.ValueTextEquals("tool_calls"u8))
+                    {
+                        reader.Read();
+                        if (reader.TokenType != JsonTokenType.StartArray)
+                        {
+                            reader.Skip();
+                            continue;
+                        }
+                        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray) (calls ??= []).Add(ScanToolCall(ref reader));
+                    }
+                    else
+                    {
+                        reader.Read();
+                        reader.Skip();
+                    }
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        if (thinking is { Length: > 0 }) events.Add(new ThinkingDelta(index, thinking));
+        if (signature is { Length: > 0 }) events.Add(new ThinkingSignature(index, signature));
+        if (text is { Length: > 0 }) events.Add(new TextDelta(index, text));
+        if (refusal is { Length: > 0 }) events.Add(new RefusalDelta(index, refusal));
+        if (calls is not null)
+        {
+            foreach (var call in calls) ToolCall(index, call.Index, call.Id, call.Name, call.Arguments, events);
+        }
+        if (finish is not null)
         {
             EndTool(index, events);
             events.Add(new Finished(index, finish switch
@@ -74,20 +152,66 @@ public sealed class ChatChunkReader
         }
     }
 
-    private void ReadToolCall(int choice, JsonElement call, List<AnswerEvent> events)
+    private static (int Index, string? Id, string? Name, string? Arguments) ScanToolCall(ref Utf8JsonReader reader)
     {
-        var index = call.TryGetProperty("index", out var i) && i.TryGetInt32(out var n) ? n : 0;
-        var function = call.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object ? f : default;
+        if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("a tool call is an object");
+        int index = 0;
+        string? id = null, name = null, arguments = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("index"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Number) reader.TryGetInt32(out index);
+            }
+            else if (reader.ValueTextEquals("id"u8)) id = NextString(ref reader);
+            else if (reader.ValueTextEquals("function"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("name"u8)) name = NextString(ref reader);
+                    else if (reader.ValueTextEquals("arguments"u8)) arguments = NextString(ref reader);
+                    else
+                    {
+                        reader.Read();
+                        reader.Skip();
+                    }
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        return (index, id, name, arguments);
+    }
+
+    /// <summary>The next value as a string; null (and skipped) when it is not one.</summary>
+    private static string? NextString(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.String) return reader.GetString();
+        reader.Skip();
+        return null;
+    }
+
+    private void ToolCall(int choice, int index, string? id, string? name, string? arguments, List<AnswerEvent> events)
+    {
         var open = _openTool.GetValueOrDefault(choice, -1);
         if (index != open)
         {
             EndTool(choice, events);
             _openTool[choice] = index;
-            var name = function.ValueKind == JsonValueKind.Object ? String(function, "name") : null;
-            events.Add(new ToolCallStarted(choice, index, String(call, "id") ?? "", name ?? ""));
+            events.Add(new ToolCallStarted(choice, index, id ?? "", name ?? ""));
         }
-        if (function.ValueKind == JsonValueKind.Object && String(function, "arguments") is { Length: > 0 } arguments)
-            events.Add(new ToolArgumentsDelta(choice, index, arguments));
+        if (arguments is { Length: > 0 }) events.Add(new ToolArgumentsDelta(choice, index, arguments));
     }
 
     private void EndTool(int choice, List<AnswerEvent> events)
@@ -107,9 +231,6 @@ public sealed class ChatChunkReader
         var estimated = usage.TryGetProperty("estimated", out var e) && e.ValueKind == JsonValueKind.True;
         return new TokenUsage(prompt, Int(usage, "completion_tokens"), cached, cacheWrite, reasoning, estimated);
     }
-
-    private static string? String(JsonElement obj, string name) =>
-        obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static int Int(JsonElement obj, string name) =>
         obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n : 0;

@@ -447,7 +447,12 @@ public static class AnswerStream
             }
             if (facts.HasError)
             {
-                segment.PendingFailure = new UpstreamProtocolException("the upstream reported an error mid-stream" + (facts.ErrorCode is { } code ? $" ({code})" : ""));
+                segment.PendingFailure = new UpstreamProtocolException("the upstream reported an error mid-stream" + (facts.ErrorCode is { } code ? $" ({code})" : ""))
+                {
+                    Status = facts.ErrorStatus,
+                    Code = facts.ErrorCode,
+                    ProviderMessage = facts.ErrorMessage,
+                };
                 return;
             }
             if (facts.ChoiceCount == 0)

@@ -19,6 +19,10 @@ public ref struct ChunkFacts
     public bool HasUsage;
     public bool HasError;
     public string? ErrorCode;
+    /// <summary>The HTTP status an error chunk carries, when it says (errors decoded from another dialect do).</summary>
+    public int? ErrorStatus;
+    /// <summary>The error's message; read only with <see cref="ErrorStatus"/> (a caller fault's words reach the caller).</summary>
+    public string? ErrorMessage;
     /// <summary>The chunk's id and created time; read only when asked for (the first chunk of a stream).</summary>
     public string? Id;
     public long Created;
@@ -78,7 +82,7 @@ public static class ChunkScan
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.Null) continue;
                 facts.HasError = true;
-                if (reader.TokenType == JsonTokenType.StartObject) facts.ErrorCode = ErrorCode(ref reader);
+                if (reader.TokenType == JsonTokenType.StartObject) ReadError(ref reader, ref facts);
                 else reader.Skip();
             }
             else if (wantId && reader.ValueTextEquals("id"u8))
@@ -185,16 +189,35 @@ public static class ChunkScan
         return reader.CopyString(text.AsSpan(at));
     }
 
-    private static string? ErrorCode(ref Utf8JsonReader reader)
+    private static void ReadError(ref Utf8JsonReader reader, ref ChunkFacts facts)
     {
-        string? code = null;
+        string? message = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var isCode = reader.ValueTextEquals("code"u8);
-            reader.Read();
-            if (isCode && reader.TokenType == JsonTokenType.String) code = reader.GetString();
-            else reader.Skip();
+            if (reader.ValueTextEquals("code"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String) facts.ErrorCode = reader.GetString();
+                else reader.Skip();
+            }
+            else if (reader.ValueTextEquals("status"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var status)) facts.ErrorStatus = status;
+                else reader.Skip();
+            }
+            else if (reader.ValueTextEquals("message"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String) message = reader.GetString();
+                else reader.Skip();
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
         }
-        return code;
+        if (facts.ErrorStatus is not null) facts.ErrorMessage = message;
     }
 }

@@ -38,6 +38,9 @@ public static class FailureClassifier
 
     public static UpstreamFailure FromException(Exception exception)
     {
+        // An error event that says its status is classified like a refusal with that status.
+        if (exception is UpstreamProtocolException { Status: { } status } said)
+            return FromRefusal(status, said.ProviderMessage, said.Code, null, null);
         var kind = Classify(exception);
         var message = exception switch
         {
@@ -81,7 +84,7 @@ public static class FailureClassifier
 
     public static ApiError StreamError(UpstreamFailure failure) => ApiError.UpstreamFailed($"The upstream stream failed: {failure.Message}.");
 
-    private static TimeSpan? RetryAfter(HttpResponseHeaders headers)
+    internal static TimeSpan? RetryAfter(HttpResponseHeaders headers)
     {
         if (headers.TryGetValues("retry-after-ms", out var ms) && double.TryParse(ms.FirstOrDefault(), out var millis) && millis >= 0)
             return TimeSpan.FromMilliseconds(millis);
@@ -95,12 +98,7 @@ public static class FailureClassifier
     {
         try
         {
-            await using var body = await response.Content.ReadAsStreamAsync(ct);
-            var buffer = new byte[MaxErrorBodyBytes];
-            var length = 0;
-            int read;
-            while (length < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(length), ct)) > 0) length += read;
-            using var doc = JsonDocument.Parse(buffer.AsMemory(0, length));
+            using var doc = JsonDocument.Parse(await ReadBodyAsync(response, ct));
             if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("error", out var error))
                 return (null, null, null);
             if (error.ValueKind == JsonValueKind.String) return (error.GetString(), null, null);
@@ -110,6 +108,17 @@ public static class FailureClassifier
         {
             return (null, null, null);   // not an OpenAI-shaped error: the status alone classifies it
         }
+    }
+
+    /// <summary>The start of an error body, bounded for a hostile one (kinds with their own error shape parse it themselves).</summary>
+    internal static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        var buffer = new byte[MaxErrorBodyBytes];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(length), ct)) > 0) length += read;
+        return buffer.AsMemory(0, length);
     }
 
     private static string? Text(JsonElement obj, string name) =>

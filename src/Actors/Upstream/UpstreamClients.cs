@@ -12,6 +12,7 @@ public static class UpstreamClients
         ProviderKind.Anthropic => new AnthropicUpstreamClient(settings),
         ProviderKind.Simulator => new SimulatorUpstreamClient(settings, TimeProvider.System),
         ProviderKind.WebSocket => new WebSocketUpstreamClient(settings),
+        ProviderKind.Gemini => new GeminiUpstreamClient(settings),
         _ => throw new ArgumentOutOfRangeException(nameof(settings), settings.Kind, "unknown provider kind"),
     };
 }
