@@ -3,7 +3,7 @@ using Orchestrator.Tests.Fakes;
 namespace Orchestrator.Tests.EndToEnd;
 
 /// <summary>
-/// One relay with a model per upstream kind (the OpenAI fake, the Anthropic fake, the simulator), each answering text
+/// One relay with a model per upstream kind (the OpenAI fake, the Anthropic fake, the Gemini fake, the simulator), each answering text
 /// or a tool call depending on whether the request offers tools, and the cross-dialect resume models.
 /// </summary>
 public sealed class DialectMatrixFixture : IAsyncLifetime
@@ -12,12 +12,14 @@ public sealed class DialectMatrixFixture : IAsyncLifetime
 
     public FakeUpstream OpenAi { get; private set; } = null!;
     public FakeAnthropic Anthropic { get; private set; } = null!;
+    public FakeGemini Gemini { get; private set; } = null!;
     public RelayHost Relay { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         OpenAi = await FakeUpstream.StartAsync();
         Anthropic = await FakeAnthropic.StartAsync();
+        Gemini = await FakeGemini.StartAsync();
         // Resume strategies, per continuing route, chosen for what its fake honours:
         //  - "anthropic-then-openai": prefill onto the OpenAI fake ("prefill-ok" answers only the rest of a prefilled answer);
         //  - "openai-then-anthropic": replay onto the Anthropic fake ("claude-text" sends the whole answer again, the relay drops what the client has);
@@ -32,11 +34,13 @@ public sealed class DialectMatrixFixture : IAsyncLifetime
               providers {
                 openai    { kind = openai, base-url = "{{OpenAi.BaseUrl}}", api-key = "sk-upstream-secret" }
                 anthropic { kind = anthropic, base-url = "{{Anthropic.BaseUrl}}", api-key = "{{FakeAnthropic.ApiKey}}" }
+                gemini    { kind = gemini, base-url = "{{Gemini.BaseUrl}}", api-key = "{{FakeGemini.ApiKey}}" }
                 simulator { kind = simulator, token-delay = 0ms, completion-tokens = 12 }
               }
               models {
                 "openai"    { routes = [ { provider = openai, model = "matrix" } ] }
                 "anthropic" { routes = [ { provider = anthropic, model = "claude-auto" } ] }
+                "gemini"    { routes = [ { provider = gemini, model = "gemini-auto" } ] }
                 "simulator" { routes = [ { provider = simulator } ] }
                 "openai-no-usage" { routes = [ { provider = openai, model = "diverge" } ] }
                 "anthropic-then-openai"         { routes = [ { provider = anthropic, model = "claude-cut" }, { provider = openai, model = "prefill-ok", prefill = on, resume-strategy = "prefill" } ] }
@@ -51,6 +55,7 @@ public sealed class DialectMatrixFixture : IAsyncLifetime
     {
         await Relay.DisposeAsync();
         await Anthropic.DisposeAsync();
+        await Gemini.DisposeAsync();
         await OpenAi.DisposeAsync();
     }
 }

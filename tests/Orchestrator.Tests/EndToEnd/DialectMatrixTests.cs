@@ -38,7 +38,7 @@ public sealed class DialectMatrixTests(DialectMatrixFixture fixture) : IClassFix
     {
         var data = new TheoryData<string, string, bool, bool>();
         foreach (var front in new[] { "chat", "messages", "responses" })
-        foreach (var upstream in new[] { "openai", "anthropic", "simulator" })
+        foreach (var upstream in new[] { "openai", "anthropic", "gemini", "simulator" })
         foreach (var stream in new[] { true, false })
         foreach (var tool in new[] { false, true })
             data.Add(front, upstream, stream, tool);
@@ -186,6 +186,12 @@ public sealed class DialectMatrixTests(DialectMatrixFixture fixture) : IClassFix
             new ExpectedCall(AnthropicRecordings.WeatherToolId, "", "get_weather", """{"city":"Paris","unit":"c"}"""),
             new ExpectedCall(AnthropicRecordings.TimeToolId, "", "get_time", "{}"),
         ], 12, 89),
+        // Gemini's functionCall has no id (the relay names each call), so only the form of the id is known here.
+        "gemini" => new Expected("Hello, world!", "Checking both.",
+        [
+            new ExpectedCall(null, "call_", "get_weather", """{"city":"Oslo","unit":"celsius"}"""),
+            new ExpectedCall(null, "call_", "get_time", "{}"),
+        ], 4 + 13, 31 + 42),   // candidates plus thoughts: output tokens, as the OpenAI convention counts reasoning
         // The simulator's call id is a hash of the request body as it reached it, so only its form is known here.
         "simulator" => new Expected(SimulatedText(), "",
             [new ExpectedCall(null, "call_sim_", "get_weather", """{"city":"example"}""")], 12, null),
