@@ -1,9 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.IO.Pipelines;
 using Akka.Actor;
 using Akka.Hosting;
-using Microsoft.AspNetCore.Http.Features;
 using Orchestrator.Actors.Dialects;
 using Orchestrator.Actors.Dialects.Responses;
 using Orchestrator.Actors.Front;
@@ -30,26 +28,21 @@ public static class ResponsesEndpoints
     private static async Task CreateResponseAsync(HttpContext http, IRequiredActor<HttpFrontActor> front, EdgeStreams edge)
     {
         var createdAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var (body, tooLarge) = await ReadBodyAsync(http.Request, http.RequestAborted);
-        if (tooLarge is not null)
+        // The body limit (413) and the simulator's fault header as for chat; the Responses body is translated first.
+        ResponsesRequest.Result? translated = null;
+        var parsed = await ChatRequestReader.ReadAsync(http.Request, body =>
         {
-            await OpenAiErrors.WriteAsync(http.Response, tooLarge);
-            return;
-        }
-        var translated = ResponsesRequest.Translate(new ReadOnlySequence<byte>(body));
-        if (translated.Error is { } invalid)
-        {
-            await OpenAiErrors.WriteAsync(http.Response, invalid);
-            return;
-        }
-        var parsed = ChatRequestReader.Parse(new ReadOnlySequence<byte>(translated.ChatBody!));
-        if (parsed.Request is { } chat) parsed = ChatRequestReader.WithFaultPlan(chat, http.Request.Headers[ChatRequestReader.FaultHeader].ToString());
+            translated = ResponsesRequest.Translate(body);
+            return translated.Error is { } invalid
+                ? new ChatRequestReader.Result(null, invalid)
+                : ChatRequestReader.Parse(new ReadOnlySequence<byte>(translated.ChatBody!));
+        }, http.RequestAborted);
         if (parsed.Error is { } refused)
         {
             await OpenAiErrors.WriteAsync(http.Response, refused);
             return;
         }
-        var request = parsed.Request! with { Native = new NativeRequest(Dialect.OpenAiResponses, translated.Body) };
+        var request = parsed.Request! with { Native = new NativeRequest(Dialect.OpenAiResponses, translated!.Body) };
         var echo = new ResponseEcho(translated.Body);
         var encoder = new ResponsesEncoder(echo, createdAt);
 
@@ -60,7 +53,7 @@ public static class ResponsesEndpoints
         {
             // The only Ask on the request path: HTTP is request/response, actors are not.
             var ask = front.ActorRef.Ask<IChatReply>(new CreateChat(requestId, request, ClientKeyFilter.Caller(http)), edge.ReplyTimeout, http.RequestAborted);
-            if (request.Stream) await KeepAliveUntilAsync(http, ask, edge.HeartbeatInterval);
+            if (request.Stream) await ChatEndpoints.KeepAliveUntilAsync(http, ask, edge.HeartbeatInterval);
             reply = await ask;
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
@@ -93,49 +86,5 @@ public static class ResponsesEndpoints
         return response is null
             ? OpenAiErrors.WriteAsync(http.Response, ApiError.UpstreamFailed("The upstream's answer could not be read."))
             : EdgeStreams.WriteCompletionAsync(http, response);
-    }
-
-    /// <summary>As for chat: while no upstream streams yet, a streaming client hears a keep-alive every heartbeat-interval.</summary>
-    private static async Task KeepAliveUntilAsync(HttpContext http, Task reply, TimeSpan interval)
-    {
-        while (!reply.IsCompleted)
-        {
-            try
-            {
-                await reply.WaitAsync(interval, http.RequestAborted);
-            }
-            catch (TimeoutException)
-            {
-                await EdgeStreams.WriteKeepAliveAsync(http);
-            }
-            catch (Exception) when (reply.IsCompleted)
-            {
-                // The reply's own failure is the caller's to read.
-            }
-        }
-    }
-
-    /// <summary>The whole body, or the 413 when it is larger than the configured limit.</summary>
-    private static async Task<(byte[] Body, ApiError? Error)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
-    {
-        var reader = request.BodyReader;
-        ReadResult read;
-        try
-        {
-            while (true)
-            {
-                read = await reader.ReadAsync(ct);
-                if (read.IsCompleted || read.IsCanceled) break;
-                reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);   // keep everything until the body is whole
-            }
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            var limit = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
-            return ([], new ApiError(413, $"The request body is larger than the {limit} bytes this service accepts.", "invalid_request_error", null, "request_too_large"));
-        }
-        var body = read.Buffer.ToArray();
-        reader.AdvanceTo(read.Buffer.End);
-        return (body, null);
     }
 }
