@@ -20,6 +20,12 @@ public sealed class FakeUpstream : IAsyncDisposable
     public const string Answer = "Hello, world!";
     public static readonly string[] AnswerTokens = ["Hello", ",", " world", "!"];
 
+    /// <summary>The id of the tool call model <c>matrix</c> answers when the request offers tools.</summary>
+    public const string ToolCallId = "call_fakeOpenAi0Matrix42";
+
+    /// <summary>The arguments of that call, streamed in two pieces.</summary>
+    public const string ToolArguments = """{"city":"Paris"}""";
+
     /// <summary>
     /// Size of the firehose stream (~100 MB): more than every buffer between it and a client that stops reading,
     /// loopback TCP autotuning included (up to 32 MB of receive buffer on this machine's defaults).
@@ -133,6 +139,7 @@ public sealed class FakeUpstream : IAsyncDisposable
                 break;   // cut: EOF with no finish_reason
             case "diverge":
                 await StartStream(http);
+                await Event(http, Chunk(model, "", null, role: true));
                 await Event(http, Chunk(model, "Goodbye, moon.", null));
                 await Event(http, Chunk(model, null, "stop"));
                 await Event(http, "[DONE]");
@@ -145,7 +152,12 @@ public sealed class FakeUpstream : IAsyncDisposable
                 await Event(http, Chunk(model, "", null, role: true));
                 await Event(http, Chunk(model, Answer[prefill.Length..], null));
                 await Event(http, Chunk(model, null, "stop"));
+                if (includeUsage)
+                    await Event(http, $$$"""{"id":"chatcmpl-fake","object":"chat.completion.chunk","created":1700000000,"model":"{{{model}}}","choices":[],"usage":{"prompt_tokens":11,"completion_tokens":2,"total_tokens":13}}""");
                 await Event(http, "[DONE]");
+                break;
+            case "matrix" when OffersTools(body):
+                await ToolCallAsync(http, model, stream, includeUsage, FirstToolName(body));
                 break;
             case "bad-json-mid-stream":
                 await StartStream(http);
@@ -213,6 +225,40 @@ public sealed class FakeUpstream : IAsyncDisposable
                 await Event(http, "[DONE]");
                 break;
         }
+    }
+
+    private static bool OffersTools(JsonElement body) =>
+        body.TryGetProperty("tools", out var tools) && tools.ValueKind == JsonValueKind.Array && tools.GetArrayLength() > 0;
+
+    private static string FirstToolName(JsonElement body) => body.GetProperty("tools")[0].GetProperty("function").GetProperty("name").GetString()!;
+
+    /// <summary>One call of the first tool offered, as OpenAI sends one: id, type and name first, the arguments after in pieces.</summary>
+    private static async Task ToolCallAsync(HttpContext http, string model, bool stream, bool includeUsage, string name)
+    {
+        const string usage = """{"prompt_tokens":31,"completion_tokens":7,"total_tokens":38}""";
+        if (!stream)
+        {
+            http.Response.ContentType = "application/json";
+            await http.Response.WriteAsync($$$"""
+                {"id":"chatcmpl-fake","object":"chat.completion","created":1700000000,"model":"{{{model}}}","system_fingerprint":"fp_fake",
+                 "choices":[{"index":0,"message":{"role":"assistant","content":null,"refusal":null,
+                   "tool_calls":[{"id":"{{{ToolCallId}}}","type":"function","function":{"name":"{{{name}}}","arguments":{{{JsonSerializer.Serialize(ToolArguments)}}}}}]},
+                   "logprobs":null,"finish_reason":"tool_calls"}],
+                 "usage":{{{usage}}}}
+                """);
+            return;
+        }
+        var half = ToolArguments.Length / 2;
+        string Delta(string delta, string finish = "null") =>
+            $$$"""{"id":"chatcmpl-fake","object":"chat.completion.chunk","created":1700000000,"model":"{{{model}}}","system_fingerprint":"fp_fake","choices":[{"index":0,"delta":{{{delta}}},"logprobs":null,"finish_reason":{{{finish}}}}]}""";
+        await StartStream(http);
+        await Event(http, Delta($$$"""{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"{{{ToolCallId}}}","type":"function","function":{"name":"{{{name}}}","arguments":""}}],"refusal":null}"""));
+        await Event(http, Delta($$$"""{"tool_calls":[{"index":0,"function":{"arguments":{{{JsonSerializer.Serialize(ToolArguments[..half])}}}}}]}"""));
+        await Event(http, Delta($$$"""{"tool_calls":[{"index":0,"function":{"arguments":{{{JsonSerializer.Serialize(ToolArguments[half..])}}}}}]}"""));
+        await Event(http, Delta("{}", "\"tool_calls\""));
+        if (includeUsage)
+            await Event(http, $$$"""{"id":"chatcmpl-fake","object":"chat.completion.chunk","created":1700000000,"model":"{{{model}}}","choices":[],"usage":{{{usage}}}}""");
+        await Event(http, "[DONE]");
     }
 
     /// <summary>The content of a trailing assistant message (an assistant prefill), or null.</summary>

@@ -12,6 +12,9 @@ public static class AnthropicRecordings
     public const string TimeToolId = "toolu_01HvDcbqUQj3cXxXWH3Qj6nA";
     public const string Signature = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds";
 
+    /// <summary>The whole text of <see cref="Text"/>.</summary>
+    public const string TextAnswer = "Hello, world!";
+
     /// <summary>"Hello, world!" with a ping, usage split over cache read and write, end_turn.</summary>
     public const string Text = """
         event: message_start
@@ -43,6 +46,43 @@ public static class AnthropicRecordings
 
 
         """;
+
+    /// <summary>The start of <see cref="Text"/> up to its first delta ("Hello"), then nothing: the connection lost mid-answer.</summary>
+    public const string TextCutAfterFirstDelta = """
+        event: message_start
+        data: {"type":"message_start","message":{"id":"msg_01CutCutCutCutCutCutCutCut","type":"message","role":"assistant","model":"claude-test-1","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":25,"output_tokens":1}}}
+
+        event: content_block_start
+        data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}
+
+        event: content_block_delta
+        data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}
+
+
+        """;
+
+    /// <summary>A text answer continuing an assistant prefill with <paramref name="rest"/> (the API sends only the new text).</summary>
+    public static string TextContinuing(string rest) => """
+        event: message_start
+        data: {"type":"message_start","message":{"id":"msg_01PrefillPrefillPrefill00","type":"message","role":"assistant","model":"claude-test-1","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":27,"output_tokens":1}}}
+
+        event: content_block_start
+        data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}
+
+        event: content_block_delta
+        data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":REST}}
+
+        event: content_block_stop
+        data: {"type":"content_block_stop","index":0}
+
+        event: message_delta
+        data: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":3}}
+
+        event: message_stop
+        data: {"type":"message_stop"}
+
+
+        """.Replace("REST", System.Text.Json.JsonSerializer.Serialize(rest), StringComparison.Ordinal);
 
     /// <summary>Text, then two tool calls: one whose input streams in pieces, one with no arguments at all; stop_reason tool_use.</summary>
     public const string Tools = """

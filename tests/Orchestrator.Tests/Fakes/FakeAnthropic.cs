@@ -15,6 +15,10 @@ namespace Orchestrator.Tests.Fakes;
 /// <item><c>claude-529</c>: 529 <c>overloaded_error</c>, always.</item>
 /// <item><c>claude-overloaded-once</c>: an in-stream <c>overloaded_error</c> before content on a request's first call
 /// (counted per <c>metadata.user_id</c>), the text recording after.</item>
+/// <item><c>claude-auto</c>: the tools recording when the request offers tools, the text recording otherwise.</item>
+/// <item><c>claude-cut</c>: the text recording cut after its first delta (no <c>message_stop</c>), streamed.</item>
+/// <item><c>claude-prefill</c>: a request ending in an assistant prefill that the text answer starts with gets the
+/// rest of that answer (as the API continues a prefill); any other request the text recording.</item>
 /// </list>
 /// </summary>
 public sealed class FakeAnthropic : IAsyncDisposable
@@ -106,6 +110,17 @@ public sealed class FakeAnthropic : IAsyncDisposable
             case "claude-overloaded-once" when call == 1 && stream:
                 await StreamAsync(http, AnthropicRecordings.OverloadedBeforeContent);
                 return;
+            case "claude-auto":
+                var offersTools = body.TryGetProperty("tools", out var tools) && tools.GetArrayLength() > 0;
+                await AnswerAsync(http, stream, offersTools ? AnthropicRecordings.Tools : AnthropicRecordings.Text,
+                    offersTools ? AnthropicRecordings.ToolsMessage : AnthropicRecordings.TextMessage);
+                return;
+            case "claude-cut" when stream:
+                await StreamAsync(http, AnthropicRecordings.TextCutAfterFirstDelta);
+                return;
+            case "claude-prefill" when stream && Prefill(body) is { } prefill && AnthropicRecordings.TextAnswer.StartsWith(prefill, StringComparison.Ordinal):
+                await StreamAsync(http, AnthropicRecordings.TextContinuing(AnthropicRecordings.TextAnswer[prefill.Length..]));
+                return;
             case "claude-tools":
                 await AnswerAsync(http, stream, AnthropicRecordings.Tools, AnthropicRecordings.ToolsMessage);
                 return;
@@ -116,6 +131,17 @@ public sealed class FakeAnthropic : IAsyncDisposable
                 await AnswerAsync(http, stream, AnthropicRecordings.Text, AnthropicRecordings.TextMessage);
                 return;
         }
+    }
+
+    /// <summary>The text of a trailing assistant message (a prefill), or null.</summary>
+    private static string? Prefill(JsonElement body)
+    {
+        var messages = body.GetProperty("messages");
+        var last = messages[messages.GetArrayLength() - 1];
+        if (last.GetProperty("role").GetString() != "assistant") return null;
+        var content = last.GetProperty("content");
+        if (content.ValueKind == JsonValueKind.String) return content.GetString();
+        return string.Concat(content.EnumerateArray().Where(b => b.GetProperty("type").GetString() == "text").Select(b => b.GetProperty("text").GetString()));
     }
 
     private static Task AnswerAsync(HttpContext http, bool stream, string events, string message)

@@ -14,6 +14,7 @@ namespace Orchestrator.Tests.Fakes;
 /// <list type="bullet">
 /// <item><c>gemini-text</c> (and any other name), <c>gemini-tools</c>, <c>gemini-thinking</c>, <c>gemini-safety</c>,
 /// <c>gemini-blocked</c>: the recordings, streamed or whole.</item>
+/// <item><c>gemini-auto</c>: the tools recording when the request offers tools, the text recording otherwise.</item>
 /// <item><c>gemini-429</c>: 429 <c>RESOURCE_EXHAUSTED</c> with a <c>RetryInfo</c> of 37s, always.</item>
 /// <item><c>gemini-503</c>: 503 <c>UNAVAILABLE</c>, always.</item>
 /// </list>
@@ -140,6 +141,11 @@ public sealed class FakeGemini : IAsyncDisposable
                 return;
             case "gemini-503":
                 await ErrorAsync(http, 503, "UNAVAILABLE", "The model is overloaded. Please try again later.");
+                return;
+            case "gemini-auto":
+                var offersTools = body.TryGetProperty("tools", out var offered) && offered.GetArrayLength() > 0;
+                await AnswerAsync(http, stream, offersTools ? GeminiRecordings.Tools : GeminiRecordings.Text,
+                    offersTools ? GeminiRecordings.ToolsWhole : GeminiRecordings.TextWhole);
                 return;
             case "gemini-tools":
                 await AnswerAsync(http, stream, GeminiRecordings.Tools, GeminiRecordings.ToolsWhole);
