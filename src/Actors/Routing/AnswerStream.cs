@@ -328,9 +328,41 @@ public static class AnswerStream
         private void Complete()
         {
             Close(_segment, null);
+            if (_segment.Limits.IncludeUsage && !_transcript.SawUsage && _transcript.CompletionId is not null)
+            {
+                // The client asked for usage and no upstream sent it: an estimate, marked, never nothing or zero.
+                WriteEstimatedUsage(_segment.Limits);
+                Emit(_stage.Out, TakeBlock(), () =>
+                {
+                    Report(whole: true);
+                    CompleteStage();
+                });
+                return;
+            }
             Report(whole: true);
             CompleteStage();
         }
+
+        private void WriteEstimatedUsage(SegmentLimits limits)
+        {
+            var output = Math.Max(1, _transcript.ContentEvents);   // a stream event carries about one token
+            Write(new ChatCompletionChunk
+            {
+                Id = _transcript.CompletionId!,
+                Created = _transcript.Created,
+                Model = limits.Model,
+                Choices = [],
+                Usage = new Usage
+                {
+                    PromptTokens = limits.InputTokensEstimate,
+                    CompletionTokens = output,
+                    TotalTokens = limits.InputTokensEstimate + output,
+                    Extra = new() { ["estimated"] = EstimatedTrue },
+                },
+            });
+        }
+
+        private static readonly JsonElement EstimatedTrue = JsonDocument.Parse("true").RootElement.Clone();
 
         /// <summary>The segment is over without a whole answer: the session decides what comes next.</summary>
         private void Fail(Segment segment, Exception cause)
@@ -459,6 +491,7 @@ public static class AnswerStream
             {
                 // The usage chunk (include_usage) is the last one OpenAI sends; an empty chunk carries nothing.
                 if (!facts.HasUsage) return;
+                _transcript.SawUsage = true;
                 Write(data);
                 segment.Ended = true;
                 return;
@@ -473,6 +506,7 @@ public static class AnswerStream
             }
             _transcript.Forwarded(facts.TextBytes, facts.HasContent);
             if (facts.HasToolCalls) _transcript.HasToolCalls = true;
+            if (facts.HasUsage) _transcript.SawUsage = true;
             Track(segment, facts.Choices, facts.Finished);
             Write(data);
         }
@@ -516,7 +550,9 @@ public static class AnswerStream
                 segment.PendingFailure = new UpstreamProtocolException("the upstream reported an error mid-stream" + ErrorCode(error));
                 return;
             }
-            if (ChunkSplice.Spliced(segment, _transcript, chunk, GotToken, Track) is { } output) Write(output);
+            if (ChunkSplice.Spliced(segment, _transcript, chunk, GotToken, Track) is not { } output) return;
+            if (output.Usage is not null) _transcript.SawUsage = true;
+            Write(output);
         }
 
         private static string ErrorCode(JsonElement error) =>

@@ -88,7 +88,12 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         _providers = providers;
         _noPrefill = [.. noPrefill];
         var singleChoice = SingleChoice(command.Request);
-        _limits = new SegmentLimits(model.Limits.FirstTokenTimeout, model.Limits.IdleTimeout, command.Request.IncludeUsage, singleChoice);
+        _limits = new SegmentLimits(model.Limits.FirstTokenTimeout, model.Limits.IdleTimeout, command.Request.IncludeUsage, singleChoice)
+        {
+            Model = command.Request.Model,
+            // Only a client that asked for usage can be owed an estimate; the walk over the body is skipped otherwise.
+            InputTokensEstimate = command.Request.IncludeUsage ? Dialects.TokenEstimate.Input(command.Request.Body) : 0,
+        };
         // Written only by the stream's stages; this actor hands it to them and reads snapshots. The text is kept
         // only when a resume could use it.
         _transcript = new Transcript(keepText: model.Resume.Enabled && model.Resume.MaxResumes > 0 && singleChoice);

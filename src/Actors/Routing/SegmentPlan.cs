@@ -17,4 +17,8 @@ public sealed record SegmentLimits(TimeSpan FirstTokenTimeout, TimeSpan IdleTime
 {
     /// <summary>The largest SSE line or event the upstream may send (its provider's <c>max-event-bytes</c>).</summary>
     public int MaxEventBytes { get; init; } = 1 << 20;
+
+    /// <summary>The model the client asked for, and its input estimated: the usage chunk the relay writes when the upstream sent none.</summary>
+    public string Model { get; init; } = "";
+    public int InputTokensEstimate { get; init; }
 }

@@ -29,6 +29,9 @@ public sealed class Transcript(bool keepText = true)
     /// <summary>Malformed upstream events passed over, over every attempt (for the provider's counters).</summary>
     public int SkippedEvents { get; set; }
 
+    /// <summary>A usage chunk reached the client.</summary>
+    public bool SawUsage { get; set; }
+
     /// <summary>Completion tokens the provider produced in attempts that ended without a usage chunk (one per content event).</summary>
     public int UnreportedTokens { get; set; }
 

@@ -130,9 +130,7 @@ public sealed class DialectMatrixTests(DialectMatrixFixture fixture) : IClassFix
 
     /// <summary>Issue 10: "an answer whose upstream sent no usage is marked estimated, never reported as zero", on every front.</summary>
     [Theory]
-    [InlineData("chat", Skip = "Relay gap: /v1/chat/completions passes the chunks through and adds no estimated usage chunk when the "
-        + "upstream sent none though the client asked include_usage (the messages and responses encoders estimate it); the fix belongs "
-        + "in the chat path's end (AnswerStream/EdgeStreams, contract files), reported to the lead")]
+    [InlineData("chat")]
     [InlineData("messages")]
     [InlineData("responses")]
     public async Task Front_UpstreamSentNoUsage_UsageStillArrives(string front)
@@ -148,6 +146,23 @@ public sealed class DialectMatrixTests(DialectMatrixFixture fixture) : IClassFix
         Assert.Equal("Goodbye, moon.", outcome.Text);
         Assert.True(outcome.InputTokens > 0, $"input tokens {outcome.InputTokens}");
         Assert.True(outcome.OutputTokens > 0, $"output tokens {outcome.OutputTokens}");
+    }
+
+    [Fact]
+    public async Task Chat_UpstreamSentNoUsage_LastChunkBeforeDoneIsAnEstimateMarkedAsSuch()
+    {
+        using var client = fixture.Relay.Client();
+        var response = await client.PostAsync("/v1/chat/completions", new StringContent(
+            """{"model":"openai-no-usage","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say goodbye"}]}""",
+            Encoding.UTF8, "application/json"));
+        var lines = Sse.DataLines(await response.Content.ReadAsStringAsync().WaitAsync(TimeSpan.FromSeconds(20)));
+
+        Assert.Equal("[DONE]", lines[^1]);
+        var usage = JsonDocument.Parse(lines[^2]).RootElement;
+        Assert.Equal(0, usage.GetProperty("choices").GetArrayLength());
+        Assert.True(usage.GetProperty("usage").GetProperty("estimated").GetBoolean());
+        Assert.True(usage.GetProperty("usage").GetProperty("completion_tokens").GetInt32() > 0);
+        Assert.Equal("openai-no-usage", usage.GetProperty("model").GetString());
     }
 
     private int CallsOf(string upstreamModel) => upstreamModel.StartsWith("claude", StringComparison.Ordinal)
