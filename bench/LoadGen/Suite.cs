@@ -49,7 +49,7 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
         // Anthropic client; Orchestrator only (the other targets cannot translate).
         if (targets.FirstOrDefault(t => t.Name == Report.Orchestrator) is { } orchestrator)
         {
-            await InterleavedAsync($"4. translation: stream {Profile.Unpaced.Chunks} chunks unpaced, c={profile.UnpacedConcurrency}",
+            await InterleavedAsync($"T. translation: stream {Profile.Unpaced.Chunks} chunks unpaced, c={profile.UnpacedConcurrency}",
                 [
                     (orchestrator with { Name = PassedThrough }, Profile.Unpaced),
                     (orchestrator with { Name = AnthropicUpstream }, Profile.Unpaced.ForModel(AnthropicModel)),
