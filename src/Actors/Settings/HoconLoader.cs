@@ -44,6 +44,7 @@ public static partial class HoconLoader
 
     private static Config Parse(string text, string name)
     {
+        RefuseForbiddenCharacters(text, name);
         try
         {
             return ConfigurationFactory.ParseString(text);
@@ -76,6 +77,52 @@ public static partial class HoconLoader
             last = match.Index + match.Length;
         }
         return result.Append(text, last, text.Length - last).ToString();
+    }
+
+    /// <summary>
+    /// Akka's HOCON parser never returns on some broken input (found by fuzzing the loader): a character HOCON
+    /// forbids outside quoted strings (<c>^ ` ! @ * &amp;</c>) inside a list, and brackets left open at the end of the
+    /// text. Both are refused here first, by line, so a typo stops start-up with a message instead of hanging it.
+    /// </summary>
+    private static void RefuseForbiddenCharacters(string text, string name)
+    {
+        var open = new Stack<(char Bracket, int Line)>();
+        var line = 1;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\n') line++;
+            else if (c == '#' || (c == '/' && i + 1 < text.Length && text[i + 1] == '/'))
+            {
+                while (i + 1 < text.Length && text[i + 1] != '\n') i++;   // a comment, to the end of the line
+            }
+            else if (c == '"')
+            {
+                var triple = i + 2 < text.Length && text[i + 1] == '"' && text[i + 2] == '"';
+                i += triple ? 3 : 1;
+                for (; i < text.Length; i++)
+                {
+                    if (text[i] == '\n') line++;
+                    if (triple ? text.AsSpan(i).StartsWith("\"\"\"") : text[i] == '"') break;
+                    if (!triple && text[i] == '\\') i++;
+                }
+                if (triple) i += 2;
+            }
+            else if (c is '^' or '`' or '!' or '@' or '*' or '&')
+            {
+                throw new InvalidConfigException(name, $"not valid HOCON: '{c}' at line {line} is not allowed outside a quoted string");
+            }
+            else if (c is '[' or '{') open.Push((c, line));
+            else if (c is ']' or '}')
+            {
+                var expected = c == ']' ? '[' : '{';
+                if (open.Count == 0 || open.Peek().Bracket != expected)
+                    throw new InvalidConfigException(name, $"not valid HOCON: '{c}' at line {line} closes nothing" + (open.Count > 0 ? $" (the '{open.Peek().Bracket}' of line {open.Peek().Line} is still open)" : ""));
+                open.Pop();
+            }
+        }
+        if (open.TryPeek(out var unclosed))
+            throw new InvalidConfigException(name, $"not valid HOCON: the '{unclosed.Bracket}' of line {unclosed.Line} is never closed");
     }
 
     private static string Quote(string value)

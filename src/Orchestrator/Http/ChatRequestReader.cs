@@ -83,19 +83,21 @@ public static class ChatRequestReader
 
     public static Result Parse(ReadOnlySequence<byte> body)
     {
-        if (body.IsEmpty) return Fail(ApiError.InvalidRequest("The request body is empty; expected a JSON object with 'model' and 'messages'.", null, "invalid_json"));
-
-        JsonElement root;
         try
         {
-            var reader = new Utf8JsonReader(body);
-            root = JsonElement.ParseValue(ref reader);
-            if (reader.Read()) throw new JsonException("there is more after the JSON value");
+            return ParseBody(body);
         }
-        catch (JsonException ex)
+        catch (InvalidOperationException)
         {
-            return Fail(ApiError.InvalidRequest($"We could not parse the JSON body of your request: {Describe(ex)}. Send a JSON object with 'Content-Type: application/json'.", null, "invalid_json"));
+            return Fail(Actors.Dialects.JsonBody.BadString);
         }
+    }
+
+    private static Result ParseBody(ReadOnlySequence<byte> body)
+    {
+        if (body.IsEmpty) return Fail(ApiError.InvalidRequest("The request body is empty; expected a JSON object with 'model' and 'messages'.", null, "invalid_json"));
+
+        if (!Actors.Dialects.JsonBody.TryParse(body, out var root, out var problem)) return Fail(ApiError.InvalidRequest(problem, null, "invalid_json"));
         if (root.ValueKind != JsonValueKind.Object)
             return Fail(ApiError.InvalidRequest("The request body must be a JSON object.", null, "invalid_json"));
 
@@ -194,10 +196,6 @@ public static class ChatRequestReader
 
     private static ApiError InvalidType(string param, string expected) =>
         ApiError.InvalidRequest($"Invalid type for '{param}': expected {expected}.", param, "invalid_type");
-
-    /// <summary>Where the JSON broke, without echoing the body back.</summary>
-    private static string Describe(JsonException ex) =>
-        ex.LineNumber is { } line ? $"invalid JSON at line {line + 1}, byte {ex.BytePositionInLine + 1}" : "invalid JSON";
 
     private static Result Fail(ApiError error) => new(null, error);
 }

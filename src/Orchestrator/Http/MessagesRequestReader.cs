@@ -26,24 +26,8 @@ public static class MessagesRequestReader
     }
 
     /// <summary>The body as one JSON value, or a message saying where it broke (without echoing it back).</summary>
-    public static bool TryParseJson(ReadOnlySequence<byte> body, out JsonElement root, out string problem)
-    {
-        problem = "";
-        try
-        {
-            var reader = new Utf8JsonReader(body);
-            root = JsonElement.ParseValue(ref reader);
-            if (reader.Read()) throw new JsonException("there is more after the JSON value");
-            return true;
-        }
-        catch (JsonException ex)
-        {
-            root = default;
-            var where = ex.LineNumber is { } line ? $"invalid JSON at line {line + 1}, byte {ex.BytePositionInLine + 1}" : "invalid JSON";
-            problem = $"We could not parse the JSON body of your request: {where}. Send a JSON object with 'content-type: application/json'.";
-            return false;
-        }
-    }
+    public static bool TryParseJson(ReadOnlySequence<byte> body, out JsonElement root, out string problem) =>
+        Orchestrator.Actors.Dialects.JsonBody.TryParse(body, out root, out problem);
 
     private static ChatRequestReader.Result Fail(string message) => new(null, ApiError.InvalidRequest(message, null, "invalid_json"));
 }

@@ -28,6 +28,20 @@ public static class RealtimeFrames
 
     public static IRealtimeCommand Parse(ReadOnlySpan<byte> frame, string? defaultModel)
     {
+        try
+        {
+            return ParseFrame(frame, defaultModel);
+        }
+        catch (InvalidOperationException)
+        {
+            return new RealtimeInvalid(null, Actors.Dialects.JsonBody.BadString);
+        }
+    }
+
+    private static IRealtimeCommand ParseFrame(ReadOnlySpan<byte> frame, string? defaultModel)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(frame))
+            return new RealtimeInvalid(null, ApiError.InvalidRequest("The message is not valid UTF-8 text; send JSON encoded as UTF-8.", null, "invalid_json"));
         JsonElement root;
         try
         {

@@ -33,6 +33,10 @@ public static class MessagesRequest
         {
             return new Translation(null, ApiError.InvalidRequest(ex.Message, ex.Param, "invalid_request"));
         }
+        catch (InvalidOperationException)
+        {
+            return new Translation(null, JsonBody.BadString);
+        }
         return new Translation(buffer.WrittenSpan.ToArray(), null);
     }
 

@@ -33,23 +33,24 @@ public static class ResponsesRequest
     public static Result Translate(ReadOnlySequence<byte> body)
     {
         if (body.IsEmpty) return Fail(ApiError.InvalidRequest("The request body is empty; expected a JSON object with 'model' and 'input'.", null, "invalid_json"));
-        JsonElement root;
-        try
-        {
-            var reader = new Utf8JsonReader(body);
-            root = JsonElement.ParseValue(ref reader);
-            if (reader.Read()) throw new JsonException("there is more after the JSON value");
-        }
-        catch (JsonException ex)
-        {
-            var where = ex.LineNumber is { } line ? $"invalid JSON at line {line + 1}, byte {ex.BytePositionInLine + 1}" : "invalid JSON";
-            return Fail(ApiError.InvalidRequest($"We could not parse the JSON body of your request: {where}. Send a JSON object with 'Content-Type: application/json'.", null, "invalid_json"));
-        }
+        if (!JsonBody.TryParse(body, out var root, out var problem)) return Fail(ApiError.InvalidRequest(problem, null, "invalid_json"));
         if (root.ValueKind != JsonValueKind.Object) return Fail(ApiError.InvalidRequest("The request body must be a JSON object.", null, "invalid_json"));
         return Translate(root);
     }
 
     public static Result Translate(JsonElement root)
+    {
+        try
+        {
+            return TranslateObject(root);
+        }
+        catch (InvalidOperationException)
+        {
+            return Fail(JsonBody.BadString);
+        }
+    }
+
+    private static Result TranslateObject(JsonElement root)
     {
         if (Refusal(root) is { } refused) return Fail(refused, root);
         if (!root.TryGetProperty("input", out var input) || input.ValueKind == JsonValueKind.Null)
