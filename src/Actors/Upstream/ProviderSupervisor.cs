@@ -11,7 +11,9 @@ namespace Orchestrator.Actors.Upstream;
 /// one current plus retiring ones still finishing streams) and keeps the provider's health: a circuit breaker fed by
 /// every settled attempt and by active health checks, a park set by a 429's Retry-After, and the counters
 /// <c>/v1/providers</c> shows. While the circuit is open or the provider parked, attempts are refused at once
-/// (<see cref="FailureKind.Unavailable"/>) so routing moves on without waiting.
+/// (<see cref="FailureKind.Unavailable"/>) so routing moves on without waiting, except a panic attempt
+/// (<see cref="StartAttempt.Panic"/>: every route of its model refused): that one goes through as a trial, and its
+/// verdict is the breaker's like any other (a success closes the circuit and lifts a park).
 /// </summary>
 public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
 {
@@ -48,12 +50,13 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
     private DateTimeOffset _openUntil;
     private DateTimeOffset _parkedUntil;
     private string? _trialRequest;
+    private readonly HashSet<string> _panicTrials = [];   // requests admitted despite the circuit or a park
     private int _consecutiveFailures;
     private HealthCheckResult? _lastHealthCheck;
     private string? _lastError;
     private DateTimeOffset? _lastErrorAt;
     private int _inFlight;
-    private long _requests, _failures, _retries, _fallbacks, _rotations, _resumes, _skippedEvents;
+    private long _requests, _failures, _retries, _fallbacks, _rotations, _resumes, _skippedEvents, _panics;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -72,6 +75,7 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
             _inFlight--;
             // A trial that ended without a verdict (a caller fault, a cancel) decides nothing: the next request tries.
             if (closed.RequestId == _trialRequest) _trialRequest = null;
+            _panicTrials.Remove(closed.RequestId);
         });
         Receive<RoutingNoted>(OnRoutingNoted);
         Receive<ConnectionRetiring>(OnConnectionRetiring);
@@ -114,7 +118,8 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
 
     private void OnStartAttempt(StartAttempt start)
     {
-        if (Refusal() is { } refusal)
+        var refusal = Refusal();
+        if (refusal is not null && !start.Panic)
         {
             start.ReplyTo.Tell(new AttemptFailed(start.RequestId, _settings.Name, refusal));
             return;
@@ -125,7 +130,14 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
                 new UpstreamFailure(FailureKind.Unavailable, null, "the upstream connection is being replaced after a crash") { RetryAfter = Upstream.RetryBaseDelay }));
             return;
         }
-        if (_circuit == Circuit.HalfOpen)
+        if (refusal is not null)
+        {
+            // No trial slot is taken: the breaker's own half-open trial still runs when reset-timeout is over.
+            _panics++;
+            _panicTrials.Add(start.RequestId);
+            _log.Debug("Provider {Provider}: request {RequestId} admitted in panic mode ({Refusal})", _settings.Name, start.RequestId, refusal.Message);
+        }
+        else if (_circuit == Circuit.HalfOpen)
         {
             _trialRequest = start.RequestId;
             _log.Info("Provider {Provider}: circuit half-open, request {RequestId} is the trial", _settings.Name, start.RequestId);
@@ -158,8 +170,14 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
     private void OnAttemptSettled(AttemptSettled settled)
     {
         _skippedEvents += settled.SkippedEvents;
+        var panicTrial = _panicTrials.Remove(settled.RequestId);
         if (settled.Failure is not { } failure)
         {
+            if (panicTrial && _parkedUntil > Now)
+            {
+                _parkedUntil = default;   // it took a new request: the rate limit is over
+                _log.Info("Provider {Provider}: a panic trial succeeded, park lifted", _settings.Name);
+            }
             Succeeded();
             return;
         }
@@ -277,6 +295,6 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
             _lastErrorAt,
             _connections.Values.Sum(c => c.Meters.OpenConnections),
             _inFlight,
-            new ProviderCounters(_requests, _failures, _retries, _fallbacks, _rotations, _resumes, _skippedEvents));
+            new ProviderCounters(_requests, _failures, _retries, _fallbacks, _rotations, _resumes, _skippedEvents, _panics));
     }
 }
