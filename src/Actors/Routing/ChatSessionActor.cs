@@ -474,7 +474,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
 
     private void Settle(UpstreamFailure? failure, int skippedEvents = 0)
     {
-        _providers[CurrentRoute.Provider].Tell(new AttemptSettled(RequestId, failure) { SkippedEvents = Math.Max(0, skippedEvents - _skippedSettled) });
+        _providers[CurrentRoute.Provider].Tell(new AttemptSettled(RequestId, failure) { SkippedEvents = Math.Max(0, skippedEvents - _skippedSettled), Panic = _panic });
         _skippedSettled = Math.Max(_skippedSettled, skippedEvents);
     }
 

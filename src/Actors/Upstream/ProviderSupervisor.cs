@@ -50,7 +50,6 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
     private DateTimeOffset _openUntil;
     private DateTimeOffset _parkedUntil;
     private string? _trialRequest;
-    private readonly HashSet<string> _panicTrials = [];   // requests admitted despite the circuit or a park
     private int _consecutiveFailures;
     private HealthCheckResult? _lastHealthCheck;
     private string? _lastError;
@@ -75,7 +74,6 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
             _inFlight--;
             // A trial that ended without a verdict (a caller fault, a cancel) decides nothing: the next request tries.
             if (closed.RequestId == _trialRequest) _trialRequest = null;
-            _panicTrials.Remove(closed.RequestId);
         });
         Receive<RoutingNoted>(OnRoutingNoted);
         Receive<ConnectionRetiring>(OnConnectionRetiring);
@@ -134,7 +132,6 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
         {
             // No trial slot is taken: the breaker's own half-open trial still runs when reset-timeout is over.
             _panics++;
-            _panicTrials.Add(start.RequestId);
             _log.Debug("Provider {Provider}: request {RequestId} admitted in panic mode ({Refusal})", _settings.Name, start.RequestId, refusal.Message);
         }
         else if (_circuit == Circuit.HalfOpen)
@@ -170,10 +167,9 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
     private void OnAttemptSettled(AttemptSettled settled)
     {
         _skippedEvents += settled.SkippedEvents;
-        var panicTrial = _panicTrials.Remove(settled.RequestId);
         if (settled.Failure is not { } failure)
         {
-            if (panicTrial && _parkedUntil > Now)
+            if (settled.Panic && _parkedUntil > Now)
             {
                 _parkedUntil = default;   // it took a new request: the rate limit is over
                 _log.Info("Provider {Provider}: a panic trial succeeded, park lifted", _settings.Name);

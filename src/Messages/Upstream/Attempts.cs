@@ -53,6 +53,9 @@ public sealed record AttemptSettled(string RequestId, UpstreamFailure? Failure)
 {
     /// <summary>Malformed events the attempt's stream passed over (counted for the provider's status).</summary>
     public int SkippedEvents { get; init; }
+
+    /// <summary>The attempt was a panic trial (<see cref="StartAttempt.Panic"/>): a success lifts a park as well.</summary>
+    public bool Panic { get; init; }
 }
 
 /// <summary>What a request's routing did with a provider, for its counters.</summary>
