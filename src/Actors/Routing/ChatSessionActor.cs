@@ -70,6 +70,8 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     private int _attempts;
     private bool _freshRetryUsed;
     private bool _anyTried;          // a route answered at all (502), rather than every one being unavailable (503)
+    private int _refusedRoutes;      // routes whose provider refused at once (open circuit, park)
+    private bool _panic;             // every route refused: they are tried again, admitted as trials
     private Step? _current;          // the last attempt started; null once a whole answer came
     private bool _continuation;      // the client has chunks (a role chunk) but no answer text
     private bool _answered;          // the caller has its reply, or no longer wants one
@@ -209,7 +211,26 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
             Launch(new Step(i, null), asker);
             return;
         }
+        if (!_anyTried && !_panic && _refusedRoutes > 0)
+        {
+            Panic(asker);
+            return;
+        }
         GiveUp(Aggregate(), asker);
+    }
+
+    /// <summary>
+    /// Every route that could be tried refused at once (open circuit, park): rather than a 503 for as long as the
+    /// breakers stay open, each is tried once more, in order, as a trial the provider admits anyway. Like Envoy's
+    /// panic threshold and YARP's HealthyOrPanic, health never takes every destination away; a provider without a
+    /// key is still skipped.
+    /// </summary>
+    private void Panic(IActorRef? asker)
+    {
+        _panic = true;
+        _log.Warning("Request {RequestId}: every route of model {Model} is open or parked; trying them anyway (panic mode)", RequestId, _model.Id);
+        _failures.Clear();   // the refusals say nothing the trials won't
+        StartRoute(0, asker);
     }
 
     private void Launch(Step step, IActorRef? asker)
@@ -219,7 +240,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         _current = step;
         Timers.StartSingleTimer(OutcomeTimer, new OutcomeOverdue(_attempts), _model.Limits.FirstByteTimeout + OutcomeGrace);
         _providers[route.Provider].Tell(new StartAttempt(
-            RequestId, request, new RouteTarget(route.Provider, route.UpstreamModel) { MaxTokensDefault = _model.MaxTokensDefault }, _attempts++, _model.Limits.FirstByteTimeout, Self));
+            RequestId, request, new RouteTarget(route.Provider, route.UpstreamModel) { MaxTokensDefault = _model.MaxTokensDefault }, _attempts++, _model.Limits.FirstByteTimeout, Self) { Panic = _panic });
         if (asker is null) Become(Attempting);
         else Become(() => Resuming(asker));
     }
@@ -292,7 +313,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         var route = CurrentRoute;
         _log.Warning("Request {RequestId}: {Provider} failed ({Kind}): {Failure}", RequestId, route.Provider, failure.Kind, failure.Message);
         var upstream = _settings.Providers[route.Provider].Upstream;
-        var context = new RetryContext(_routeIndex, _retries, _freshRetryUsed, _deadline - Context.System.Scheduler.Now);
+        var context = new RetryContext(_routeIndex, _retries, _freshRetryUsed, _deadline - Context.System.Scheduler.Now) { Panic = _panic };
         switch (RetryPolicy.Decide(failure, upstream, _model.Routes, context, _random))
         {
             case RetryDecision.RetryNow:
@@ -447,12 +468,13 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     private void Record(RouteSettings route, UpstreamFailure failure)
     {
         if (failure.Kind != FailureKind.Unavailable) _anyTried = true;
+        else _refusedRoutes++;
         _failures.Add($"{Describe(route)}: {failure.Message}");
     }
 
     private void Settle(UpstreamFailure? failure, int skippedEvents = 0)
     {
-        _providers[CurrentRoute.Provider].Tell(new AttemptSettled(RequestId, failure) { SkippedEvents = Math.Max(0, skippedEvents - _skippedSettled) });
+        _providers[CurrentRoute.Provider].Tell(new AttemptSettled(RequestId, failure) { SkippedEvents = Math.Max(0, skippedEvents - _skippedSettled), Panic = _panic });
         _skippedSettled = Math.Max(_skippedSettled, skippedEvents);
     }
 

@@ -9,7 +9,11 @@ namespace Orchestrator.Actors.Routing;
 /// <param name="Retries">Backoff retries already made on this route.</param>
 /// <param name="FreshRetryUsed">The request's one immediate retry on a fresh connection is spent (over every route).</param>
 /// <param name="TimeLeft">Until total-timeout.</param>
-public sealed record RetryContext(int RouteIndex, int Retries, bool FreshRetryUsed, TimeSpan TimeLeft);
+public sealed record RetryContext(int RouteIndex, int Retries, bool FreshRetryUsed, TimeSpan TimeLeft)
+{
+    /// <summary>The attempt was a panic trial: every route of the model had refused as open or parked.</summary>
+    public bool Panic { get; init; }
+}
 
 /// <summary>
 /// Retry and fallback by failure class, for a failure before any answer text reached the client. Pure: the
@@ -31,6 +35,8 @@ public static class RetryPolicy
         }
         // Most often a pooled socket the peer had closed: once, at once, on a fresh connection, free of the budget.
         if (failure.Kind == FailureKind.Transport && !context.FreshRetryUsed) return RetryDecision.RetryNow.Instance;
+        // A panic trial ran on a provider its breaker already held bad: once per route, no backoff spent on it.
+        if (context.Panic) return RetryDecision.NextRoute.Instance;
         // A parked provider (a 429's Retry-After) is worth waiting for like the 429 itself, if the wait is short.
         var worthRetrying = failure.IsRetryable || failure is { Kind: FailureKind.Unavailable, RetryAfter: not null };
         if (worthRetrying && context.Retries < upstream.MaxRetries && Delay(failure, upstream, context.Retries, context.TimeLeft, random) is { } delay)

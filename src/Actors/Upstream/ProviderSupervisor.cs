@@ -11,7 +11,9 @@ namespace Orchestrator.Actors.Upstream;
 /// one current plus retiring ones still finishing streams) and keeps the provider's health: a circuit breaker fed by
 /// every settled attempt and by active health checks, a park set by a 429's Retry-After, and the counters
 /// <c>/v1/providers</c> shows. While the circuit is open or the provider parked, attempts are refused at once
-/// (<see cref="FailureKind.Unavailable"/>) so routing moves on without waiting.
+/// (<see cref="FailureKind.Unavailable"/>) so routing moves on without waiting, except a panic attempt
+/// (<see cref="StartAttempt.Panic"/>: every route of its model refused): that one goes through as a trial, and its
+/// verdict is the breaker's like any other (a success closes the circuit and lifts a park).
 /// </summary>
 public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
 {
@@ -53,7 +55,7 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
     private string? _lastError;
     private DateTimeOffset? _lastErrorAt;
     private int _inFlight;
-    private long _requests, _failures, _retries, _fallbacks, _rotations, _resumes, _skippedEvents;
+    private long _requests, _failures, _retries, _fallbacks, _rotations, _resumes, _skippedEvents, _panics;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -114,7 +116,8 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
 
     private void OnStartAttempt(StartAttempt start)
     {
-        if (Refusal() is { } refusal)
+        var refusal = Refusal();
+        if (refusal is not null && !start.Panic)
         {
             start.ReplyTo.Tell(new AttemptFailed(start.RequestId, _settings.Name, refusal));
             return;
@@ -125,7 +128,13 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
                 new UpstreamFailure(FailureKind.Unavailable, null, "the upstream connection is being replaced after a crash") { RetryAfter = Upstream.RetryBaseDelay }));
             return;
         }
-        if (_circuit == Circuit.HalfOpen)
+        if (refusal is not null)
+        {
+            // No trial slot is taken: the breaker's own half-open trial still runs when reset-timeout is over.
+            _panics++;
+            _log.Debug("Provider {Provider}: request {RequestId} admitted in panic mode ({Refusal})", _settings.Name, start.RequestId, refusal.Message);
+        }
+        else if (_circuit == Circuit.HalfOpen)
         {
             _trialRequest = start.RequestId;
             _log.Info("Provider {Provider}: circuit half-open, request {RequestId} is the trial", _settings.Name, start.RequestId);
@@ -160,6 +169,11 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
         _skippedEvents += settled.SkippedEvents;
         if (settled.Failure is not { } failure)
         {
+            if (settled.Panic && _parkedUntil > Now)
+            {
+                _parkedUntil = default;   // it took a new request: the rate limit is over
+                _log.Info("Provider {Provider}: a panic trial succeeded, park lifted", _settings.Name);
+            }
             Succeeded();
             return;
         }
@@ -277,6 +291,6 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
             _lastErrorAt,
             _connections.Values.Sum(c => c.Meters.OpenConnections),
             _inFlight,
-            new ProviderCounters(_requests, _failures, _retries, _fallbacks, _rotations, _resumes, _skippedEvents));
+            new ProviderCounters(_requests, _failures, _retries, _fallbacks, _rotations, _resumes, _skippedEvents, _panics));
     }
 }

@@ -18,7 +18,14 @@ public sealed record RouteTarget(string Provider, string UpstreamModel)
 /// <paramref name="Attempt"/> counts the request's attempts over every route (0 = first); no headers within
 /// <paramref name="FirstByteTimeout"/> fails the attempt.
 /// </summary>
-public sealed record StartAttempt(string RequestId, ChatRequest Request, RouteTarget Route, int Attempt, TimeSpan FirstByteTimeout, IActorRef ReplyTo);
+public sealed record StartAttempt(string RequestId, ChatRequest Request, RouteTarget Route, int Attempt, TimeSpan FirstByteTimeout, IActorRef ReplyTo)
+{
+    /// <summary>
+    /// Every route of the model refused this request as open or parked: the provider admits it anyway, as a trial
+    /// whose verdict its breaker learns from (Envoy's panic threshold, YARP's HealthyOrPanic).
+    /// </summary>
+    public bool Panic { get; init; }
+}
 
 /// <summary>Stop the attempt for this request, closing its upstream call.</summary>
 public sealed record CancelAttempt(string RequestId);
@@ -46,6 +53,9 @@ public sealed record AttemptSettled(string RequestId, UpstreamFailure? Failure)
 {
     /// <summary>Malformed events the attempt's stream passed over (counted for the provider's status).</summary>
     public int SkippedEvents { get; init; }
+
+    /// <summary>The attempt was a panic trial (<see cref="StartAttempt.Panic"/>): a success lifts a park as well.</summary>
+    public bool Panic { get; init; }
 }
 
 /// <summary>What a request's routing did with a provider, for its counters.</summary>

@@ -28,8 +28,11 @@ public sealed record ProviderStatus(
 
 public sealed record HealthCheckResult(DateTimeOffset At, bool Ok, double LatencyMs, string? Error);
 
-/// <summary>Since start. <paramref name="SkippedEvents"/>: malformed stream events skipped, counted when their attempt settles.</summary>
-public sealed record ProviderCounters(long Requests, long Failures, long Retries, long Fallbacks, long Rotations, long Resumes, long SkippedEvents);
+/// <summary>
+/// Since start. <paramref name="SkippedEvents"/>: malformed stream events skipped, counted when their attempt settles.
+/// <paramref name="PanicTrials"/>: attempts admitted while open or parked because every route of their model was.
+/// </summary>
+public sealed record ProviderCounters(long Requests, long Failures, long Retries, long Fallbacks, long Rotations, long Resumes, long SkippedEvents, long PanicTrials);
 
 /// <summary>The answer to <see cref="GetProviderStatus"/> sent to the front: every provider, in name order.</summary>
 public sealed record ProviderStatusReport(ImmutableArray<ProviderStatus> Providers);

@@ -23,17 +23,23 @@ public sealed class ChatSessionActorTests() : Akka.TestKit.Xunit2.TestKit(TestCo
           providers {
             a { kind = openai, base-url = "http://127.0.0.1:1/v1", api-key = "sk-a", upstream { retry-base-delay = 1s, retry-max-delay = 4s } }
             b { kind = openai, base-url = "http://127.0.0.1:1/v1", api-key = "sk-b" }
+            keyless { kind = openai, base-url = "http://127.0.0.1:1/v1" }
           }
           models {
             m { first-byte-timeout = 5s, total-timeout = 20s, routes = [ { provider = a, model = "up-a" }, { provider = b, model = "up-b" } ] }
             # total-timeout before an attempt is overdue (first-byte-timeout + 5s)
             brief { first-byte-timeout = 5s, total-timeout = 8s, routes = [ { provider = a, model = "up-a" }, { provider = b, model = "up-b" } ] }
+            half-keyless { first-byte-timeout = 5s, total-timeout = 20s, routes = [ { provider = keyless }, { provider = a, model = "up-a" } ] }
+            all-keyless { routes = [ { provider = keyless } ] }
           }
         }
         """);
 
     private static readonly ModelSettings Model = Settings.Models.Single(m => m.Id == "m");
     private static readonly ModelSettings Brief = Settings.Models.Single(m => m.Id == "brief");
+    private static readonly ModelSettings HalfKeyless = Settings.Models.Single(m => m.Id == "half-keyless");
+    private static readonly ModelSettings AllKeyless = Settings.Models.Single(m => m.Id == "all-keyless");
+    private static readonly UpstreamFailure Open = new(FailureKind.Unavailable, null, "circuit open until 12:00:30Z after 5 failures in a row");
     private static readonly TimeSpan Short = TimeSpan.FromMilliseconds(100);
 
     private TestScheduler Scheduler => (TestScheduler)Sys.Scheduler;
@@ -254,6 +260,80 @@ public sealed class ChatSessionActorTests() : Akka.TestKit.Xunit2.TestKit(TestCo
 
         var error = await Assert.ThrowsAsync<ChatFailedException>(() => answer);
         Assert.Equal(504, error.Error.Status);
+        await ExpectTerminatedAsync(s.Actor);
+    }
+
+    [Fact]
+    public async Task Session_EveryRouteOpen_TriesEachAgainAsPanicTrialAndAnswers()
+    {
+        var s = Start(stream: false);
+        var first = await s.A.ExpectMsgAsync<StartAttempt>();
+        Assert.False(first.Panic);
+        first.ReplyTo.Tell(new AttemptFailed("r1", "a", Open));
+        (await s.B.ExpectMsgAsync<StartAttempt>()).ReplyTo.Tell(new AttemptFailed("r1", "b", Open));
+
+        var trial = await s.A.ExpectMsgAsync<StartAttempt>();   // at once, first route first
+        Assert.True(trial.Panic);
+        trial.ReplyTo.Tell(new AttemptCompleted("r1", "a", TestSse.Json(new ChatCompletion())));
+        Assert.Equal("a", (await s.Caller.ExpectMsgAsync<ChatCompleted>()).Provider);
+        await ExpectTerminatedAsync(s.Actor);
+    }
+
+    [Fact]
+    public async Task Session_EveryRouteOpenAndStillFailing_Rejects502AfterOneTrialEach()
+    {
+        var s = Start();
+        (await s.A.ExpectMsgAsync<StartAttempt>()).ReplyTo.Tell(new AttemptFailed("r1", "a", Open));
+        (await s.B.ExpectMsgAsync<StartAttempt>()).ReplyTo.Tell(new AttemptFailed("r1", "b", Open));
+
+        var trialA = await s.A.ExpectMsgAsync<StartAttempt>();
+        trialA.ReplyTo.Tell(new AttemptFailed("r1", "a", Failure(FailureKind.ServerError, 500, "HTTP 500")));
+        var trialB = await s.B.ExpectMsgAsync<StartAttempt>();   // no backoff on a provider already held bad
+        Assert.True(trialA.Panic && trialB.Panic);
+        trialB.ReplyTo.Tell(new AttemptFailed("r1", "b", Failure(FailureKind.Timeout, null, "no headers in 5s")));
+
+        var rejected = await s.Caller.ExpectMsgAsync<ChatRejected>();
+        Assert.Equal(502, rejected.Error.Status);
+        Assert.Equal("Every route for model 'm' failed: a (up-a): HTTP 500; b (up-b): no headers in 5s.", rejected.Error.Message);
+        await ExpectTerminatedAsync(s.Actor);
+        await s.A.ExpectNoMsgAsync(Short);
+    }
+
+    [Fact]
+    public async Task Session_OneRouteOpen_SkipsItWithoutPanic()
+    {
+        var s = Start(stream: false);
+        (await s.A.ExpectMsgAsync<StartAttempt>()).ReplyTo.Tell(new AttemptFailed("r1", "a", Open));
+        var second = await s.B.ExpectMsgAsync<StartAttempt>();
+        second.ReplyTo.Tell(new AttemptFailed("r1", "b", Failure(FailureKind.Unauthorized, 401, "HTTP 401")));
+
+        var rejected = await s.Caller.ExpectMsgAsync<ChatRejected>();   // b was tried: its answer stands, a stays skipped
+        Assert.Equal(502, rejected.Error.Status);
+        Assert.Contains("circuit open", rejected.Error.Message);
+        await s.A.ExpectNoMsgAsync(Short);
+    }
+
+    [Fact]
+    public async Task Session_KeylessRouteAndOpenRoute_PanicTriesOnlyTheOneWithAKey()
+    {
+        // The keyless provider has no actor here: a StartAttempt for it would crash the session.
+        var s = Start(stream: false, model: HalfKeyless);
+        (await s.A.ExpectMsgAsync<StartAttempt>()).ReplyTo.Tell(new AttemptFailed("r1", "a", Open));
+        var trial = await s.A.ExpectMsgAsync<StartAttempt>();
+        Assert.True(trial.Panic);
+        trial.ReplyTo.Tell(new AttemptFailed("r1", "a", Failure(FailureKind.ServerError, 500, "HTTP 500")));
+
+        var rejected = await s.Caller.ExpectMsgAsync<ChatRejected>();
+        Assert.Equal(502, rejected.Error.Status);
+        Assert.Contains("keyless (half-keyless): skipped, no api-key is configured", rejected.Error.Message);
+    }
+
+    [Fact]
+    public async Task Session_OnlyKeylessRoutes_Rejects503WithoutTrying()
+    {
+        var s = Start(model: AllKeyless);
+        var rejected = await s.Caller.ExpectMsgAsync<ChatRejected>();
+        Assert.Equal(503, rejected.Error.Status);
         await ExpectTerminatedAsync(s.Actor);
     }
 }

@@ -29,8 +29,9 @@ public sealed class RetryPolicyTests
         public override double NextDouble() => value;
     }
 
-    private static RetryDecision Decide(UpstreamFailure failure, int retries = 0, bool freshRetryUsed = false, TimeSpan? timeLeft = null, int route = 0, double jitter = 0.5) =>
-        RetryPolicy.Decide(failure, Upstream, Routes, new RetryContext(route, retries, freshRetryUsed, timeLeft ?? Plenty), new FixedRandom(jitter));
+    private static RetryDecision Decide(UpstreamFailure failure, int retries = 0, bool freshRetryUsed = false, TimeSpan? timeLeft = null, int route = 0, double jitter = 0.5,
+        bool panic = false) =>
+        RetryPolicy.Decide(failure, Upstream, Routes, new RetryContext(route, retries, freshRetryUsed, timeLeft ?? Plenty) { Panic = panic }, new FixedRandom(jitter));
 
     private static UpstreamFailure Failure(FailureKind kind, int? status = null, TimeSpan? retryAfter = null) =>
         new(kind, status, $"{kind}") { RetryAfter = retryAfter };
@@ -85,6 +86,24 @@ public sealed class RetryPolicyTests
     [Fact]
     public void RetryPolicy_ParkedWithRetryAfter_WaitsForIt() =>
         Assert.Equal(new RetryDecision.RetryAfter(TimeSpan.FromSeconds(2)), Decide(Failure(FailureKind.Unavailable, retryAfter: TimeSpan.FromSeconds(2))));
+
+    [Theory]
+    [InlineData(FailureKind.ServerError)]
+    [InlineData(FailureKind.RateLimited)]
+    [InlineData(FailureKind.Unavailable)]
+    public void RetryPolicy_PanicTrialFailed_NextRouteWithoutBackoff(FailureKind kind) =>
+        Assert.Equal(RetryDecision.NextRoute.Instance, Decide(Failure(kind, retryAfter: TimeSpan.FromSeconds(1)), panic: true));
+
+    [Fact]
+    public void RetryPolicy_PanicTrialStaleSocket_StillOneFreshRetry()
+    {
+        Assert.Equal(RetryDecision.RetryNow.Instance, Decide(Failure(FailureKind.Transport), panic: true));
+        Assert.Equal(RetryDecision.NextRoute.Instance, Decide(Failure(FailureKind.Transport), freshRetryUsed: true, panic: true));
+    }
+
+    [Fact]
+    public void RetryPolicy_PanicTrialCallerFault_StillGivesUp() =>
+        Assert.IsType<RetryDecision.GiveUp>(Decide(new UpstreamFailure(FailureKind.CallerFault, 400, "bad"), panic: true));
 
     [Fact]
     public void RetryPolicy_CallerFault_GivesUpInTheProvidersWords()

@@ -74,8 +74,11 @@ public sealed class ProviderHealthTests() : Akka.TestKit.Xunit2.TestKit(TestConf
         return client;
     }));
 
-    private static StartAttempt Attempt(string id, IActorRef replyTo, bool stream = false) =>
-        new(id, new ChatRequest("m", stream, false, null, System.Text.Json.JsonDocument.Parse("{}").RootElement), new RouteTarget("p", "m"), 0, TimeSpan.FromSeconds(30), replyTo);
+    private static StartAttempt Attempt(string id, IActorRef replyTo, bool stream = false, bool panic = false) =>
+        new(id, new ChatRequest("m", stream, false, null, System.Text.Json.JsonDocument.Parse("{}").RootElement), new RouteTarget("p", "m"), 0, TimeSpan.FromSeconds(30), replyTo)
+        {
+            Panic = panic,
+        };
 
     private static readonly UpstreamFailure ServerError = new(FailureKind.ServerError, 500, "HTTP 500");
 
@@ -125,6 +128,66 @@ public sealed class ProviderHealthTests() : Akka.TestKit.Xunit2.TestKit(TestConf
 
         provider.Tell(Attempt("f", asker.Ref));
         Assert.Equal(FailureKind.Unavailable, (await asker.ExpectMsgAsync<AttemptFailed>()).Failure.Kind);
+    }
+
+    [Fact]
+    public async Task Breaker_OpenAndPanicAttemptSucceeds_AdmittedAndTheCircuitCloses()
+    {
+        var provider = StartProvider();
+        var asker = CreateTestProbe();
+        provider.Tell(new AttemptSettled("a", ServerError));
+        provider.Tell(new AttemptSettled("b", ServerError));
+        provider.Tell(Attempt("c", asker.Ref));
+        Assert.Equal(FailureKind.Unavailable, (await asker.ExpectMsgAsync<AttemptFailed>()).Failure.Kind);   // still open
+
+        provider.Tell(Attempt("c", asker.Ref, panic: true));   // no reset-timeout waited: every route of its model is open
+        await asker.ExpectMsgAsync<AttemptCompleted>();
+        provider.Tell(new AttemptSettled("c", null) { Panic = true });
+
+        var status = await StatusAsync(provider);
+        Assert.Equal(("healthy", 1L), (status.State, status.Counters.PanicTrials));
+        provider.Tell(Attempt("d", asker.Ref));
+        await asker.ExpectMsgAsync<AttemptCompleted>();   // normal traffic again
+    }
+
+    [Fact]
+    public async Task Breaker_OpenAndPanicAttemptFails_StaysOpenUntilItsOwnTimer()
+    {
+        var provider = StartProvider();
+        var asker = CreateTestProbe();
+        provider.Tell(new AttemptSettled("a", ServerError));
+        provider.Tell(new AttemptSettled("b", ServerError));
+        Assert.Equal("open", (await StatusAsync(provider)).State);   // opened now, before the clock moves
+        Scheduler.Advance(TimeSpan.FromSeconds(20));
+
+        provider.Tell(Attempt("c", asker.Ref, panic: true));
+        await asker.ExpectMsgAsync<AttemptCompleted>();
+        provider.Tell(new AttemptSettled("c", ServerError) { Panic = true });
+        var status = await StatusAsync(provider);
+        Assert.Equal(("open", 3), (status.State, status.ConsecutiveFailures));
+
+        provider.Tell(Attempt("d", asker.Ref));
+        Assert.Equal(FailureKind.Unavailable, (await asker.ExpectMsgAsync<AttemptFailed>()).Failure.Kind);
+        Scheduler.Advance(TimeSpan.FromSeconds(10));   // the timer set when it opened, not restarted by the panic trial
+        provider.Tell(Attempt("trial", asker.Ref));
+        await asker.ExpectMsgAsync<AttemptCompleted>();
+    }
+
+    [Fact]
+    public async Task Park_PanicAttemptSucceeds_LiftsThePark()
+    {
+        var provider = StartProvider();
+        var asker = CreateTestProbe();
+        provider.Tell(new AttemptSettled("a", new UpstreamFailure(FailureKind.RateLimited, 429, "HTTP 429") { RetryAfter = TimeSpan.FromMinutes(5) }));
+
+        provider.Tell(Attempt("b", asker.Ref, panic: true));
+        await asker.ExpectMsgAsync<AttemptCompleted>();
+        Assert.Equal("parked", (await StatusAsync(provider)).State);   // nothing learnt before the verdict
+        provider.Tell(new AttemptSettled("b", null) { Panic = true });
+
+        Assert.Equal("healthy", (await StatusAsync(provider)).State);
+        provider.Tell(Attempt("c", asker.Ref));
+        await asker.ExpectMsgAsync<AttemptCompleted>();
     }
 
     [Fact]
