@@ -46,7 +46,7 @@ internal static class HoconKeyLines
             while (SkipSpaceAndComments(newlines: true))
             {
                 var c = text[_pos];
-                if (c is ',' ) { _pos++; continue; }
+                if (c == ',') { _pos++; continue; }
                 if (c is '}' or ']')
                 {
                     _pos++;
@@ -162,7 +162,7 @@ internal static class HoconKeyLines
             for (var j = i + 1; j < text.Length; j++)
             {
                 if (text[j] == '\\') { j++; continue; }
-                if (text[j] is '"' ) return j + 1;
+                if (text[j] == '"') return j + 1;
                 if (text[j] == '\n') return j;
             }
             return text.Length;
@@ -186,11 +186,13 @@ internal static class HoconKeyLines
             return false;
         }
 
+        private int _lineIndex, _line = 1;
+
+        /// <summary>Keys come in text order, so the count of newlines carries on from the last key.</summary>
         private int LineAt(int index)
         {
-            var line = 1;
-            for (var i = 0; i < index; i++) if (text[i] == '\n') line++;
-            return line;
+            for (; _lineIndex < index; _lineIndex++) if (text[_lineIndex] == '\n') _line++;
+            return _line;
         }
     }
 }

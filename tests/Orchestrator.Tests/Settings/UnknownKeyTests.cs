@@ -210,6 +210,20 @@ public sealed class UnknownKeyTests
         Assert.False(lines.ContainsKey("orchestrator.nothing"));
     }
 
+    [Fact]
+    public void KeyLines_AnyText_EndsWithoutThrowing()
+    {
+        var seed = Environment.TickCount;
+        var random = new Random(seed);
+        const string alphabet = "ab.=:{}[],\"#/+$?\n\r\t \\";
+        for (var i = 0; i < 2000; i++)
+        {
+            var text = new string([.. Enumerable.Range(0, random.Next(60)).Select(_ => alphabet[random.Next(alphabet.Length)])]);
+            var ex = Record.Exception(() => HoconKeyLines.Find(text));
+            Assert.True(ex is null, $"seed {seed}, text {text}: {ex}");
+        }
+    }
+
     private static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
