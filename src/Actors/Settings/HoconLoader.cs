@@ -8,7 +8,8 @@ namespace Orchestrator.Actors.Settings;
 /// Reads the default configuration and lays a user's file over it, as one HOCON document (later keys win,
 /// objects merge). Two things Akka's HOCON parser does not do are done here, on the text, before it parses:
 /// environment substitution (<c>${?NAME}</c>, <c>${NAME}</c>) and letting a user's <c>providers</c> or
-/// <c>models</c> replace the defaults rather than merge into them.
+/// <c>models</c> replace the defaults rather than merge into them. The merged result holds only keys the defaults
+/// know (<see cref="KnownKeys"/>).
 /// </summary>
 public static partial class HoconLoader
 {
@@ -28,7 +29,9 @@ public static partial class HoconLoader
         {
             if (HasOrchestratorSection(userConfig, section)) text.Append("orchestrator.").Append(section).Append(" = null\n");
         }
-        return Parse(text.Append(user).ToString(), userName);
+        var merged = Parse(text.Append(user).ToString(), userName);
+        KnownKeys.FromDefaults(defaultConfig).Check(merged, userText, userName);
+        return merged;
     }
 
     public static Config LoadFiles(string defaultsPath, string? userPath)
