@@ -45,6 +45,7 @@ public static class ProviderEndpoints
             ["rotations"] = p.Counters.Rotations,
             ["resumes"] = p.Counters.Resumes,
             ["skipped_events"] = p.Counters.SkippedEvents,
+            ["panic_trials"] = p.Counters.PanicTrials,
         },
     };
 
