@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Orchestrator.Actors.Hosting;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Upstream;
@@ -28,11 +29,16 @@ public static class OrchestratorApp
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // Set on purpose, not left to Kestrel's defaults: a client that trickles headers or a body cannot hold a socket.
             kestrel.Limits.MaxRequestBodySize = settings.Http.MaxRequestBytes;
+            kestrel.Limits.RequestHeadersTimeout = settings.Http.RequestHeadersTimeout;
+            kestrel.Limits.MaxRequestHeadersTotalSize = settings.Http.MaxRequestHeaderBytes;
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(settings.Http.MinRequestBodyDataRate, settings.Http.MinRequestBodyDataRateGrace);
         });
         if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls(settings.Http.Listen.ToString().TrimEnd('/'));
 
         builder.Services.AddOrchestrator(config, settings, clientFactory);
+        builder.Services.AddConcurrencyLimit(settings.Http);
         builder.Services.AddSingleton<EdgeStreams>();
         builder.Services.AddHostedService<EdgeStreamsStartup>();   // after the actor system's: the edge needs it
 
@@ -41,6 +47,7 @@ public static class OrchestratorApp
         app.UseExceptionHandler(errors => errors.Run(http =>
             OpenAiErrors.WriteAsync(http.Response, ApiError.Internal("The server had an error while processing your request."))));
         if (logging.Requests) app.UseSerilogRequestLogging();
+        app.UseRateLimiter();   // after the request log, so refused requests are logged too
         app.UseWebSockets(new WebSocketOptions
         {
             KeepAliveInterval = settings.Realtime.HeartbeatInterval,
