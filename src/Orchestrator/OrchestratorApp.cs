@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Orchestrator.Actors.Hosting;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Upstream;
@@ -17,30 +18,44 @@ public static class OrchestratorApp
 
     /// <param name="args">As on the command line: <c>--config FILE.conf</c>, <c>--urls URL</c>, any ASP.NET Core switch.</param>
     /// <param name="clientFactory">Replaces how provider clients are made; tests only.</param>
-    public static WebApplication Build(string[] args, Func<ProviderSettings, IUpstreamClient>? clientFactory = null)
+    /// <param name="configureServices">Adds services after ours (a log sink to read); tests only.</param>
+    public static WebApplication Build(string[] args, Func<ProviderSettings, IUpstreamClient>? clientFactory = null,
+        Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var config = HoconLoader.LoadFiles(Path.Combine(AppContext.BaseDirectory, DefaultConfigFile), builder.Configuration["config"]);
         var settings = OrchestratorSettings.FromConfig(config);
         var logging = LoggingSettings.FromConfig(config);
 
-        builder.Services.AddSerilog(ConfigureSerilog(logging));
+        builder.Services.AddSerilog((services, serilog) => ConfigureSerilog(logging, serilog).ReadFrom.Services(services));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // Set on purpose, not left to Kestrel's defaults: a client that trickles headers or a body cannot hold a socket.
             kestrel.Limits.MaxRequestBodySize = settings.Http.MaxRequestBytes;
+            kestrel.Limits.RequestHeadersTimeout = settings.Http.RequestHeadersTimeout;
+            kestrel.Limits.MaxRequestHeadersTotalSize = settings.Http.MaxRequestHeaderBytes;
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(settings.Http.MinRequestBodyDataRate, settings.Http.MinRequestBodyDataRateGrace);
         });
         if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls(settings.Http.Listen.ToString().TrimEnd('/'));
 
         builder.Services.AddOrchestrator(config, settings, clientFactory);
+        builder.Services.AddConcurrencyLimit(settings.Http);
         builder.Services.AddSingleton<EdgeStreams>();
         builder.Services.AddHostedService<EdgeStreamsStartup>();   // after the actor system's: the edge needs it
+        configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         // A bug of ours still answers in the contract's shape: no stack trace, no exception text.
         app.UseExceptionHandler(errors => errors.Run(http =>
             OpenAiErrors.WriteAsync(http.Response, ApiError.Internal("The server had an error while processing your request."))));
-        if (logging.Requests) app.UseSerilogRequestLogging();
+        if (logging.Requests) app.UseSerilogRequestLogging(requests =>
+        {
+            requests.MessageTemplate = "HTTP {RequestMethod} {RequestPath}{QueryString} responded {StatusCode} in {Elapsed:0.0000} ms";
+            requests.EnrichDiagnosticContext = (diagnostics, http) =>
+                diagnostics.Set("QueryString", ApiKeyRedaction.Redact(http.Request.QueryString.Value ?? ""));
+        });
+        app.UseRateLimiter();   // after the request log, so refused requests are logged too
         app.UseWebSockets(new WebSocketOptions
         {
             KeepAliveInterval = settings.Realtime.HeartbeatInterval,
@@ -56,11 +71,12 @@ public static class OrchestratorApp
         return app;
     }
 
-    private static Action<LoggerConfiguration> ConfigureSerilog(LoggingSettings logging) => serilog => serilog
+    private static LoggerConfiguration ConfigureSerilog(LoggingSettings logging, LoggerConfiguration serilog) => serilog
         .MinimumLevel.Is(logging.Level)
         .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
         .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
         .Enrich.FromLogContext()
+        .Enrich.With<ApiKeyRedactionEnricher>()   // last, so it sees every property the others added
         .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
 
     /// <summary><c>orchestrator.logging</c>: read here because only the host logs through Serilog's configuration.</summary>

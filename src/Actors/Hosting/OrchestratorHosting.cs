@@ -9,13 +9,16 @@ using Orchestrator.Actors.Front;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Upstream;
 
+using Orchestrator.Actors.Realtime;
+
 namespace Orchestrator.Actors.Hosting;
 
 /// <summary>Wires the engine into an Akka.Hosting actor system; used by the HTTP host and by embedders alike.</summary>
 public static class OrchestratorHosting
 {
     /// <summary>
-    /// Starts a <see cref="ProviderSupervisor"/> per configured provider and the <see cref="HttpFrontActor"/>.
+    /// Starts a <see cref="ProviderSupervisor"/> per configured provider, the <see cref="HttpFrontActor"/> and the
+    /// <see cref="RealtimeSupervisor"/>.
     /// <paramref name="clientFactory"/> replaces how provider clients are made (tests, custom transports).
     /// </summary>
     public static AkkaConfigurationBuilder WithOrchestrator(
@@ -29,7 +32,9 @@ public static class OrchestratorHosting
             var providers = settings.Providers.Values.ToImmutableDictionary(
                 p => p.Name,
                 p => system.ActorOf(ProviderSupervisor.Props(p, factory), "provider-" + Uri.EscapeDataString(p.Name)));
-            registry.Register<HttpFrontActor>(system.ActorOf(HttpFrontActor.Props(settings, providers), "front"));
+            var front = system.ActorOf(HttpFrontActor.Props(settings, providers), "front");
+            registry.Register<HttpFrontActor>(front);
+            registry.Register<RealtimeSupervisor>(system.ActorOf(RealtimeSupervisor.Props(settings.Realtime, front), "realtime"));
         });
     }
 

@@ -166,11 +166,13 @@ public sealed class RealtimeClient(Uri endpoint, string? apiKey, RealtimeClientO
         private volatile bool _expiring;
 
         private readonly Action _onExpiring;
+        private readonly int _maxMessageBytes;
 
-        private Session(ClientWebSocket socket, Action onExpiring)
+        private Session(ClientWebSocket socket, Action onExpiring, int maxMessageBytes)
         {
             _socket = socket;
             _onExpiring = onExpiring;
+            _maxMessageBytes = maxMessageBytes;
         }
 
         public bool Usable => !_expiring && _socket.State == WebSocketState.Open;
@@ -193,7 +195,7 @@ public sealed class RealtimeClient(Uri endpoint, string? apiKey, RealtimeClientO
                 socket.Dispose();
                 throw;
             }
-            var session = new Session(socket, onExpiring);
+            var session = new Session(socket, onExpiring, options.MaxMessageBytes);
             _ = session.ReadLoopAsync(closing);
             return session;
         }
@@ -256,6 +258,8 @@ public sealed class RealtimeClient(Uri endpoint, string? apiKey, RealtimeClientO
                         result = await _socket.ReceiveAsync(buffer.GetMemory(8 * 1024), closing);
                         if (result.MessageType == WebSocketMessageType.Close) return;
                         buffer.Advance(result.Count);
+                        // Bounded like the server's reads: a peer cannot make us buffer without end.
+                        if (buffer.WrittenCount > _maxMessageBytes) throw new WebSocketMessageTooBigException(_maxMessageBytes);
                     } while (!result.EndOfMessage);
                     using var doc = JsonDocument.Parse(buffer.WrittenMemory);
                     var message = doc.RootElement.Clone();
@@ -271,6 +275,18 @@ public sealed class RealtimeClient(Uri endpoint, string? apiKey, RealtimeClientO
                     if (pending is null) continue;
                     pending.Started = true;
                     await pending.Writer.WriteAsync(message, closing);   // a slow reader holds this socket back, bounded
+                }
+            }
+            catch (WebSocketMessageTooBigException ex)
+            {
+                try
+                {
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    await _socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, $"messages are limited to {ex.MaxMessageBytes} bytes", timeout.Token);
+                }
+                catch (Exception)
+                {
+                    // Gone already: the abort below ends it either way.
                 }
             }
             catch (Exception)

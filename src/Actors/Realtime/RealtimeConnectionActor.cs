@@ -32,6 +32,7 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
         public static readonly LifetimeExpiring Instance = new();
     }
     private sealed record RequestEnded(string ClientId, Exception? Cause = null);
+    private sealed record QueueHasRoom(bool Open);
 
     /// <summary>The client did not read: a frame of this request waited past send-timeout for room in the queue.</summary>
     private sealed class SlowConsumerException() : Exception("the client is not reading its answers");
@@ -64,6 +65,13 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, Request> _requests = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IMaterializer _materializer = Context.Materializer();
+    /// <summary>
+    /// Frames of our own (errors, expiry, close) waiting for room in the send queue, in order; capped at
+    /// send-buffer-frames so a client that sends bad frames and never reads cannot grow it.
+    /// </summary>
+    private readonly Queue<RealtimeOutgoing> _pending = new();
+    private bool _awaitingRoom;
+    private bool _stoppedNormally;
     private long _assigned;
     private bool _expiring;
 
@@ -84,7 +92,8 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
         Receive<ChatRejected>(OnRejected);
         Receive<RequestEnded>(OnRequestEnded);
         Receive<LifetimeExpiring>(_ => OnExpiring());
-        Receive<RealtimeClosed>(_ => Context.Stop(Self));
+        Receive<QueueHasRoom>(OnQueueHasRoom);
+        Receive<RealtimeClosed>(_ => StopNormally());
     }
 
     public static Props Props(RealtimeSettings settings, IActorRef front, ChannelWriter<RealtimeOutgoing> outgoing, string connectionId, string caller) =>
@@ -97,7 +106,16 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
     {
         // Requests not streaming yet are cancelled at the front; running streams stop with this actor's materializer.
         foreach (var request in _requests.Values.Where(r => r.Switch is null)) _front.Tell(new CancelChat(EngineId(request.ClientId)));
+        // Stopped by a crash (RealtimeSupervisor never restarts us): the client learns it at once, 1011, instead of
+        // waiting on requests nobody remembers. If the queue is full the host aborts the socket instead.
+        if (!_stoppedNormally) _outgoing.TryWrite(RealtimeOutgoing.Close(1011, "internal error; reconnect"));
         _outgoing.TryComplete();
+    }
+
+    private void StopNormally()
+    {
+        _stoppedNormally = true;
+        Context.Stop(Self);
     }
 
     private string EngineId(string clientId) => $"{_connectionId}/{clientId}";
@@ -237,14 +255,37 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
     {
         if (!_expiring || _requests.Count > 0) return;
         Enqueue(RealtimeOutgoing.Close(1001, "session expired; reconnect"));
-        Context.Stop(Self);
+        StopNormally();
     }
 
-    /// <summary>A frame that is not part of a request's stream (errors, expiry): queued without waiting.</summary>
+    /// <summary>A frame that is not part of a request's stream (errors, expiry): into the same bounded queue as answers.</summary>
     private void Send(byte[] frame) => Enqueue(new RealtimeOutgoing(frame));
 
     private void Enqueue(RealtimeOutgoing item)
     {
-        if (!_outgoing.TryWrite(item)) _ = _outgoing.WriteAsync(item).AsTask();
+        if (_pending.Count == 0 && _outgoing.TryWrite(item)) return;
+        if (_pending.Count >= _settings.SendBufferFrames) throw new RealtimeClientNotReadingException(_connectionId, _pending.Count);
+        _pending.Enqueue(item);
+        AwaitRoom();
+    }
+
+    /// <summary>One wait at a time, piped back: the frames go out in order, from this actor's thread.</summary>
+    private void AwaitRoom()
+    {
+        if (_awaitingRoom) return;
+        _awaitingRoom = true;
+        _outgoing.WaitToWriteAsync().AsTask().PipeTo(Self, success: open => new QueueHasRoom(open), failure: _ => new QueueHasRoom(false));
+    }
+
+    private void OnQueueHasRoom(QueueHasRoom room)
+    {
+        _awaitingRoom = false;
+        if (!room.Open)
+        {
+            _pending.Clear();   // the socket is closing: nobody left to write to
+            return;
+        }
+        while (_pending.TryPeek(out var item) && _outgoing.TryWrite(item)) _pending.Dequeue();
+        if (_pending.Count > 0) AwaitRoom();
     }
 }

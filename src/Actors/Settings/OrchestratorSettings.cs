@@ -41,13 +41,34 @@ public sealed record OrchestratorSettings(
     }
 }
 
-public sealed record HttpSettings(Uri Listen, TimeSpan ReplyTimeout, long MaxRequestBytes, TimeSpan HeartbeatInterval)
+public sealed record HttpSettings(
+    Uri Listen,
+    TimeSpan ReplyTimeout,
+    long MaxRequestBytes,
+    TimeSpan HeartbeatInterval,
+    int MaxConcurrentRequests,
+    TimeSpan RequestHeadersTimeout,
+    int MaxRequestHeaderBytes,
+    double MinRequestBodyDataRate,
+    TimeSpan MinRequestBodyDataRateGrace)
 {
-    internal static HttpSettings From(ConfigNode node) => new(
-        HttpUrl(node, "listen"),
-        node.Duration("reply-timeout"),
-        node.Long("max-request-bytes", 1024),
-        node.Duration("heartbeat-interval"));
+    internal static HttpSettings From(ConfigNode node)
+    {
+        var grace = node.Duration("min-request-body-data-rate-grace");
+        // Kestrel checks the rate once a second, so it refuses a grace of a second or less.
+        if (grace <= TimeSpan.FromSeconds(1))
+            throw new InvalidConfigException(node.KeyPath("min-request-body-data-rate-grace"), "must be more than 1s");
+        return new HttpSettings(
+            HttpUrl(node, "listen"),
+            node.Duration("reply-timeout"),
+            node.Long("max-request-bytes", 1024),
+            node.Duration("heartbeat-interval"),
+            node.Int("max-concurrent-requests", 1),
+            node.Duration("request-headers-timeout"),
+            node.Int("max-request-header-bytes", 1024),
+            node.Long("min-request-body-data-rate", 1),
+            grace);
+    }
 
     internal static Uri HttpUrl(ConfigNode node, string key)
     {

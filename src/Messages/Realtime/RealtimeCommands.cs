@@ -28,3 +28,9 @@ public sealed record RealtimeOutgoing(ReadOnlyMemory<byte> Frame, int? CloseStat
 {
     public static RealtimeOutgoing Close(int status, string reason) => new(ReadOnlyMemory<byte>.Empty, status, reason);
 }
+
+/// <summary>To <c>RealtimeSupervisor</c>: a socket was accepted; start the actor that owns it.</summary>
+public sealed record StartRealtimeConnection(string ConnectionId, System.Threading.Channels.ChannelWriter<RealtimeOutgoing> Outgoing, string Caller);
+
+/// <summary>The actor for <paramref name="ConnectionId"/>'s socket, ready for its commands.</summary>
+public sealed record RealtimeConnectionStarted(string ConnectionId, Akka.Actor.IActorRef Connection);

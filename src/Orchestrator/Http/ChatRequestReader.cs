@@ -36,6 +36,9 @@ public static class ChatRequestReader
     /// </summary>
     public static async Task<Result> ReadAsync(HttpRequest request, Func<ReadOnlySequence<byte>, Result> parse, CancellationToken ct)
     {
+        var limit = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+        // Decided from the header before a byte of the body is read; without one (chunked) Kestrel's limit stops the read.
+        if (request.ContentLength > limit) return TooLarge(request, limit);
         ReadOnlySequence<byte> body;
         ReadResult read;
         var reader = request.BodyReader;
@@ -51,8 +54,7 @@ public static class ChatRequestReader
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            var limit = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
-            return Fail(new ApiError(413, $"The request body is larger than the {limit} bytes this service accepts.", "invalid_request_error", null, "request_too_large"));
+            return TooLarge(request, limit);
         }
         Result parsed;
         try
@@ -64,6 +66,16 @@ public static class ChatRequestReader
             reader.AdvanceTo(body.End);
         }
         return parsed.Request is { } chat ? WithFaultPlan(chat, request.Headers[FaultHeader].ToString()) : parsed;
+    }
+
+    /// <summary>
+    /// The rest of an oversized body is never read, so the connection closes after the answer instead of
+    /// draining what the client may still be sending.
+    /// </summary>
+    private static Result TooLarge(HttpRequest request, long? limit)
+    {
+        request.HttpContext.Response.Headers.Connection = "close";
+        return Fail(new ApiError(413, $"The request body is larger than the {limit} bytes this service accepts.", "invalid_request_error", null, "request_too_large"));
     }
 
     /// <summary>

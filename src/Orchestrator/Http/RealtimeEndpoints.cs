@@ -36,7 +36,7 @@ public static class RealtimeEndpoints
         return endpoints;
     }
 
-    private static async Task HandleAsync(HttpContext http, OrchestratorSettings settings, IRequiredActor<HttpFrontActor> front, ActorSystem system, EdgeStreams edge)
+    private static async Task HandleAsync(HttpContext http, OrchestratorSettings settings, IRequiredActor<RealtimeSupervisor> supervisor, EdgeStreams edge)
     {
         if (!http.WebSockets.IsWebSocketRequest)
         {
@@ -64,9 +64,9 @@ public static class RealtimeEndpoints
             .Via(RealtimeFrames.Flow(string.IsNullOrEmpty(defaultModel) ? null : defaultModel));
         var outgoing = Channel.CreateBounded<RealtimeOutgoing>(new BoundedChannelOptions(realtime.SendBufferFrames) { SingleReader = true });
         var connectionId = http.TraceIdentifier;
-        var connection = system.ActorOf(
-            RealtimeConnectionActor.Props(realtime, front.ActorRef, outgoing.Writer, connectionId, ClientKeyFilter.Caller(http)),
-            "realtime-" + Uri.EscapeDataString(connectionId));
+        var started = await supervisor.ActorRef.Ask<RealtimeConnectionStarted>(
+            new StartRealtimeConnection(connectionId, outgoing.Writer, ClientKeyFilter.Caller(http)), settings.Http.ReplyTimeout, http.RequestAborted);
+        var connection = started.Connection;
 
         var writing = WriteLoopAsync(socket, outgoing.Reader);
         try
@@ -133,6 +133,9 @@ public static class RealtimeEndpoints
                 }
                 await socket.SendAsync(item.Frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
             }
+            // The actor stopped without a close of its own (a crash with the queue full): end the socket rather
+            // than leave the client talking to nobody. A close the client began needs no more from us.
+            if (socket.State == WebSocketState.Open) socket.Abort();
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {

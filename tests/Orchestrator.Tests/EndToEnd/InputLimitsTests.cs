@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Orchestrator.Messages.Chat;
 
 namespace Orchestrator.Tests.EndToEnd;
 
@@ -136,10 +137,12 @@ public sealed class InputLimitsTests(RelayFixture fixture)
         Assert.Equal("invalid_type", badN.GetProperty("code").GetString());
         Assert.Equal("n", badN.GetProperty("param").GetString());
 
-        var type = "chat.completions." + new string('z', 10_000);
+        var type = "chat.completions." + new string('z', 13_000 - "chat.completions.".Length);
         await socket.SendAsync($$"""{"type":"{{type}}","id":"t1"}""");
         var unknown = (await socket.ReceiveAsync())!.Value.GetProperty("error");
+        var message = unknown.GetProperty("message").GetString()!;
         Assert.Equal("unknown_type", unknown.GetProperty("code").GetString());
-        Assert.True(unknown.GetProperty("message").GetString()!.Length < 200, unknown.GetProperty("message").GetString());
+        Assert.Contains($"'{type[..ApiError.MaxQuotedLength]}…'", message);   // ApiError.Quote: 64 characters and a mark
+        Assert.True(message.Length < 200, message);
     }
 }

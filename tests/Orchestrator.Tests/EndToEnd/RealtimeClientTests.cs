@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using System.Text;
 using Orchestrator.Actors.Realtime;
 
@@ -47,5 +49,57 @@ public sealed class RealtimeClientTests
         Assert.Equal(firstResult.Text, second.Text);
         Assert.Equal(1, firstResult.Socket);
         Assert.Equal(2, second.Socket);
+    }
+}
+
+/// <summary><see cref="RealtimeClient"/> reads a server's messages under a cap, as the server reads the client's.</summary>
+public sealed class RealtimeClientLimitTests
+{
+    [Fact]
+    public async Task Client_ServerMessageOverTheCap_Closes1009AndFailsTheRequest()
+    {
+        var closeStatus = new TaskCompletionSource<System.Net.WebSockets.WebSocketCloseStatus?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (app, url) = await LoopbackApp.StartAsync(web =>
+        {
+            web.UseWebSockets();
+            web.Map("/v1/realtime", async (Microsoft.AspNetCore.Http.HttpContext http) =>
+            {
+                using var socket = await http.WebSockets.AcceptWebSocketAsync("orchestrator.v1");
+                var buffer = new byte[64 * 1024];
+                await socket.ReceiveAsync(buffer, CancellationToken.None);   // the request
+                var huge = System.Text.Encoding.UTF8.GetBytes($$"""{"type":"chat.completions.chunk","id":"c1","pad":"{{new string('x', 2 * 1024 * 1024)}}"}""");
+                try
+                {
+                    await socket.SendAsync(huge, System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+                    while (true)
+                    {
+                        var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
+                        if (result.MessageType == System.Net.WebSockets.WebSocketMessageType.Close) break;
+                    }
+                    closeStatus.TrySetResult(socket.CloseStatus);
+                }
+                catch (Exception)
+                {
+                    closeStatus.TrySetResult(null);   // aborted before a close frame arrived
+                }
+            });
+        });
+        try
+        {
+            await using var client = new RealtimeClient(new Uri($"ws://127.0.0.1:{url.Port}/v1/realtime"), null,
+                new RealtimeClientOptions { MaxMessageBytes = 64 * 1024, MaxReconnects = 0 });
+            var body = System.Text.Encoding.UTF8.GetBytes("""{"model":"m","messages":[{"role":"user","content":"hi"}]}""");
+
+            await Assert.ThrowsAnyAsync<Exception>(async () =>
+            {
+                await foreach (var _ in client.StreamAsync(body)) { }
+            }).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.MessageTooBig, await closeStatus.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
     }
 }

@@ -23,7 +23,8 @@ public sealed class RelayHost : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <param name="configText">HOCON layered over the defaults, or null to run on the defaults alone.</param>
-    public static async Task<RelayHost> StartAsync(string? configText)
+    /// <param name="configureServices">Services added to the host's, e.g. a Serilog <c>ILogEventSink</c> to read the log.</param>
+    public static async Task<RelayHost> StartAsync(string? configText, Action<IServiceCollection>? configureServices = null)
     {
         string? file = null;
         var args = new List<string> { "--urls", "http://127.0.0.1:0" };
@@ -33,7 +34,7 @@ public sealed class RelayHost : IAsyncDisposable
             await File.WriteAllTextAsync(file, configText);
             args.AddRange(["--config", file]);
         }
-        var app = OrchestratorApp.Build([.. args]);
+        var app = OrchestratorApp.Build([.. args], configureServices: configureServices);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new RelayHost(app, file, new Uri(address));

@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using Microsoft.Extensions.DependencyInjection;
+using Serilog.Core;
+using Serilog.Events;
+using Serilog.Formatting.Display;
+
+namespace Orchestrator.Tests.EndToEnd;
+
+/// <summary>The realtime <c>api_key</c> query parameter never reaches a log line, the request log included.</summary>
+public sealed class LogRedactionTests
+{
+    private sealed class CapturingSink : ILogEventSink
+    {
+        // As the console shows it: strings unquoted.
+        private static readonly MessageTemplateTextFormatter Format = new("{Message:lj}");
+
+        public ConcurrentQueue<string> Lines { get; } = new();
+
+        public void Emit(LogEvent logEvent)
+        {
+            using var text = new StringWriter();
+            Format.Format(logEvent, text);
+            foreach (var property in logEvent.Properties) text.Write($" {property.Key}={property.Value}");
+            if (logEvent.Exception is { } ex) text.Write(" " + ex);
+            Lines.Enqueue(text.ToString());
+        }
+    }
+
+    [Fact]
+    public async Task RequestLog_RealtimeApiKeyQuery_IsRedacted()
+    {
+        var good = "sk-good-" + Guid.NewGuid().ToString("N");
+        var wrong = "sk-wrong-" + Guid.NewGuid().ToString("N");
+        var sink = new CapturingSink();
+        await using (var relay = await RelayHost.StartAsync($$"""
+            orchestrator {
+              logging { level = Debug, requests = on }
+              auth.keys = ["{{good}}"]
+              providers { sim { kind = simulator, token-delay = 0ms, completion-tokens = 2 } }
+              models { "sim" { routes = [ { provider = sim } ] } }
+            }
+            """, services => services.AddSingleton<ILogEventSink>(sink)))
+        {
+            await using (var socket = await TestSocket.ConnectAsync(relay.BaseUrl, $"model=sim&api_key={good}", bearer: null))
+            {
+                await socket.SendAsync("""{"type":"chat.completions.create","id":"r1","messages":[{"role":"user","content":"hi"}]}""");
+                Assert.NotNull(await socket.ReceiveAsync());
+            }
+            var refused = await Assert.ThrowsAsync<WebSocketException>(() => TestSocket.ConnectAsync(relay.BaseUrl, $"api_key={wrong}&model=sim", bearer: null));
+            Assert.Contains("401", refused.Message);
+        }   // stopped: every line is written
+
+        var lines = sink.Lines.ToArray();
+        Assert.Contains(lines, l => l.Contains("HTTP GET /v1/realtime?model=sim&api_key=*** responded 101"));
+        Assert.Contains(lines, l => l.Contains("HTTP GET /v1/realtime?api_key=***&model=sim responded 401"));
+        Assert.DoesNotContain(lines, l => l.Contains(good) || l.Contains(wrong));
+    }
+}
