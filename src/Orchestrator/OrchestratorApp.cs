@@ -52,6 +52,9 @@ public static class OrchestratorApp
         if (logging.Requests) app.UseSerilogRequestLogging(requests =>
         {
             requests.MessageTemplate = "HTTP {RequestMethod} {RequestPath}{QueryString} responded {StatusCode} in {Elapsed:0.0000} ms";
+            // This host's logger: the middleware's default is the process-wide static one, which the last host
+            // built in the process owns (several hosts share a process in tests and when embedded).
+            requests.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
             requests.EnrichDiagnosticContext = (diagnostics, http) =>
                 diagnostics.Set("QueryString", ApiKeyRedaction.Redact(http.Request.QueryString.Value ?? ""));
         });
