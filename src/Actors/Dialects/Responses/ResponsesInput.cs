@@ -276,19 +276,7 @@ internal static class ResponsesInput
         if (message.Signature is not null) json.WriteString("reasoning_signature"u8, message.Signature);
         if (message.ToolCalls is { } calls)
         {
-            json.WriteStartArray("tool_calls"u8);
-            foreach (var (id, name, arguments) in calls)
-            {
-                json.WriteStartObject();
-                json.WriteString("id"u8, id);
-                json.WriteString("type"u8, "function"u8);
-                json.WriteStartObject("function"u8);
-                json.WriteString("name"u8, name);
-                json.WriteString("arguments"u8, arguments);
-                json.WriteEndObject();
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
+            ChatToolCalls.Write(json, calls);
         }
         json.WriteEndObject();
     }
