@@ -41,4 +41,7 @@ public sealed record RequestLimits(TimeSpan FirstByteTimeout, TimeSpan FirstToke
 public sealed record ResumeSettings(bool Enabled, int MaxResumes);
 
 /// <summary>USD per one million tokens.</summary>
-public sealed record Price(decimal Input, decimal Output);
+public sealed record Price(decimal Input, decimal Output)
+{
+    public decimal CachedInput { get; init; } = Input;
+}
