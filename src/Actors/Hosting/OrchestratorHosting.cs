@@ -6,6 +6,7 @@ using Akka.Logger.Serilog;
 using Microsoft.Extensions.DependencyInjection;
 using Orchestrator.Actors.Embedding;
 using Orchestrator.Actors.Front;
+using Orchestrator.Actors.Ledger.Storage;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Upstream;
 
@@ -39,8 +40,9 @@ public static class OrchestratorHosting
     }
 
     /// <summary>
-    /// The whole engine as a hosted service: the actor system (configured from <paramref name="config"/>, logging
-    /// through Serilog), the actors, and <see cref="OrchestratorClient"/> for in-process calls.
+    /// The whole engine as a hosted service: the actor system (configured from <paramref name="config"/> with the
+    /// ledger's persistence section over it, logging through Serilog), the actors, and <see cref="OrchestratorClient"/>
+    /// for in-process calls. A SQLite ledger's file (and directory) is created here, before the journal needs it.
     /// </summary>
     public static IServiceCollection AddOrchestrator(
         this IServiceCollection services,
@@ -48,10 +50,11 @@ public static class OrchestratorHosting
         OrchestratorSettings settings,
         Func<ProviderSettings, IUpstreamClient>? clientFactory = null)
     {
+        if (settings.Ledger.Storage == LedgerStorage.Sqlite) SqliteDatabase.Prepare(settings.Ledger.DatabaseFile);
         services.AddSingleton(settings);
         services.AddSingleton<OrchestratorClient>();
         return services.AddAkka("orchestrator", builder => builder
-            .AddHocon(config, HoconAddMode.Prepend)
+            .AddHocon(LedgerPersistence.Config(settings.Ledger).WithFallback(config), HoconAddMode.Prepend)
             .ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();

@@ -128,7 +128,7 @@ public static partial class HoconLoader
             throw new InvalidConfigException(name, $"not valid HOCON: the '{unclosed.Bracket}' of line {unclosed.Line} is never closed");
     }
 
-    private static string Quote(string value)
+    internal static string Quote(string value)
     {
         var quoted = new StringBuilder(value.Length + 2).Append('"');
         foreach (var c in value)

@@ -9,13 +9,18 @@ public sealed record OrchestratorSettings(
     AuthSettings Auth,
     ImmutableDictionary<string, ProviderSettings> Providers,
     ImmutableArray<ModelSettings> Models,
-    RealtimeSettings Realtime)
+    RealtimeSettings Realtime,
+    LedgerSettings Ledger)
 {
     public static OrchestratorSettings FromConfig(Config config)
     {
         var root = ConfigNode.Root(config);
         if (!root.Has("orchestrator")) throw new InvalidConfigException("orchestrator", "is missing");
         var orchestrator = root.Child("orchestrator");
+        // The ledger's journal and snapshot store are configured from orchestrator.ledger (LedgerPersistence): a
+        // hand-written akka.persistence section would be overridden without a word, so it is refused instead.
+        if (root.Has("akka") && root.Child("akka").Has("persistence"))
+            throw new InvalidConfigException("akka.persistence", "is set from orchestrator.ledger; configure the ledger's storage there");
 
         var upstream = UpstreamSettings.From(orchestrator.Child("upstream"));
         var providerDefaults = orchestrator.Child("provider-defaults");
@@ -37,7 +42,8 @@ public sealed record OrchestratorSettings(
             AuthSettings.From(orchestrator.Child("auth")),
             providers,
             models,
-            RealtimeSettings.From(orchestrator.Child("realtime")));
+            RealtimeSettings.From(orchestrator.Child("realtime")),
+            LedgerSettings.From(orchestrator.Child("ledger")));
     }
 }
 
