@@ -42,6 +42,7 @@ public static class OrchestratorApp
         builder.Services.AddOrchestrator(config, settings, clientFactory);
         builder.Services.AddConcurrencyLimit(settings.Http);
         builder.Services.AddSingleton<EdgeStreams>();
+        builder.Services.AddSingleton<ClientKeys>();
         builder.Services.AddHostedService<EdgeStreamsStartup>();   // after the actor system's: the edge needs it
         configureServices?.Invoke(builder.Services);
 

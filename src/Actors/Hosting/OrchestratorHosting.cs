@@ -6,6 +6,7 @@ using Akka.Logger.Serilog;
 using Microsoft.Extensions.DependencyInjection;
 using Orchestrator.Actors.Embedding;
 using Orchestrator.Actors.Front;
+using Orchestrator.Actors.Ledger;
 using Orchestrator.Actors.Ledger.Storage;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Upstream;
@@ -25,7 +26,8 @@ public static class OrchestratorHosting
     public static AkkaConfigurationBuilder WithOrchestrator(
         this AkkaConfigurationBuilder builder,
         OrchestratorSettings settings,
-        Func<ProviderSettings, IUpstreamClient>? clientFactory = null)
+        Func<ProviderSettings, IUpstreamClient>? clientFactory = null,
+        ILedgerStore? store = null)
     {
         var factory = clientFactory ?? UpstreamClients.Create;
         return builder.WithActors((system, registry) =>
@@ -33,7 +35,10 @@ public static class OrchestratorHosting
             var providers = settings.Providers.Values.ToImmutableDictionary(
                 p => p.Name,
                 p => system.ActorOf(ProviderSupervisor.Props(p, factory), "provider-" + Uri.EscapeDataString(p.Name)));
-            var front = system.ActorOf(HttpFrontActor.Props(settings, providers), "front");
+            var ledger = system.ActorOf(LedgerActor.Props(new LedgerOptions(settings.Ledger.SnapshotEvery, settings.Ledger.ReservationTimeout),
+                store ?? LedgerStores.Create(settings.Ledger)), "ledger");
+            registry.Register<LedgerActor>(ledger);
+            var front = system.ActorOf(HttpFrontActor.Props(settings, providers, ledger), "front");
             registry.Register<HttpFrontActor>(front);
             registry.Register<RealtimeSupervisor>(system.ActorOf(RealtimeSupervisor.Props(settings.Realtime, front), "realtime"));
         });
@@ -51,10 +56,12 @@ public static class OrchestratorHosting
         Func<ProviderSettings, IUpstreamClient>? clientFactory = null)
     {
         if (settings.Ledger.Storage == LedgerStorage.Sqlite) SqliteDatabase.Prepare(settings.Ledger.DatabaseFile);
+        var store = LedgerStores.Create(settings.Ledger);
         services.AddSingleton(settings);
+        services.AddSingleton(store);   // the read side, for /admin/usage
         services.AddSingleton<OrchestratorClient>();
         return services.AddAkka("orchestrator", builder => builder
-            .AddHocon(LedgerPersistence.Config(settings.Ledger).WithFallback(config), HoconAddMode.Prepend)
+            .AddHocon(LedgerPersistence.Config(settings.Ledger).WithFallback(LedgerSerialization).WithFallback(config), HoconAddMode.Prepend)
             .ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();
@@ -62,6 +69,16 @@ public static class OrchestratorHosting
                 // so Serilog's own formatter is no longer needed for message templates.
                 loggers.AddLogger<SerilogLogger>();
             })
-            .WithOrchestrator(settings, clientFactory));
+            .WithOrchestrator(settings, clientFactory, store));
     }
+
+    /// <summary>The ledger's events and snapshots are written by <see cref="LedgerSerializer"/>, under stable names.</summary>
+    private static readonly Config LedgerSerialization = ConfigurationFactory.ParseString($$"""
+        akka.actor {
+          serializers.orchestrator-ledger = "{{typeof(LedgerSerializer).AssemblyQualifiedName}}"
+          serialization-bindings {
+            "{{typeof(IKeyEvent).FullName}}, {{typeof(IKeyEvent).Assembly.GetName().Name}}" = orchestrator-ledger
+          }
+        }
+        """);
 }

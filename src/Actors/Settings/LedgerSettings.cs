@@ -14,6 +14,9 @@ public enum LedgerStorage
 /// <param name="SnapshotEvery">Events a key's actor persists between two snapshots.</param>
 public sealed record LedgerSettings(LedgerStorage Storage, string Path, Secret? ConnectionString, int SnapshotEvery)
 {
+    /// <summary>A reservation no settlement ended within this long is released (a request that outlived every timeout).</summary>
+    public TimeSpan ReservationTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
     /// <summary>sqlite: the database file's full path, resolved against the working directory.</summary>
     public string DatabaseFile => System.IO.Path.GetFullPath(Path);
 
@@ -38,6 +41,9 @@ public sealed record LedgerSettings(LedgerStorage Storage, string Path, Secret? 
             storage,
             path,
             storage == LedgerStorage.Postgresql ? new Secret(connectionString!) : null,
-            node.Int("snapshot-every", 1));
+            node.Int("snapshot-every", 1))
+        {
+            ReservationTimeout = node.Duration("reservation-timeout"),
+        };
     }
 }
