@@ -37,6 +37,7 @@ public static class OrchestratorApp
             kestrel.Limits.MaxRequestHeadersTotalSize = settings.Http.MaxRequestHeaderBytes;
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(settings.Http.MinRequestBodyDataRate, settings.Http.MinRequestBodyDataRateGrace);
         });
+        ListenAddresses.RefuseWellKnownKeyOffLoopback(settings.Auth, ListenAddresses.Resolve(builder.Configuration, settings.Http.Listen));
         if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls(settings.Http.Listen.ToString().TrimEnd('/'));
 
         builder.Services.AddOrchestrator(config, settings, clientFactory);
@@ -47,6 +48,7 @@ public static class OrchestratorApp
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        WarnOfUnpricedModels(settings, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Prices"));
         // A bug of ours still answers in the contract's shape: no stack trace, no exception text.
         app.UseExceptionHandler(errors => errors.Run(http =>
             OpenAiErrors.WriteAsync(http.Response, ApiError.Internal("The server had an error while processing your request."))));
@@ -60,6 +62,7 @@ public static class OrchestratorApp
                 diagnostics.Set("QueryString", ApiKeyRedaction.Redact(http.Request.QueryString.Value ?? ""));
         });
         app.UseRateLimiter();   // after the request log, so refused requests are logged too
+        app.UseSimulatorFaultHeader(settings.Simulator);
         app.UseWebSockets(new WebSocketOptions
         {
             KeepAliveInterval = settings.Realtime.HeartbeatInterval,
@@ -71,8 +74,17 @@ public static class OrchestratorApp
         app.MapResponsesEndpoints();
         app.MapProviderEndpoints();
         app.MapRealtimeEndpoints();
+        app.MapAdminGroup();
         app.MapUnknownEndpoints();
         return app;
+    }
+
+    /// <summary>A model with no price of its own and no catalogue entry is served at cost 0: said once, at start-up, never silently.</summary>
+    private static void WarnOfUnpricedModels(OrchestratorSettings settings, Microsoft.Extensions.Logging.ILogger log)
+    {
+        foreach (var model in settings.Models.Where(m => m.PriceSource == PriceSource.None))
+            log.LogWarning("Model {Model} has no price: none in its config and no catalogue entry for it or its upstream model " +
+                           "{UpstreamModel}; its requests cost 0. Set price {{ input, output }} in its block (0 for free)", model.Id, model.Routes[0].UpstreamModel);
     }
 
     private static LoggerConfiguration ConfigureSerilog(LoggingSettings logging, LoggerConfiguration serilog) => serilog

@@ -19,7 +19,7 @@ public sealed class ClientKeys(OrchestratorSettings settings, IRequiredActor<Led
     private static readonly TimeSpan LookupTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Off only when no client key of either kind can exist: no <c>auth.keys</c> and no admin to make ledger keys.</summary>
-    public bool Enabled => settings.Auth.Enabled;
+    public bool Enabled => settings.Auth.Enabled || settings.Admin.Enabled;
 
     /// <summary>The caller, or null with <paramref name="refusal"/> saying why (for the 401's message).</summary>
     public async ValueTask<(ClientIdentity? Identity, string? Refusal)> IdentifyAsync(string key, CancellationToken ct)
