@@ -74,7 +74,8 @@ public static class OrchestratorApp
         app.MapResponsesEndpoints();
         app.MapProviderEndpoints();
         app.MapRealtimeEndpoints();
-        app.MapAdminGroup();
+        app.MapUsageEndpoints();
+        app.MapAdminGroup().MapAdminKeyEndpoints().MapAdminUsageEndpoints();
         app.MapUnknownEndpoints();
         return app;
     }
