@@ -15,7 +15,8 @@ namespace Orchestrator.Tests.Ledger.Storage;
 public sealed class PostgresServer : IAsyncLifetime
 {
     private const string Database = "orchestrator_test";
-    private const string SearchRoot = "/usr/lib/postgresql";
+    /// <summary>Where Debian installs each major version (N/bin); ORCHESTRATOR_TEST_PG_ROOT points elsewhere.</summary>
+    private static readonly string SearchRoot = Environment.GetEnvironmentVariable("ORCHESTRATOR_TEST_PG_ROOT") ?? "/usr/lib/postgresql";
 
     private string? _directory;
     private int? _pid;
