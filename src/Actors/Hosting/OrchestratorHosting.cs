@@ -61,7 +61,7 @@ public static class OrchestratorHosting
         services.AddSingleton(store);   // the read side, for /admin/usage
         services.AddSingleton<OrchestratorClient>();
         return services.AddAkka("orchestrator", builder => builder
-            .AddHocon(LedgerPersistence.Config(settings.Ledger).WithFallback(LedgerSerialization).WithFallback(config), HoconAddMode.Prepend)
+            .AddHocon(WithLedger(config, settings.Ledger), HoconAddMode.Prepend)
             .ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();
@@ -71,6 +71,13 @@ public static class OrchestratorHosting
             })
             .WithOrchestrator(settings, clientFactory, store));
     }
+
+    /// <summary>
+    /// <paramref name="config"/> with the ledger's persistence section and serializer over it: what any actor system
+    /// that hosts the ledger runs on (the service's, and the <c>keys</c> command's).
+    /// </summary>
+    public static Config WithLedger(Config config, LedgerSettings ledger) =>
+        LedgerPersistence.Config(ledger).WithFallback(LedgerSerialization).WithFallback(config);
 
     /// <summary>The ledger's events and snapshots are written by <see cref="LedgerSerializer"/>, under stable names.</summary>
     private static readonly Config LedgerSerialization = ConfigurationFactory.ParseString($$"""
