@@ -4,6 +4,7 @@ using Akka.Event;
 using Akka.IO;
 using Akka.Streams.Dsl;
 using Orchestrator.Actors.Settings;
+using Orchestrator.Actors.Telemetry;
 using Orchestrator.Actors.Upstream;
 using Orchestrator.Messages.Chat;
 using Orchestrator.Messages.Upstream;
@@ -60,6 +61,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     private readonly HashSet<(string Provider, string Model)> _noPrefill;
     private readonly SegmentLimits _limits;
     private readonly Transcript _transcript;
+    private readonly SessionTelemetry _telemetry;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<string> _failures = [];
     private readonly Random _random = new();
@@ -99,6 +101,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         // Written only by the stream's stages; this actor hands it to them and reads snapshots. The text is kept
         // only when a resume could use it.
         _transcript = new Transcript(keepText: model.Resume.Enabled && model.Resume.MaxResumes > 0 && singleChoice);
+        _telemetry = new SessionTelemetry(command, model.Id);
         Attempting();
     }
 
@@ -123,6 +126,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         if (!_answered) _caller.Tell(new ChatRejected(RequestId, ApiError.Internal("The request failed inside the relay.")));
         // Whatever is still open upstream for this request closes with it (a no-op when the attempt already ended).
         if (_current is not null) _providers[CurrentRoute.Provider].Tell(new CancelAttempt(RequestId));
+        _telemetry.Ended();
     }
 
     // ---- states ------------------------------------------------------------------------------------------------
@@ -186,6 +190,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         Receive<CancelChat>(_ =>
         {
             _answered = true;   // the caller gave up: nobody to answer
+            _telemetry.Cancelled();
             Context.Stop(Self);
         });
         // A late or repeated outcome (of an attempt cancelled or given up on) and stale ticks: nothing to decide.
@@ -240,7 +245,8 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         _current = step;
         Timers.StartSingleTimer(OutcomeTimer, new OutcomeOverdue(_attempts), _model.Limits.FirstByteTimeout + OutcomeGrace);
         _providers[route.Provider].Tell(new StartAttempt(
-            RequestId, request, new RouteTarget(route.Provider, route.UpstreamModel) { MaxTokensDefault = _model.MaxTokensDefault }, _attempts++, _model.Limits.FirstByteTimeout, Self) { Panic = _panic });
+            RequestId, request, new RouteTarget(route.Provider, route.UpstreamModel) { MaxTokensDefault = _model.MaxTokensDefault }, _attempts++, _model.Limits.FirstByteTimeout, Self)
+            { Panic = _panic, Trace = _telemetry.Trace, ReceivedAt = _command.ReceivedAt });
         if (asker is null) Become(Attempting);
         else Become(() => Resuming(asker));
     }
@@ -256,6 +262,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         // Not settled yet: headers are no proof of an answer. The segment's end (whole or cut) settles it.
         Timers.Cancel(OutcomeTimer);
         _answered = true;
+        _transcript.Telemetry = _telemetry.Answering(streaming.Provider);
         _caller.Tell(new ChatStreaming(RequestId, streaming.Provider, ClientStream(streaming.Body)));
         Become(Streaming);
     }
@@ -267,6 +274,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         if (strategy is not null)
         {
             Note(CurrentRoute, RoutingEvent.Resume);
+            _telemetry.Resume(strategy.Value.ToString().ToLowerInvariant(), "resumed");
             _log.Info("Request {RequestId}: resuming on {Provider} by {Strategy}", RequestId, streaming.Provider, strategy);
         }
         var plan = new SegmentPlan(_continuation || strategy is not null, strategy, strategy == ResumeStrategy.Replay ? _resume!.Text : null);
@@ -279,7 +287,8 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         Timers.Cancel(OutcomeTimer);
         Settle(null);
         _answered = true;
-        _caller.Tell(new ChatCompleted(RequestId, completed.Provider, completed.Body));
+        _telemetry.Answering(completed.Provider, completed.Body);
+        _caller.Tell(new ChatCompleted(RequestId, completed.Provider, completed.Body) { Timing = completed.Timing });
         _current = null;
         Context.Stop(Self);
     }
@@ -372,6 +381,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         if (ResumePlanner.Refusal(_model.Resume, snapshot) is { } refusal)
         {
             _log.Info("Request {RequestId}: not resuming: {Reason}", RequestId, refusal);
+            _telemetry.Resume(null, "refused");
             GiveUp(FailureClassifier.StreamError(failure), asker);
             return;
         }
@@ -400,6 +410,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     private void OnResumeStepFailed(UpstreamFailure failure, IActorRef asker)
     {
         var route = CurrentRoute;
+        _telemetry.Resume(_current!.Strategy?.ToString().ToLowerInvariant(), "failed");
         if (_current!.Strategy == ResumeStrategy.Prefill && failure.IsCallerFault)
         {
             _noPrefill.Add((route.Provider, route.UpstreamModel));
@@ -446,6 +457,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     private void GiveUp(ApiError error, IActorRef? asker)
     {
         _log.Error("Request {RequestId}: {Status} for model {Model}: {Error}", RequestId, error.Status, _model.Id, error.Message);
+        _telemetry.Failed(error);
         if (asker is null)
         {
             _answered = true;
@@ -478,8 +490,11 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         _skippedSettled = Math.Max(_skippedSettled, skippedEvents);
     }
 
-    private void Note(RouteSettings route, RoutingEvent routingEvent) =>
+    private void Note(RouteSettings route, RoutingEvent routingEvent)
+    {
         _providers[route.Provider].Tell(new RoutingNoted(RequestId, routingEvent));
+        _telemetry.Noted(route.Provider, routingEvent);
+    }
 
     private static string Describe(RouteSettings route) => $"{route.Provider} ({route.UpstreamModel})";
 

@@ -35,6 +35,9 @@ public sealed class Transcript(bool keepText = true)
     /// <summary>Completion tokens the provider produced in attempts that ended without a usage chunk (one per content event).</summary>
     public int UnreportedTokens { get; set; }
 
+    /// <summary>Set when the client's stream starts: the stream reports its first token there.</summary>
+    public Telemetry.StreamTelemetry? Telemetry { get; set; }
+
     /// <summary>Resume strategies that produced text, in order ("replay", "prefill", ...).</summary>
     public List<string> Resumes { get; } = [];
 
