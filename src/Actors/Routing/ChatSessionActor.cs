@@ -62,7 +62,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     private readonly SegmentLimits _limits;
     private readonly Transcript _transcript;
     private readonly SessionTelemetry _telemetry;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ILoggingAdapter _log;
     private readonly List<string> _failures = [];
     private readonly Random _random = new();
     private DateTimeOffset _deadline;
@@ -86,6 +86,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         IReadOnlyDictionary<string, IActorRef> providers, IEnumerable<(string Provider, string Model)> noPrefill)
     {
         _command = command;
+        _log = SessionTelemetry.Logger(Context, command.Trace);
         _caller = caller;
         _model = model;
         _settings = settings;

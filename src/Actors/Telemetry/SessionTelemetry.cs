@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
 using Orchestrator.Messages.Chat;
 using Orchestrator.Messages.Upstream;
 
@@ -35,6 +37,15 @@ public sealed class SessionTelemetry
             span.SetTag("gen_ai.request.stream", command.Request.Stream);
         }
     }
+
+    /// <summary>
+    /// An actor's logger whose every line carries the request's <c>TraceId</c> (beside the <c>RequestId</c> its
+    /// messages name), so a log search finds the trace and the other way round.
+    /// </summary>
+    public static ILoggingAdapter Logger(IActorContext context, ActivityContext trace) =>
+        trace == default
+            ? context.GetLogger()
+            : context.GetLogger().WithContext("TraceId", trace.TraceId.ToHexString());
 
     /// <summary>The request's span; null when nobody records traces.</summary>
     public Activity? Span { get; }

@@ -38,7 +38,7 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
     private readonly StartAttempt _attempt;
     private readonly IUpstreamClient _client;
     private readonly CancellationTokenSource _cancel = new();
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ILoggingAdapter _log;
     private IDisposable? _release;
     private AttemptTelemetry _telemetry;
 
@@ -48,6 +48,7 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
     {
         _attempt = attempt;
         _client = client;
+        _log = SessionTelemetry.Logger(Context, attempt.Trace);
         Sending();
     }
 
