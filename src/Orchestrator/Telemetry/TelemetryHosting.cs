@@ -37,8 +37,9 @@ public static class TelemetryHosting
         if (telemetry.OtlpEndpoint is { } endpoint)
         {
             otel.WithTracing(tracing => tracing
-                // ASP.NET Core's own span is the HTTP server span (it reads the client's traceparent); ours go under it.
-                .AddSource(OrchestratorTracing.SourceName, "Microsoft.AspNetCore")
+                // ASP.NET Core's span is the HTTP server span (it reads the client's traceparent), ours go under it,
+                // and the HTTP client's span of each upstream call under the attempt's (its id is the traceparent sent).
+                .AddSource("Microsoft.AspNetCore", OrchestratorTracing.SourceName, "System.Net.Http")
                 .AddOtlpExporter(otlp =>
                 {
                     otlp.Protocol = telemetry.OtlpProtocol == OtlpProtocol.Grpc ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
