@@ -6,8 +6,10 @@ using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Upstream;
 using Orchestrator.Http;
 using Orchestrator.Messages.Chat;
+using Orchestrator.Telemetry;
 using Serilog;
 using Serilog.Events;
+using Serilog.Formatting.Compact;
 
 namespace Orchestrator;
 
@@ -26,6 +28,7 @@ public static class OrchestratorApp
         var config = HoconLoader.LoadFiles(Path.Combine(AppContext.BaseDirectory, DefaultConfigFile), builder.Configuration["config"]);
         var settings = OrchestratorSettings.FromConfig(config);
         var logging = LoggingSettings.FromConfig(config);
+        var telemetry = TelemetrySettings.FromConfig(config);
 
         builder.Services.AddSerilog((services, serilog) => ConfigureSerilog(logging, serilog).ReadFrom.Services(services));
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -42,12 +45,14 @@ public static class OrchestratorApp
 
         builder.Services.AddOrchestrator(config, settings, clientFactory);
         builder.Services.AddConcurrencyLimit(settings.Http);
+        builder.Services.AddOrchestratorTelemetry(telemetry);
         builder.Services.AddSingleton<EdgeStreams>();
         builder.Services.AddSingleton<ClientKeys>();
         builder.Services.AddHostedService<EdgeStreamsStartup>();   // after the actor system's: the edge needs it
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        app.UseEdgeTelemetry();   // first: every response, errors included, carries x-request-id
         WarnOfUnpricedModels(settings, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Prices"));
         // A bug of ours still answers in the contract's shape: no stack trace, no exception text.
         app.UseExceptionHandler(errors => errors.Run(http =>
@@ -58,6 +63,10 @@ public static class OrchestratorApp
             // This host's logger: the middleware's default is the process-wide static one, which the last host
             // built in the process owns (several hosts share a process in tests and when embedded).
             requests.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
+            // A probe or a scrape every few seconds is not news: logged at Verbose unless it failed.
+            requests.GetLevel = (http, _, ex) => ex is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
+                : TelemetryHosting.IsProbe(http.Request.Path) ? LogEventLevel.Verbose
+                : LogEventLevel.Information;
             requests.EnrichDiagnosticContext = (diagnostics, http) =>
                 diagnostics.Set("QueryString", ApiKeyRedaction.Redact(http.Request.QueryString.Value ?? ""));
         });
@@ -68,6 +77,7 @@ public static class OrchestratorApp
             KeepAliveInterval = settings.Realtime.HeartbeatInterval,
             KeepAliveTimeout = settings.Realtime.HeartbeatTimeout,
         });
+        app.MapTelemetryEndpoints(telemetry);
         app.MapModelEndpoints();
         app.MapChatEndpoints();
         app.MapMessagesEndpoints();
@@ -88,23 +98,37 @@ public static class OrchestratorApp
                            "{UpstreamModel}; its requests cost 0. Set price {{ input, output }} in its block (0 for free)", model.Id, model.Routes[0].UpstreamModel);
     }
 
-    private static LoggerConfiguration ConfigureSerilog(LoggingSettings logging, LoggerConfiguration serilog) => serilog
-        .MinimumLevel.Is(logging.Level)
-        .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
-        .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
-        .Enrich.FromLogContext()
-        .Enrich.With<ApiKeyRedactionEnricher>()   // last, so it sees every property the others added
-        .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+    private static LoggerConfiguration ConfigureSerilog(LoggingSettings logging, LoggerConfiguration serilog)
+    {
+        serilog
+            .MinimumLevel.Is(logging.Level)
+            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+            .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Warning)   // a probe every few seconds
+            .Enrich.FromLogContext()
+            .Enrich.With<ApiKeyRedactionEnricher>();   // last, so it sees every property the others added
+        // json: one compact JSON object per line (@t, @m, @l, @tr trace id, @sp span id, and every property,
+        // RequestId included), for a log shipper; text: for a person at a terminal.
+        return logging.Json
+            ? serilog.WriteTo.Console(new RenderedCompactJsonFormatter())
+            : serilog.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+    }
 
     /// <summary><c>orchestrator.logging</c>: read here because only the host logs through Serilog's configuration.</summary>
-    private sealed record LoggingSettings(LogEventLevel Level, bool Requests)
+    private sealed record LoggingSettings(LogEventLevel Level, bool Requests, bool Json)
     {
         public static LoggingSettings FromConfig(Config config)
         {
             var level = config.GetString("orchestrator.logging.level");
             if (!Enum.TryParse<LogEventLevel>(level, ignoreCase: true, out var parsed))
                 throw new InvalidConfigException("orchestrator.logging.level", $"'{level}' is not one of Verbose, Debug, Information, Warning, Error, Fatal");
-            return new LoggingSettings(parsed, config.GetBoolean("orchestrator.logging.requests"));
+            var json = config.GetString("orchestrator.logging.format") switch
+            {
+                "text" => false,
+                "json" => true,
+                var other => throw new InvalidConfigException("orchestrator.logging.format", $"'{other}' is not one of text, json"),
+            };
+            return new LoggingSettings(parsed, config.GetBoolean("orchestrator.logging.requests"), json);
         }
     }
 }

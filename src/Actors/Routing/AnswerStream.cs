@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Text.Json;
 using Akka;
 using Akka.Actor;
@@ -120,6 +121,7 @@ public static class AnswerStream
         // The block being built from one read: whole SSE events, pooled, copied out once when pushed.
         private byte[] _block = [];
         private int _blockLength;
+        private long _readAt;   // when the read the block is built from completed, for the relay's overhead (0: not measured)
 
         public Logic(AnswerStreamStage stage, Request request) : base(stage.Shape)
         {
@@ -270,6 +272,7 @@ public static class AnswerStream
         private void OnBytes(Segment segment, ByteString? bytes)
         {
             segment.Reading = false;
+            _readAt = Telemetry.OrchestratorMetrics.OverheadEnabled ? Stopwatch.GetTimestamp() : 0;
             if (bytes is not null) segment.Reader.Append(bytes);
             try
             {
@@ -546,6 +549,7 @@ public static class AnswerStream
             if (segment.GotToken) return;
             segment.GotToken = true;
             if (_transcript.FirstTokenAt == 0) _transcript.FirstTokenAt = System.Diagnostics.Stopwatch.GetTimestamp();
+            _transcript.Telemetry?.FirstToken();
             CancelTimer(FirstTokenTimer);
             var check = TimeSpan.FromTicks(Math.Max(segment.Limits.IdleTimeout.Ticks / IdleChecks, TimeSpan.FromMilliseconds(10).Ticks));
             ScheduleRepeatedly(IdleTimer, check);
@@ -655,7 +659,7 @@ public static class AnswerStream
 
         private AnswerBlock TakeBlock()
         {
-            var block = new AnswerBlock(_block.AsSpan(0, _blockLength).ToArray());
+            var block = new AnswerBlock(_block.AsSpan(0, _blockLength).ToArray()) { ReadAt = _readAt };
             _blockLength = 0;
             // Between reads the stream holds no block buffer either.
             ArrayPool<byte>.Shared.Return(_block);

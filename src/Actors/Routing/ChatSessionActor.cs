@@ -6,6 +6,7 @@ using Akka.Streams.Dsl;
 using Orchestrator.Actors.Ledger;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Streams;
+using Orchestrator.Actors.Telemetry;
 using Orchestrator.Actors.Upstream;
 using Orchestrator.Messages.Chat;
 using Orchestrator.Messages.Ledger;
@@ -66,7 +67,8 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     private readonly HashSet<(string Provider, string Model)> _noPrefill;
     private readonly SegmentLimits _limits;
     private readonly Transcript _transcript;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly SessionTelemetry _telemetry;
+    private readonly ILoggingAdapter _log;
     private readonly List<string> _failures = [];
     private readonly Random _random = new();
     private DateTimeOffset _deadline;
@@ -99,6 +101,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     {
         _command = command;
         _bill = bill;
+        _log = SessionTelemetry.Logger(Context, command.Trace);
         _caller = caller;
         _model = model;
         _settings = settings;
@@ -115,6 +118,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         // Written only by the stream's stages; this actor hands it to them and reads snapshots. The text is kept
         // only when a resume could use it.
         _transcript = new Transcript(keepText: model.Resume.Enabled && model.Resume.MaxResumes > 0 && singleChoice);
+        _telemetry = new SessionTelemetry(command, model.Id);
         Attempting();
     }
 
@@ -141,6 +145,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         if (!_answered) _caller.Tell(new ChatRejected(RequestId, ApiError.Internal("The request failed inside the relay.")));
         // Whatever is still open upstream for this request closes with it (a no-op when the attempt already ended).
         if (_current is not null) _providers[CurrentRoute.Provider].Tell(new CancelAttempt(RequestId));
+        _telemetry.Ended();
         SettleBill();
     }
 
@@ -220,6 +225,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         {
             _status = ClientClosed;
             _answered = true;   // the caller gave up: nobody to answer
+            _telemetry.Cancelled();
             Context.Stop(Self);
         });
         // A late or repeated outcome (of an attempt cancelled or given up on) and stale ticks: nothing to decide.
@@ -274,7 +280,8 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         _current = step;
         Timers.StartSingleTimer(OutcomeTimer, new OutcomeOverdue(_attempts), _model.Limits.FirstByteTimeout + OutcomeGrace);
         _providers[route.Provider].Tell(new StartAttempt(
-            RequestId, request, new RouteTarget(route.Provider, route.UpstreamModel) { MaxTokensDefault = _model.MaxTokensDefault }, _attempts++, _model.Limits.FirstByteTimeout, Self) { Panic = _panic });
+            RequestId, request, new RouteTarget(route.Provider, route.UpstreamModel) { MaxTokensDefault = _model.MaxTokensDefault }, _attempts++, _model.Limits.FirstByteTimeout, Self)
+            { Panic = _panic, Trace = _telemetry.Trace, ReceivedAt = _command.ReceivedAt });
         if (asker is null) Become(Attempting);
         else Become(() => Resuming(asker));
     }
@@ -291,6 +298,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         Timers.Cancel(OutcomeTimer);
         _answered = true;
         _answeredBy = streaming.Provider;
+        _transcript.Telemetry = _telemetry.Answering(streaming.Provider);
         _caller.Tell(new ChatStreaming(RequestId, streaming.Provider, ClientStream(streaming.Body)));
         Become(Streaming);
     }
@@ -302,6 +310,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         if (strategy is not null)
         {
             Note(CurrentRoute, RoutingEvent.Resume);
+            _telemetry.Resume(strategy.Value.ToString().ToLowerInvariant(), "resumed");
             _log.Info("Request {RequestId}: resuming on {Provider} by {Strategy}", RequestId, streaming.Provider, strategy);
         }
         _answeredBy = streaming.Provider;
@@ -316,7 +325,8 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         Settle(null);
         _answered = true;
         if (_bill is not null) BillCompletion(completed);
-        _caller.Tell(new ChatCompleted(RequestId, completed.Provider, completed.Body));
+        _telemetry.Answering(completed.Provider, completed.Body);
+        _caller.Tell(new ChatCompleted(RequestId, completed.Provider, completed.Body) { Timing = completed.Timing });
         _current = null;
         Context.Stop(Self);
     }
@@ -422,6 +432,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         if (ResumePlanner.Refusal(_model.Resume, snapshot) is { } refusal)
         {
             _log.Info("Request {RequestId}: not resuming: {Reason}", RequestId, refusal);
+            _telemetry.Resume(null, "refused");
             GiveUp(FailureClassifier.StreamError(failure), asker);
             return;
         }
@@ -450,6 +461,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     private void OnResumeStepFailed(UpstreamFailure failure, IActorRef asker)
     {
         var route = CurrentRoute;
+        _telemetry.Resume(_current!.Strategy?.ToString().ToLowerInvariant(), "failed");
         if (_current!.Strategy == ResumeStrategy.Prefill && failure.IsCallerFault)
         {
             _noPrefill.Add((route.Provider, route.UpstreamModel));
@@ -506,6 +518,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     {
         _log.Error("Request {RequestId}: {Status} for model {Model}: {Error}", RequestId, error.Status, _model.Id, error.Message);
         _status = error.Status;
+        _telemetry.Failed(error);
         if (asker is null)
         {
             _answered = true;
@@ -538,8 +551,11 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         _skippedSettled = Math.Max(_skippedSettled, skippedEvents);
     }
 
-    private void Note(RouteSettings route, RoutingEvent routingEvent) =>
+    private void Note(RouteSettings route, RoutingEvent routingEvent)
+    {
         _providers[route.Provider].Tell(new RoutingNoted(RequestId, routingEvent));
+        _telemetry.Noted(route.Provider, routingEvent);
+    }
 
     private static string Describe(RouteSettings route) => $"{route.Provider} ({route.UpstreamModel})";
 

@@ -47,6 +47,8 @@ public sealed class Transcript(bool keepText = true)
 
     /// <summary>When the first token reached the stream (<see cref="System.Diagnostics.Stopwatch"/> ticks), 0 before.</summary>
     public long FirstTokenAt { get; set; }
+    /// <summary>Set when the client's stream starts: the stream reports its first token there.</summary>
+    public Telemetry.StreamTelemetry? Telemetry { get; set; }
 
     /// <summary>Resume strategies that produced text, in order ("replay", "prefill", ...).</summary>
     public List<string> Resumes { get; } = [];

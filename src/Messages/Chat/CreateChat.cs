@@ -8,6 +8,12 @@ public sealed record CreateChat(string RequestId, ChatRequest Request, string Ca
 {
     /// <summary>The ledger key the request is billed to (its id, never its secret); null for the config's own keys.</summary>
     public string? KeyId { get; init; }
+
+    /// <summary>When the request arrived (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>; 0: when the front got it).</summary>
+    public long ReceivedAt { get; init; }
+
+    /// <summary>The caller's trace (its <c>traceparent</c>, or the edge's span for it); default when there is none.</summary>
+    public System.Diagnostics.ActivityContext Trace { get; init; }
 }
 
 /// <summary>The caller went away before the reply: stop whatever is still being tried upstream.</summary>
