@@ -155,7 +155,11 @@ public sealed class UnknownKeyTests
 
     [Fact]
     public void ShippedDefaults_LaidOverThemselves_AreAllKnown() =>
-        OrchestratorSettings.FromConfig(HoconLoader.Load(TestSettings.DefaultsText, TestSettings.DefaultsText, "orchestrator.conf"));
+        OrchestratorSettings.FromConfig(HoconLoader.Load(TestSettings.DefaultsText, TestSettings.DefaultsText, "orchestrator.conf", TestSettings.CatalogueText));
+
+    [Fact]
+    public void ShippedCatalogue_AsAUsersFile_IsAllKnown() =>
+        OrchestratorSettings.FromConfig(HoconLoader.Load(TestSettings.DefaultsText, TestSettings.CatalogueText, HoconLoader.CatalogueFile));
 
     [Fact]
     public void BenchConfig_IsAllKnown()
@@ -179,7 +183,7 @@ public sealed class UnknownKeyTests
             var text = Regex.Replace(block, @"\$\{\??[A-Z_]+\}", "\"sk-example\"");
             if (!text.TrimStart().StartsWith("orchestrator", StringComparison.Ordinal))
                 text = $"orchestrator {{\n{text}\n}}\norchestrator.models {{ m {{ routes = [ {{ provider = simulator }} ] }} }}\norchestrator.providers.simulator.kind = simulator";
-            OrchestratorSettings.FromConfig(HoconLoader.Load(TestSettings.DefaultsText, text, "README.md"));
+            OrchestratorSettings.FromConfig(HoconLoader.Load(TestSettings.DefaultsText, text, "README.md", TestSettings.CatalogueText));
         }
     }
 
