@@ -165,7 +165,7 @@ public sealed class UnknownKeyTests
     public void BenchConfig_IsAllKnown()
     {
         var text = File.ReadAllText(Path.Combine(RepositoryRoot(), "bench", "orchestrator-bench.conf"))
-            .Replace("${BENCH_MOCK_URL}", "\"http://127.0.0.1:1/v1\"").Replace("${BENCH_MOCK_H2_URL}", "\"http://127.0.0.1:2/v1\"");
+            .Replace("${BENCH_MOCK_URL}", "\"http://127.0.0.1:1/v1\"").Replace("${BENCH_MOCK_H2_URL}", "\"http://127.0.0.1:2/v1\"").Replace("${BENCH_LEDGER_DB}", "\"bench-ledger.db\"");
         var settings = OrchestratorSettings.FromConfig(HoconLoader.Load(TestSettings.DefaultsText, text, "orchestrator-bench.conf"));
         Assert.Equal(UpstreamHttpVersion.Http2, settings.Providers["mock-h2"].Upstream.HttpVersion);
     }
