@@ -160,6 +160,43 @@ public sealed class LedgerAdmissionTests(LedgerRelayFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Stream_CutByTheClient_BilledForWhatWasStreamedMarkedEstimated()
+    {
+        var key = await _ledger.CreateKeyAsync("""{"name":"cut","credit_usd":1}""");
+        string requestId;
+        var seen = 0;
+        // No draining on dispose (HttpClient would read the rest of the body): the connection closes mid-stream.
+        using var cutting = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = fixture.Relay.BaseUrl };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent(Body("slow", "cut", maxTokens: 20, stream: true), System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new("Bearer", key.Secret);
+        using (var response = await cutting.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            requestId = response.Headers.GetValues("x-request-id").Single();
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            while (seen < 3 && await reader.ReadLineAsync() is { } line)
+            {
+                if (line.StartsWith("data: ", StringComparison.Ordinal) && System.Text.RegularExpressions.Regex.IsMatch(line, "\"content\":\"[^\"]")) seen++;
+            }
+        }   // the client leaves after 3 of 20 tokens
+
+        JsonElement record = default;
+        await Eventually.AssertAsync(async () => record = (await _ledger.UsageAsync(key.Id))[requestId], TimeSpan.FromSeconds(10));
+        Assert.Equal(499, record.GetProperty("status").GetInt32());
+        Assert.True(record.GetProperty("usage_estimated").GetBoolean(), record.GetRawText());
+        var output = record.GetProperty("output_tokens").GetInt64();
+        Assert.InRange(output, 3, 19);   // what was streamed before the cut reached the relay, not the 20 of a whole answer
+        var input = record.GetProperty("input_tokens").GetInt64();
+        Assert.Equal((input * 1m + output * 2m) / 1_000_000m, record.GetProperty("cost_usd").GetDecimal());
+        var view = await _ledger.GetKeyAsync(key.Id);
+        Assert.Equal(0m, view.GetProperty("reserved_usd").GetDecimal());
+        Assert.Equal(1m - record.GetProperty("cost_usd").GetDecimal(), view.GetProperty("balance_usd").GetDecimal());
+    }
+
+    [Fact]
     public async Task Revoke_KeyUsedThenRevoked_401AndHistoryKept()
     {
         var key = await _ledger.CreateKeyAsync("""{"name":"to-revoke","credit_usd":1}""");
