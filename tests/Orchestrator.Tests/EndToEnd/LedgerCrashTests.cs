@@ -60,6 +60,8 @@ public sealed class LedgerCrashTests(ITestOutputHelper output) : IDisposable
                 LedgerClient.StreamBody("slow", includeUsage: i % 2 == 0, maxTokens: i < 8 ? 5 : null), s)).ToArray();
             await Task.WhenAll(reads.Take(8)).WaitAsync(TimeSpan.FromSeconds(30));
             // Every long stream well under way (30 of 200 tokens: 1.5s), the short ones ended a second or more ago.
+            // Not at once: a request settles (its journal write) after its client has read [DONE], so a kill within
+            // that moment loses the settlement, and recovery releases the reservation instead of billing it.
             await Task.WhenAll(streams.Skip(8).Select(s => s.Streaming.Task)).WaitAsync(TimeSpan.FromSeconds(30));
 
             relay.Kill(entireProcessTree: true);   // SIGKILL
