@@ -149,7 +149,8 @@ public static class AnswerStream
 
         public void OnDownstreamFinish(Exception cause)
         {
-            Report(whole: false);   // the client stopped reading
+            Close(_segment, null);   // bills the running segment first: the report carries what it streamed
+            Report(whole: false);    // the client stopped reading
             CompleteStage();
         }
 

@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Orchestrator.Tests.Ledger.Storage;
+
+namespace Orchestrator.Tests.EndToEnd;
+
+/// <summary>
+/// The real service as its own process on a SQLite ledger, killed with SIGKILL while streams are in flight and
+/// started again on the same file: no finished request lost or counted twice, no reservation left behind.
+/// </summary>
+public sealed class LedgerCrashTests(ITestOutputHelper output) : IDisposable
+{
+    private const string Admin = "sk-admin-crash-test";
+    private const decimal Credit = 10m;
+    private const decimal InputPrice = 3.1m;
+    private const decimal OutputPrice = 7.77m;
+    private readonly TempSqliteFile _database = new();
+    private readonly string _configFile = Path.Combine(Path.GetTempPath(), $"orchestrator-crash-{Guid.NewGuid():N}.conf");
+
+    /// <summary>A stream as its client read it, event by event.</summary>
+    private sealed class Stream
+    {
+        public string RequestId = "";
+        public int Events;
+        public bool Done;
+        public long? CompletionTokens;
+        public long? PromptTokens;
+        public readonly TaskCompletionSource Streaming = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [Fact]
+    public async Task Process_KilledWithStreamsInFlight_RestartLosesNothingCountsNothingTwice()
+    {
+        var port = FreePort();
+        var baseUrl = new Uri($"http://127.0.0.1:{port}");
+        await File.WriteAllTextAsync(_configFile, $$"""
+            orchestrator {
+              logging { level = Warning, requests = off }
+              admin.keys = ["{{Admin}}"]
+              ledger { storage = sqlite, path = "{{_database.Path}}", snapshot-every = 7 }
+              providers { slow { kind = simulator, token-delay = 50ms, completion-tokens = 200 } }
+              models { "slow" { routes = [ { provider = slow } ], price { input = {{InputPrice}}, output = {{OutputPrice}} } } }
+            }
+            """);
+
+        Process? relay = null;
+        try
+        {
+            relay = await StartAsync(baseUrl);
+            using var ledger = new LedgerClient(baseUrl, Admin);
+            var key = await ledger.CreateKeyAsync($$"""{"name":"crash","credit_usd":{{Credit}}}""");
+            using var client = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
+
+            // 8 short answers (5 tokens: 250ms) end well before the kill; 12 long ones (200 tokens: 10s) are cut by it.
+            var streams = Enumerable.Range(0, 20).Select(_ => new Stream()).ToArray();
+            var reads = streams.Select((s, i) => ReadAsync(client, key.Secret,
+                LedgerClient.StreamBody("slow", includeUsage: i % 2 == 0, maxTokens: i < 8 ? 5 : null), s)).ToArray();
+            await Task.WhenAll(reads.Take(8)).WaitAsync(TimeSpan.FromSeconds(30));
+            // Every long stream well under way (30 of 200 tokens: 1.5s), the short ones ended a second or more ago.
+            // Not at once: a request settles (its journal write) after its client has read [DONE], so a kill within
+            // that moment loses the settlement, and recovery releases the reservation instead of billing it.
+            await Task.WhenAll(streams.Skip(8).Select(s => s.Streaming.Task)).WaitAsync(TimeSpan.FromSeconds(30));
+
+            relay.Kill(entireProcessTree: true);   // SIGKILL
+            await relay.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            await Task.WhenAll(reads.Skip(8)).WaitAsync(TimeSpan.FromSeconds(10));
+            var complete = streams.Where(s => s.Done).ToList();
+            Assert.Equal(8, complete.Count);
+            Assert.All(streams.Skip(8), s => Assert.False(s.Done));
+
+            relay = await StartAsync(baseUrl);
+            // The killed requests' reservations are released when the key recovers, at start.
+            JsonElement view = default;
+            IReadOnlyDictionary<string, JsonElement> records = new Dictionary<string, JsonElement>();
+            await Eventually.AssertAsync(async () =>
+            {
+                view = await ledger.GetKeyAsync(key.Id);
+                records = await ledger.UsageAsync(key.Id);
+                Assert.Equal(0m, view.GetProperty("reserved_usd").GetDecimal());
+                Assert.Equal(complete.Count, records.Count);
+            }, TimeSpan.FromSeconds(30));
+
+            // Every answer its client saw whole is there, once, at its usage; nothing else is.
+            Assert.Equal(complete.Select(s => s.RequestId).Order(), records.Keys.Order());
+            var total = 0m;
+            foreach (var record in records.Values)
+            {
+                var cost = (record.GetProperty("input_tokens").GetInt64() * InputPrice + record.GetProperty("output_tokens").GetInt64() * OutputPrice) / 1_000_000m;
+                Assert.Equal(cost, record.GetProperty("cost_usd").GetDecimal());
+                Assert.Equal(5, record.GetProperty("output_tokens").GetInt64());
+                total += cost;
+            }
+            foreach (var seen in complete.Where(s => s.CompletionTokens is not null))
+            {
+                Assert.Equal(seen.CompletionTokens, records[seen.RequestId].GetProperty("output_tokens").GetInt64());
+                Assert.Equal(seen.PromptTokens, records[seen.RequestId].GetProperty("input_tokens").GetInt64());
+            }
+            Assert.Equal(Credit - total, view.GetProperty("balance_usd").GetDecimal());
+            Assert.Equal(total, view.GetProperty("spent_usd").GetDecimal());
+            Assert.Equal(complete.Count, view.GetProperty("requests").GetInt64());
+
+            // Killed again and started again: nothing settles twice, nothing is released twice.
+            relay.Kill(entireProcessTree: true);
+            await relay.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            relay = await StartAsync(baseUrl);
+            var again = await ledger.GetKeyAsync(key.Id);
+            Assert.Equal(view.GetRawText(), again.GetRawText());
+            Assert.Equal(records.Keys.Order(), (await ledger.UsageAsync(key.Id)).Keys.Order());
+        }
+        finally
+        {
+            if (relay is { HasExited: false })
+            {
+                relay.Kill(entireProcessTree: true);
+                await relay.WaitForExitAsync();
+            }
+            relay?.Dispose();
+        }
+    }
+
+    /// <summary>Reads a stream event by event until it ends or the connection dies.</summary>
+    private static async Task ReadAsync(HttpClient client, string key, string body, Stream stream)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            request.Headers.Authorization = new("Bearer", key);
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            stream.RequestId = response.Headers.GetValues("x-request-id").Single();
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
+                var data = line["data: ".Length..];
+                if (data == "[DONE]")
+                {
+                    stream.Done = true;
+                    break;
+                }
+                using var chunk = JsonDocument.Parse(data);
+                if (chunk.RootElement.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+                {
+                    stream.PromptTokens = usage.GetProperty("prompt_tokens").GetInt64();
+                    stream.CompletionTokens = usage.GetProperty("completion_tokens").GetInt64();
+                }
+                if (++stream.Events == 30) stream.Streaming.TrySetResult();
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            // The process was killed under it.
+        }
+        finally
+        {
+            stream.Streaming.TrySetResult();
+        }
+    }
+
+    /// <summary>The built service (the test's output holds it, with its runtime config), as the operator runs it.</summary>
+    private async Task<Process> StartAsync(Uri baseUrl)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        foreach (var arg in (string[])[Path.Combine(AppContext.BaseDirectory, "Orchestrator.dll"), "--config", _configFile, "--urls", baseUrl.ToString().TrimEnd('/')])
+            start.ArgumentList.Add(arg);
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) Log(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Log(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var probe = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(5) };
+        probe.DefaultRequestHeaders.Authorization = new("Bearer", Admin);
+        try
+        {
+            await Eventually.AssertAsync(async () =>
+            {
+                Assert.False(process.HasExited, $"the service exited with {(process.HasExited ? process.ExitCode : 0)}");
+                using var response = await probe.GetAsync("/admin/keys");
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }, TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return process;
+    }
+
+    private void Log(string line)
+    {
+        try
+        {
+            output.WriteLine(line);
+        }
+        catch (InvalidOperationException)
+        {
+            // The test has ended; the process's last words go nowhere.
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        _database.Dispose();
+        File.Delete(_configFile);
+    }
+}
