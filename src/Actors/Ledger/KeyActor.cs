@@ -265,7 +265,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         if (_revokedAt is not null) return ApiError.InvalidApiKey("This API key has been revoked.");
         if (_expiresAt is { } expires && expires <= Now) return ApiError.InvalidApiKey($"This API key expired at {expires:yyyy-MM-ddTHH:mm:ssZ}.");
         if (_allowed is not null && !_allowed.Contains(reserve.Model))
-            return ApiError.ModelNotFound($"The model '{ApiError.Quote(reserve.Model)}' does not exist or you do not have access to it.");
+            return ApiError.ModelNotFound($"The model '{ApiError.Quote(reserve.Model)}' does not exist or is not configured here.");
         if (_open.ContainsKey(reserve.RequestId)) return ApiError.InvalidRequest($"Request id '{ApiError.Quote(reserve.RequestId)}' is already in flight.", null);
         var now = Now;
         if (_limits.MaxConcurrent is { } max && _open.Count >= max)
