@@ -40,13 +40,16 @@ public static class OrchestratorApp
             kestrel.Limits.MaxRequestHeadersTotalSize = settings.Http.MaxRequestHeaderBytes;
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(settings.Http.MinRequestBodyDataRate, settings.Http.MinRequestBodyDataRateGrace);
         });
+        ListenAddresses.RefuseWellKnownKeyOffLoopback(settings.Auth, ListenAddresses.Resolve(builder.Configuration, settings.Http.Listen));
         if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls(settings.Http.Listen.ToString().TrimEnd('/'));
 
         builder.Services.AddOrchestrator(config, settings, clientFactory);
         builder.Services.AddConcurrencyLimit(settings.Http);
         builder.Services.AddOrchestratorTelemetry(telemetry);
         builder.Services.AddSingleton<EdgeStreams>();
+        builder.Services.AddSingleton<ClientKeys>();
         builder.Services.AddHostedService<EdgeStreamsStartup>();   // after the actor system's: the edge needs it
+        builder.Services.AddHostedService<UnpricedModelsWarning>();
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -68,6 +71,7 @@ public static class OrchestratorApp
                 diagnostics.Set("QueryString", ApiKeyRedaction.Redact(http.Request.QueryString.Value ?? ""));
         });
         app.UseRateLimiter();   // after the request log, so refused requests are logged too
+        app.UseSimulatorFaultHeader(settings.Simulator);
         app.UseWebSockets(new WebSocketOptions
         {
             KeepAliveInterval = settings.Realtime.HeartbeatInterval,
@@ -80,6 +84,8 @@ public static class OrchestratorApp
         app.MapResponsesEndpoints();
         app.MapProviderEndpoints();
         app.MapRealtimeEndpoints();
+        app.MapUsageEndpoints();
+        app.MapAdminGroup().MapAdminKeyEndpoints().MapAdminUsageEndpoints();
         app.MapUnknownEndpoints();
         return app;
     }

@@ -3,10 +3,13 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.IO;
 using Akka.Streams.Dsl;
+using Orchestrator.Actors.Ledger;
 using Orchestrator.Actors.Settings;
+using Orchestrator.Actors.Streams;
 using Orchestrator.Actors.Telemetry;
 using Orchestrator.Actors.Upstream;
 using Orchestrator.Messages.Chat;
+using Orchestrator.Messages.Ledger;
 using Orchestrator.Messages.Upstream;
 
 namespace Orchestrator.Actors.Routing;
@@ -29,6 +32,9 @@ namespace Orchestrator.Actors.Routing;
 public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
 {
     private const string RetryTimer = "retry-backoff";
+
+    /// <summary>The status a request is recorded with when its client went away first (nginx's 499).</summary>
+    private const int ClientClosed = 499;
     private const string TotalTimer = "total-timeout";
     private const string OutcomeTimer = "attempt-outcome";
     private const string ExpiryGraceTimer = "expiry-grace";
@@ -80,12 +86,21 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     private int _skippedSettled;
     private ResumePlan? _resume;     // the resume cycle in progress, from the first cut on
 
+    // What the request is billed for, when it is (_bill): settled once, when this actor stops.
+    private readonly BillTo? _bill;
+    private UsageCounts _billed;
+    private int _status = 500;       // until something better is known: a crash
+    private string? _finishReason;
+    private long _firstTokenAt;
+    private string _answeredBy = "";
+
     public ITimerScheduler Timers { get; set; } = null!;
 
     public ChatSessionActor(CreateChat command, IActorRef caller, ModelSettings model, OrchestratorSettings settings,
-        IReadOnlyDictionary<string, IActorRef> providers, IEnumerable<(string Provider, string Model)> noPrefill)
+        IReadOnlyDictionary<string, IActorRef> providers, IEnumerable<(string Provider, string Model)> noPrefill, BillTo? bill = null)
     {
         _command = command;
+        _bill = bill;
         _log = SessionTelemetry.Logger(Context, command.Trace);
         _caller = caller;
         _model = model;
@@ -98,6 +113,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
             Model = command.Request.Model,
             // Only a client that asked for usage can be owed an estimate; the walk over the body is skipped otherwise.
             InputTokensEstimate = command.Request.IncludeUsage ? Dialects.TokenEstimate.Input(command.Request.Body) : 0,
+            HideUsage = command.Request.UsageForBilling,
         };
         // Written only by the stream's stages; this actor hands it to them and reads snapshots. The text is kept
         // only when a resume could use it.
@@ -107,12 +123,14 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(CreateChat command, IActorRef caller, ModelSettings model, OrchestratorSettings settings,
-        IReadOnlyDictionary<string, IActorRef> providers, IEnumerable<(string Provider, string Model)> noPrefill) =>
-        Akka.Actor.Props.Create(() => new ChatSessionActor(command, caller, model, settings, providers, noPrefill));
+        IReadOnlyDictionary<string, IActorRef> providers, IEnumerable<(string Provider, string Model)> noPrefill, BillTo? bill = null) =>
+        Akka.Actor.Props.Create(() => new ChatSessionActor(command, caller, model, settings, providers, noPrefill, bill));
 
     private string RequestId => _command.RequestId;
     private RouteSettings Route(int index) => _model.Routes[index];
     private RouteSettings CurrentRoute => Route(_current!.RouteIndex);
+
+    private readonly long _startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
 
     protected override void PreStart()
     {
@@ -127,7 +145,22 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         if (!_answered) _caller.Tell(new ChatRejected(RequestId, ApiError.Internal("The request failed inside the relay.")));
         // Whatever is still open upstream for this request closes with it (a no-op when the attempt already ended).
         if (_current is not null) _providers[CurrentRoute.Provider].Tell(new CancelAttempt(RequestId));
-        _telemetry.Ended();
+        _telemetry.Ended(_billed.Estimated ? null : (_billed.Input, _billed.Output));
+        SettleBill();
+    }
+
+    /// <summary>
+    /// The request's one settlement: what the attempts that produced tokens used (failed attempts cost nothing), at
+    /// the model's prices. Sent once, as this actor stops, whatever ended the request.
+    /// </summary>
+    private void SettleBill()
+    {
+        if (_bill is not { } bill) return;
+        var now = DateTimeOffset.UtcNow;
+        double? ttft = _firstTokenAt == 0 ? null : Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(_startedAt, _firstTokenAt).TotalMilliseconds, 3);
+        bill.Ledger.Tell(new Settle(bill.KeyId, new UsageRecord(RequestId, bill.KeyId, _command.Request.Model, _answeredBy,
+            _billed.Input, Math.Min(_billed.CachedInput, _billed.Input), _billed.Output, _billed.Reasoning, Pricing.Cost(bill.Price, _billed),
+            _status, _finishReason, _billed.Estimated, bill.StartedAt, now, ttft)));
     }
 
     // ---- states ------------------------------------------------------------------------------------------------
@@ -190,6 +223,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     {
         Receive<CancelChat>(_ =>
         {
+            _status = ClientClosed;
             _answered = true;   // the caller gave up: nobody to answer
             _telemetry.Cancelled();
             Context.Stop(Self);
@@ -263,6 +297,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         // Not settled yet: headers are no proof of an answer. The segment's end (whole or cut) settles it.
         Timers.Cancel(OutcomeTimer);
         _answered = true;
+        _answeredBy = streaming.Provider;
         _transcript.Telemetry = _telemetry.Answering(streaming.Provider);
         _caller.Tell(new ChatStreaming(RequestId, streaming.Provider, ClientStream(streaming.Body)));
         Become(Streaming);
@@ -278,6 +313,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
             _telemetry.Resume(strategy.Value.ToString().ToLowerInvariant(), "resumed");
             _log.Info("Request {RequestId}: resuming on {Provider} by {Strategy}", RequestId, streaming.Provider, strategy);
         }
+        _answeredBy = streaming.Provider;
         var plan = new SegmentPlan(_continuation || strategy is not null, strategy, strategy == ResumeStrategy.Replay ? _resume!.Text : null);
         asker.Tell(new AnswerStream.NextSegment(streaming.Body, plan, CurrentLimits()));
         Become(Streaming);
@@ -288,10 +324,23 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         Timers.Cancel(OutcomeTimer);
         Settle(null);
         _answered = true;
+        BillCompletion(completed);   // with no ledger key too: its usage is the token metric's
         _telemetry.Answering(completed.Provider, completed.Body);
         _caller.Tell(new ChatCompleted(RequestId, completed.Provider, completed.Body) { Timing = completed.Timing });
         _current = null;
         Context.Stop(Self);
+    }
+
+    private void BillCompletion(AttemptCompleted completed)
+    {
+        _answeredBy = completed.Provider;
+        _status = 200;
+        byte[]? noText = null;
+        if (!ChunkScan.TryScan(completed.Body.Span, false, ref noText, 0, out var facts)) return;
+        _finishReason = facts.FinishReason;
+        _billed = facts.HasUsage
+            ? facts.Usage
+            : new UsageCounts(_limits.InputTokensEstimate > 0 ? _limits.InputTokensEstimate : Dialects.TokenEstimate.Input(_command.Request.Body), 0, 1, 0, Estimated: true);
     }
 
     private void OnAttemptFailed(AttemptFailed failed, IActorRef? asker)
@@ -362,6 +411,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         var asker = Sender;
         var failure = Classify(failed);
         var snapshot = failed.Transcript;
+        Billed(snapshot.Billed, snapshot.FinishReason, snapshot.FirstTokenAt);
         // A replay that diverged is nobody's fault at the provider.
         if (failed.Cause is not ReplayDivergedException) Settle(failure, snapshot.SkippedEvents);
         if (!snapshot.HasContent)
@@ -426,8 +476,17 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         NextResumeStep(asker);
     }
 
+    private void Billed(UsageCounts billed, string? finishReason, long firstTokenAt)
+    {
+        _billed = billed;
+        _finishReason = finishReason ?? _finishReason;
+        if (firstTokenAt != 0) _firstTokenAt = firstTokenAt;
+    }
+
     private void OnSegmentEnded(AnswerStream.Ended ended)
     {
+        Billed(ended.Billed, ended.FinishReason, ended.FirstTokenAt);
+        _status = ended.Whole ? 200 : ClientClosed;
         if (ended.Whole) Settle(null, ended.SkippedEvents);   // the answer is whole: the attempt that finished it succeeded
         else _log.Info("Request {RequestId}: the client stopped reading before the answer was whole", RequestId);
         Context.Stop(Self);
@@ -458,6 +517,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     private void GiveUp(ApiError error, IActorRef? asker)
     {
         _log.Error("Request {RequestId}: {Status} for model {Model}: {Error}", RequestId, error.Status, _model.Id, error.Message);
+        _status = error.Status;
         _telemetry.Failed(error);
         if (asker is null)
         {

@@ -6,6 +6,9 @@ namespace Orchestrator.Messages.Chat;
 /// </summary>
 public sealed record CreateChat(string RequestId, ChatRequest Request, string Caller)
 {
+    /// <summary>The ledger key the request is billed to (its id, never its secret); null for the config's own keys.</summary>
+    public string? KeyId { get; init; }
+
     /// <summary>When the request arrived (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>; 0: when the front got it).</summary>
     public long ReceivedAt { get; init; }
 
