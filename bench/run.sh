@@ -7,7 +7,7 @@
 #   bench/run.sh            full run (about 6 minutes)
 #   bench/run.sh --smoke    every scenario, tiny (about 20 seconds); --quick is the same
 #   options: --held N (held-stream count), --held-h2 N (the same for Orchestrator over HTTP/2 upstream; 0: not run),
-#            --no-build, BENCH_PORT_BASE=18080 (uses the next three ports, and mock + 10 for its h2c port)
+#            --no-build, BENCH_PORT_BASE=18080 (uses the next four ports, and mock + 10 for its h2c port)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
 done
 
 base=${BENCH_PORT_BASE:-18080}
-mock_port=$((base + 1)) yarp_port=$((base + 2)) orch_port=$((base + 3))
+mock_port=$((base + 1)) yarp_port=$((base + 2)) orch_port=$((base + 3)) orch_off_port=$((base + 4))
 mock_h2_port=$((mock_port + 10))   # the mock's h2c listener
 if ! command -v taskset >/dev/null; then
   echo "warning: taskset not found (util-linux); processes are not pinned" >&2
@@ -72,7 +72,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for port in $mock_port $mock_h2_port $yarp_port $orch_port; do
+for port in $mock_port $mock_h2_port $yarp_port $orch_port $orch_off_port; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port is in use; set BENCH_PORT_BASE" >&2; exit 1; fi
 done
 
@@ -88,6 +88,13 @@ rm -f "$BENCH_LEDGER_DB"*
 BENCH_MOCK_URL="http://127.0.0.1:$mock_port/v1" BENCH_MOCK_H2_URL="http://127.0.0.1:$mock_h2_port/v1" taskset -c "$server_cpu" dotnet "$(bin src/Orchestrator Orchestrator)" \
   --config bench/orchestrator-bench.conf --urls "http://127.0.0.1:$orch_port" >"$logs/orchestrator.log" 2>&1 &
 pids+=($!); orch_pid=$!
+# The same relay with telemetry.metrics = off, for scenario M (metrics on vs off); idle while the others run.
+sed 's/^    metrics = on$/    metrics = off/' bench/orchestrator-bench.conf >"$logs/orchestrator-bench-metrics-off.conf"
+grep -q '^    metrics = off$' "$logs/orchestrator-bench-metrics-off.conf" || { echo "bench/orchestrator-bench.conf: no 'metrics = on' line to turn off" >&2; exit 1; }
+rm -f "$logs/ledger-metrics-off-$$.db"*   # its own ledger file: two processes never share one
+BENCH_LEDGER_DB="$logs/ledger-metrics-off-$$.db" BENCH_MOCK_URL="http://127.0.0.1:$mock_port/v1" BENCH_MOCK_H2_URL="http://127.0.0.1:$mock_h2_port/v1" taskset -c "$server_cpu" dotnet "$(bin src/Orchestrator Orchestrator)" \
+  --config "$logs/orchestrator-bench-metrics-off.conf" --urls "http://127.0.0.1:$orch_off_port" >"$logs/orchestrator-metrics-off.log" 2>&1 &
+pids+=($!); orch_off_pid=$!
 
 results="$out/$(date -u +%Y%m%d-%H%M%S)-$mode.md"
 smoke_flag=()
@@ -98,6 +105,7 @@ taskset -c "$load_cpu" dotnet "$(bin bench/LoadGen LoadGen)" suite "${smoke_flag
   --direct "http://127.0.0.1:$mock_port" --direct-pid "$mock_pid" \
   --yarp "http://127.0.0.1:$yarp_port" --yarp-pid "$yarp_pid" \
   --orchestrator "http://127.0.0.1:$orch_port" --orchestrator-pid "$orch_pid" --key sk-local-1 --ledger-admin-key bench-admin-key \
+  --orchestrator-metrics-off "http://127.0.0.1:$orch_off_port" --orchestrator-metrics-off-pid "$orch_off_pid" \
   --out "$results" &
 loadgen_pid=$!
 pids=("$loadgen_pid" "${pids[@]}")
@@ -116,6 +124,6 @@ if [ "$status" = 0 ]; then
   wait "$embedded_pid" || status=$?
 fi
 if [ "$status" != 0 ]; then
-  for name in mock yarp orchestrator; do echo "--- $logs/$name.log (last lines)" >&2; tail -n 20 "$logs/$name.log" >&2; done
+  for name in mock yarp orchestrator orchestrator-metrics-off; do echo "--- $logs/$name.log (last lines)" >&2; tail -n 20 "$logs/$name.log" >&2; done
 fi
 exit $status

@@ -7,7 +7,9 @@ namespace Orchestrator.Bench.LoadGen;
 /// profile says so, in several rounds, so a noisy moment hits all three alike. <paramref name="heldOverH2"/>, when
 /// given, is Orchestrator once more for the held streams only, asked for <see cref="H2Model"/> (its upstream over h2c).
 /// </summary>
-public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWriter log, Target? heldOverH2 = null)
+/// <paramref name="metricsOff"/>, when given, is a second Orchestrator with <c>telemetry.metrics = off</c>: scenario M
+/// runs the unpaced stream on both, interleaved, so the table shows what metrics cost the hot path.
+public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWriter log, Target? heldOverH2 = null, Target? metricsOff = null)
 {
     /// <summary>The model <c>orchestrator-bench.conf</c> routes to the mock's h2c port (provider <c>mock-h2</c>).</summary>
     public const string H2Model = "bench-h2";
@@ -18,6 +20,8 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
     public const string PassedThrough = "orchestrator, passed through";
     public const string AnthropicUpstream = "orchestrator, anthropic upstream -> chat";
     public const string MessagesFront = "orchestrator, openai upstream -> /v1/messages";
+    public const string MetricsOn = "orchestrator, metrics on";
+    public const string MetricsOff = "orchestrator, metrics off";
 
     public List<Row> Rows { get; } = [];
 
@@ -61,6 +65,18 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
                     (orchestrator with { Name = AnthropicUpstream }, Profile.Unpaced.ForModel(AnthropicModel)),
                     (orchestrator with { Name = MessagesFront }, Profile.Unpaced.ThroughMessagesFront()),
                 ],
+                profile.Rounds,
+                runner => runner.ClosedAsync(profile.UnpacedConcurrency, profile.Warmup, profile.Measure, profile.Grace));
+        }
+
+        // Metrics: the same stream through the relay with its meter listened to (as run, /metrics served) and with
+        // no listener at all; the same number of rounds as the others, interleaved.
+        if (metricsOff is not null && targets.FirstOrDefault(t => t.Name == Report.Orchestrator) is { } measured)
+        {
+            await WaitReadyAsync(metricsOff);
+            await WarmUpAsync(metricsOff);
+            await InterleavedAsync($"M. metrics: stream {Profile.Unpaced.Chunks} chunks unpaced, c={profile.UnpacedConcurrency}",
+                [(measured with { Name = MetricsOn }, Profile.Unpaced), (metricsOff with { Name = MetricsOff }, Profile.Unpaced)],
                 profile.Rounds,
                 runner => runner.ClosedAsync(profile.UnpacedConcurrency, profile.Warmup, profile.Measure, profile.Grace));
         }

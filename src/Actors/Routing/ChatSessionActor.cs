@@ -145,7 +145,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         if (!_answered) _caller.Tell(new ChatRejected(RequestId, ApiError.Internal("The request failed inside the relay.")));
         // Whatever is still open upstream for this request closes with it (a no-op when the attempt already ended).
         if (_current is not null) _providers[CurrentRoute.Provider].Tell(new CancelAttempt(RequestId));
-        _telemetry.Ended();
+        _telemetry.Ended(_billed.Estimated ? null : (_billed.Input, _billed.Output));
         SettleBill();
     }
 
@@ -324,7 +324,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         Timers.Cancel(OutcomeTimer);
         Settle(null);
         _answered = true;
-        if (_bill is not null) BillCompletion(completed);
+        BillCompletion(completed);   // with no ledger key too: its usage is the token metric's
         _telemetry.Answering(completed.Provider, completed.Body);
         _caller.Tell(new ChatCompleted(RequestId, completed.Provider, completed.Body) { Timing = completed.Timing });
         _current = null;

@@ -6,8 +6,8 @@ namespace Orchestrator.Actors.Telemetry;
 /// <summary>
 /// One upstream attempt's span (<c>chat {upstream model}</c>, a client span under the request's) and its timing. The
 /// span, or when nobody records spans but the request has a trace, a bare activity of the same trace, is current
-/// while the attempt's HTTP request starts: .NET's HTTP client (SocketsHttpHandler's diagnostics handler) then
-/// writes the W3C <c>traceparent</c> header itself, so the relay never adds one of its own.
+/// while the attempt's HTTP request starts: .NET's HTTP client (SocketsHttpHandler's diagnostics handler) then starts
+/// its own span under it and writes that span's W3C <c>traceparent</c> header itself, so the relay never adds one.
 /// </summary>
 public struct AttemptTelemetry
 {

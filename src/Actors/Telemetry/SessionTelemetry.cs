@@ -71,28 +71,23 @@ public sealed class SessionTelemetry
     }
 
     /// <summary>
-    /// An attempt on <paramref name="provider"/> answers. A whole answer's usage and model are read from its body; a
-    /// stream gets a <see cref="StreamTelemetry"/> for its transcript (time to the first token).
+    /// An attempt on <paramref name="provider"/> answers. A whole answer's model is read from its body; a stream gets a
+    /// <see cref="StreamTelemetry"/> for its transcript (time to the first token).
     /// </summary>
     public StreamTelemetry? Answering(string provider, ReadOnlyMemory<byte> completion = default)
     {
         _provider = provider;
         Span?.SetTag("gen_ai.provider.name", provider);
         if (completion.IsEmpty) return new StreamTelemetry(_model, provider, _startedAt);
-        if (CompletionFacts.TryRead(completion.Span, out var facts))
-        {
-            Usage(facts.InputTokens, facts.OutputTokens);
-            if (facts.Model is { } responseModel) Span?.SetTag("gen_ai.response.model", responseModel);
-        }
+        if (Span is not null && CompletionFacts.TryRead(completion.Span, out var facts) && facts.Model is { } responseModel)
+            Span.SetTag("gen_ai.response.model", responseModel);
         return null;
     }
 
-    /// <summary>
-    /// The tokens the request used, as its provider reported them. A whole answer's are read in <see cref="Answering"/>;
-    /// TODO(ledger): a stream's come from its usage chunk, which the ledger reads for billing: call this from there.
-    /// </summary>
-    public void Usage(long input, long output)
+    /// <summary>The tokens the request used, as its provider reported them (what the ledger bills, never an estimate).</summary>
+    private void Usage(long input, long output)
     {
+        if (input == 0 && output == 0) return;
         OrchestratorMetrics.RecordTokens(_model, _provider ?? "none", input, output);
         if (Span is not { } span) return;
         span.SetTag("gen_ai.usage.input_tokens", input);
@@ -113,11 +108,12 @@ public sealed class SessionTelemetry
         OrchestratorTracing.SetError(Span, _errorType);
     }
 
-    /// <summary>The session stopped: the duration is recorded and the span ends (once).</summary>
-    public void Ended()
+    /// <summary>The session stopped: its usage (null: none reported) and duration are recorded and the span ends (once).</summary>
+    public void Ended((long Input, long Output)? usage)
     {
         if (_ended) return;
         _ended = true;
+        if (usage is { } used) Usage(used.Input, used.Output);
         OrchestratorMetrics.RecordRequestDuration(_model, _provider, Stopwatch.GetElapsedTime(_startedAt), _errorType);
         OrchestratorTracing.Stop(Span);
     }

@@ -33,7 +33,9 @@ public static class TelemetryHosting
 
         var otel = services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService(telemetry.ServiceName));
         if (telemetry.Metrics)
-            otel.WithMetrics(metrics => metrics.AddMeter(OrchestratorMetrics.MeterName).AddPrometheusExporter());
+            otel.WithMetrics(metrics => metrics.AddMeter(OrchestratorMetrics.MeterName)
+                // Every scrape current (the exporter's default keeps one for 300 ms); a scraper comes every few seconds.
+                .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
         if (telemetry.OtlpEndpoint is { } endpoint)
         {
             otel.WithTracing(tracing => tracing
