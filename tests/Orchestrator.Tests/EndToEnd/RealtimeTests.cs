@@ -93,7 +93,7 @@ public sealed class RealtimeTests(RelayFixture fixture)
         await socket.SendAsync("""{"type":"chat.completions.cancel","id":"c1"}""");
         var events = (await socket.ReadUntilDoneAsync(["c1"]))["c1"];
         Assert.Equal("cancelled", events[^1].GetProperty("finish_reason").GetString());
-        await fixture.Upstream.EndlessClosed(user).WaitAsync(TimeSpan.FromSeconds(5));
+        await fixture.Upstream.ClosedByRelay(user).WaitAsync(TimeSpan.FromSeconds(5));
     }
 
     [Theory]
@@ -227,7 +227,7 @@ public sealed class RealtimeTests(RelayFixture fixture)
         }
 
         // No pong ever: within heartbeat-timeout the server gives up on us, and the upstream stream is closed.
-        await fixture.Upstream.EndlessClosed(user).WaitAsync(TimeSpan.FromSeconds(5));
+        await fixture.Upstream.ClosedByRelay(user).WaitAsync(TimeSpan.FromSeconds(5));
     }
 
     [Fact]
@@ -249,7 +249,7 @@ public sealed class RealtimeTests(RelayFixture fixture)
 
         // Not reading: the socket's queue and the TCP buffers fill, and after send-timeout the request is stopped
         // and its upstream closed, rather than buffered without bound.
-        await fixture.Upstream.EndlessClosed(user).WaitAsync(TimeSpan.FromSeconds(30));
+        await fixture.Upstream.ClosedByRelay(user).WaitAsync(TimeSpan.FromSeconds(30));
 
         var events = (await socket.ReadUntilDoneAsync(["f1"], TimeSpan.FromSeconds(60)))["f1"];
         Assert.Equal("slow_consumer", events[^1].GetProperty("error").GetProperty("code").GetString());
