@@ -101,9 +101,12 @@ public static class SoakRun
             {
                 await Task.Delay(1000, ct);
                 var stats = await RelayProcess.StatsAsync(http, relay, gc: false);
+                report.Samples++;
                 report.PeakActors = Math.Max(report.PeakActors, (long)stats["actors"]!);
                 report.PeakRssKb = Math.Max(report.PeakRssKb, (long)stats["rss_kb"]!);
                 report.PeakSockets = Math.Max(report.PeakSockets, upstream.OpenSockets);
+                foreach (var p in await ProvidersAsync(http, relay))
+                    if (IsOpen(p.State)) report.OpenSeen[p.Name] = report.OpenSeen.GetValueOrDefault(p.Name) + 1;
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -150,7 +153,8 @@ public static class SoakRun
         public JsonObject Baseline = null!, AfterChaos = null!, Final = null!;
         public IReadOnlyList<ProviderRow> BaselineProviders = [], ProvidersAfterChaos = [], Providers = [];
         public bool RelayAlive;
-        public long PeakActors, PeakRssKb, PeakSockets;
+        public long PeakActors, PeakRssKb, PeakSockets, Samples;
+        public Dictionary<string, int> OpenSeen { get; } = [];
 
         public string Render(int actorSlack, long managedSlack, long rssSlackKb, out bool passed)
         {
@@ -200,14 +204,14 @@ public static class SoakRun
             s.AppendLine($"| VmRSS, MiB | {Long(Baseline, "rss_kb") / 1024} | {PeakRssKb / 1024} | {Long(AfterChaos, "rss_kb") / 1024} | {Long(Final, "rss_kb") / 1024} |");
             s.AppendLine($"| upstream sockets open | | {PeakSockets} | {SocketsAfter2s} | {FinalSockets} |");
             s.AppendLine();
-            s.AppendLine("| Provider | State after chaos | Final state | Chaos counters (requests, failures, retries, fallbacks, resumes, skipped events, panic trials) |");
-            s.AppendLine("|---|---|---|---|");
+            s.AppendLine("| Provider | Samples with the circuit open, half-open or parked during chaos | State 2 s after the last client | Final state | Chaos counters (requests, failures, retries, fallbacks, resumes, skipped events, panic trials) |");
+            s.AppendLine("|---|---|---|---|---|");
             foreach (var p in Providers)
             {
                 var before = BaselineProviders.FirstOrDefault(b => b.Name == p.Name)?.Counters;
                 var after = ProvidersAfterChaos.FirstOrDefault(b => b.Name == p.Name);
                 string Delta(string key) => ((long)(after?.Counters[key] ?? 0) - (long)(before?[key] ?? 0)).ToString(CultureInfo.InvariantCulture);
-                s.AppendLine($"| {p.Name} | {after?.State} | {p.State} | {Delta("requests")}, {Delta("failures")}, {Delta("retries")}, {Delta("fallbacks")}, {Delta("resumes")}, {Delta("skipped_events")}, {Delta("panic_trials")} |");
+                s.AppendLine($"| {p.Name} | {OpenSeen.GetValueOrDefault(p.Name)} of {Samples} | {after?.State} | {p.State} | {Delta("requests")}, {Delta("failures")}, {Delta("retries")}, {Delta("fallbacks")}, {Delta("resumes")}, {Delta("skipped_events")}, {Delta("panic_trials")} |");
             }
 
             if (Long(Final, "actors") > Long(Baseline, "actors") + actorSlack)
