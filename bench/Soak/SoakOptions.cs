@@ -10,7 +10,7 @@ public sealed record SoakOptions(string Mode, TimeSpan Duration, int Concurrency
         {
             options = args[i] switch
             {
-                "--short" => options with { Mode = "short", Duration = TimeSpan.FromSeconds(25), Concurrency = 100, WarmUp = TimeSpan.FromSeconds(5) },
+                "--short" => options with { Mode = "short", Duration = TimeSpan.FromSeconds(20), Concurrency = 100, WarmUp = TimeSpan.FromSeconds(5) },
                 "--duration" => options with { Duration = TimeSpan.FromSeconds(int.Parse(args[++i])) },
                 "--concurrency" => options with { Concurrency = int.Parse(args[++i]) },
                 "--warm-up" => options with { WarmUp = TimeSpan.FromSeconds(int.Parse(args[++i])) },
