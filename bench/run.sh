@@ -83,6 +83,8 @@ pids+=($!); mock_pid=$!
 taskset -c "$server_cpu" dotnet "$(bin bench/YarpProxy YarpProxy)" --urls "http://127.0.0.1:$yarp_port" \
   --destination "http://127.0.0.1:$mock_port" >"$logs/yarp.log" 2>&1 &
 pids+=($!); yarp_pid=$!
+export BENCH_LEDGER_DB="$logs/ledger-$$.db"
+rm -f "$BENCH_LEDGER_DB"*
 BENCH_MOCK_URL="http://127.0.0.1:$mock_port/v1" BENCH_MOCK_H2_URL="http://127.0.0.1:$mock_h2_port/v1" taskset -c "$server_cpu" dotnet "$(bin src/Orchestrator Orchestrator)" \
   --config bench/orchestrator-bench.conf --urls "http://127.0.0.1:$orch_port" >"$logs/orchestrator.log" 2>&1 &
 pids+=($!); orch_pid=$!
@@ -95,7 +97,7 @@ smoke_flag=()
 taskset -c "$load_cpu" dotnet "$(bin bench/LoadGen LoadGen)" suite "${smoke_flag[@]}" --held "$held" --held-h2 "$held_h2" \
   --direct "http://127.0.0.1:$mock_port" --direct-pid "$mock_pid" \
   --yarp "http://127.0.0.1:$yarp_port" --yarp-pid "$yarp_pid" \
-  --orchestrator "http://127.0.0.1:$orch_port" --orchestrator-pid "$orch_pid" --key sk-local-1 \
+  --orchestrator "http://127.0.0.1:$orch_port" --orchestrator-pid "$orch_pid" --key sk-local-1 --ledger-admin-key bench-admin-key \
   --out "$results" &
 loadgen_pid=$!
 pids=("$loadgen_pid" "${pids[@]}")
@@ -106,7 +108,7 @@ wait "$loadgen_pid" || status=$?
 # with the servers (the mock shares its CPU, as it does with YARP and Orchestrator); its section is appended.
 if [ "$status" = 0 ]; then
   echo "embedded engine (in-process) against the mock, on CPU $server_cpu" >&2
-  BENCH_MOCK_URL="http://127.0.0.1:$mock_port/v1" BENCH_MOCK_H2_URL="http://127.0.0.1:$mock_h2_port/v1" taskset -c "$server_cpu" \
+  BENCH_LEDGER_DB="$logs/ledger-embedded-$$.db" BENCH_MOCK_URL="http://127.0.0.1:$mock_port/v1" BENCH_MOCK_H2_URL="http://127.0.0.1:$mock_h2_port/v1" taskset -c "$server_cpu" \
     dotnet "$(bin bench/Embedded Embedded)" "${smoke_flag[@]}" --mock "http://127.0.0.1:$mock_port" \
     --config bench/orchestrator-bench.conf --out "$results" &
   embedded_pid=$!

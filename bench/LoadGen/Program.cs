@@ -28,7 +28,7 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         usage: LoadGen suite --direct URL --direct-pid PID --yarp URL --yarp-pid PID --orchestrator URL --orchestrator-pid PID
-                             [--key sk-local-1] [--smoke] [--held N] [--held-h2 N] [--out FILE.md]
+                             [--key sk-local-1] [--ledger-admin-key KEY] [--smoke] [--held N] [--held-h2 N] [--out FILE.md]
                LoadGen once --url URL [--key KEY] [--model bench] [--stream] [--chunks 50] [--pace-ms 0]
                              (--concurrency N | --rate PER_SECOND) [--warmup 1] [--duration 5]
         """);
@@ -51,7 +51,7 @@ static async Task<int> SuiteAsync(Options o)
     var header = Header(profile, targets);
     Console.WriteLine(header);
     var heldOverH2 = heldH2 > 0 ? orchestrator with { Name = Report.OrchestratorH2 } : null;
-    var suite = new Suite(profile, targets, Console.Out, heldOverH2);
+    var suite = new Suite(profile, targets, Console.Out, heldOverH2) { LedgerAdminKey = o.Get("ledger-admin-key") };
     await suite.RunAsync();
     var markdown = header + Environment.NewLine + Environment.NewLine + Report.Markdown(suite.Rows, suite.Held);
     Console.WriteLine();

@@ -23,6 +23,12 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
 
     public List<HeldRow> Held { get; } = [];
 
+    /// <summary>An admin key of Orchestrator's: the ledger scenario makes a billed key with it and compares it with the config's key.</summary>
+    public string? LedgerAdminKey { get; init; }
+
+    public const string ConfigKey = "orchestrator, config key (unbilled)";
+    public const string LedgerKey = "orchestrator, ledger key (billed)";
+
     public async Task RunAsync()
     {
         foreach (var target in targets) await WaitReadyAsync(target);
@@ -57,6 +63,19 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
                 ],
                 profile.Rounds,
                 runner => runner.ClosedAsync(profile.UnpacedConcurrency, profile.Warmup, profile.Measure, profile.Grace));
+        }
+
+        // The ledger: the same requests with the config's key (no ledger) and a billed ledger key (admission: one
+        // message to the key's actor; settlement and the usage row after the answer), interleaved.
+        if (LedgerAdminKey is not null && targets.FirstOrDefault(t => t.Name == Report.Orchestrator) is { } relay)
+        {
+            var billed = relay with { Name = LedgerKey, ApiKey = await LedgerKeys.CreateAsync(relay, LedgerAdminKey) };
+            var unbilled = relay with { Name = ConfigKey };
+            await InterleavedAsync("L. ledger: non-stream, c=1", [(unbilled, RequestShape.Completion), (billed, RequestShape.Completion)],
+                profile.Rounds, runner => runner.ClosedAsync(1, profile.Warmup, profile.Measure, profile.Grace));
+            await InterleavedAsync($"L. ledger: stream {Profile.Unpaced.Chunks} chunks unpaced, c={profile.UnpacedConcurrency}",
+                [(unbilled, Profile.Unpaced), (billed, Profile.Unpaced)],
+                profile.Rounds, runner => runner.ClosedAsync(profile.UnpacedConcurrency, profile.Warmup, profile.Measure, profile.Grace));
         }
 
         foreach (var target in targets) Held.Add(await HeldAsync(target, profile.HeldShape, profile.HeldStreams));

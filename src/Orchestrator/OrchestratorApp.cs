@@ -6,8 +6,10 @@ using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Upstream;
 using Orchestrator.Http;
 using Orchestrator.Messages.Chat;
+using Orchestrator.Telemetry;
 using Serilog;
 using Serilog.Events;
+using Serilog.Formatting.Compact;
 
 namespace Orchestrator;
 
@@ -26,6 +28,7 @@ public static class OrchestratorApp
         var config = HoconLoader.LoadFiles(Path.Combine(AppContext.BaseDirectory, DefaultConfigFile), builder.Configuration["config"]);
         var settings = OrchestratorSettings.FromConfig(config);
         var logging = LoggingSettings.FromConfig(config);
+        var telemetry = TelemetrySettings.FromConfig(config);
 
         builder.Services.AddSerilog((services, serilog) => ConfigureSerilog(logging, serilog).ReadFrom.Services(services));
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -37,15 +40,20 @@ public static class OrchestratorApp
             kestrel.Limits.MaxRequestHeadersTotalSize = settings.Http.MaxRequestHeaderBytes;
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(settings.Http.MinRequestBodyDataRate, settings.Http.MinRequestBodyDataRateGrace);
         });
+        ListenAddresses.RefuseWellKnownKeyOffLoopback(settings.Auth, ListenAddresses.Resolve(builder.Configuration, settings.Http.Listen));
         if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls(settings.Http.Listen.ToString().TrimEnd('/'));
 
         builder.Services.AddOrchestrator(config, settings, clientFactory);
         builder.Services.AddConcurrencyLimit(settings.Http);
+        builder.Services.AddOrchestratorTelemetry(telemetry);
         builder.Services.AddSingleton<EdgeStreams>();
+        builder.Services.AddSingleton<ClientKeys>();
         builder.Services.AddHostedService<EdgeStreamsStartup>();   // after the actor system's: the edge needs it
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        app.UseEdgeTelemetry();   // first: every response, errors included, carries x-request-id
+        WarnOfUnpricedModels(settings, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Prices"));
         // A bug of ours still answers in the contract's shape: no stack trace, no exception text.
         app.UseExceptionHandler(errors => errors.Run(http =>
             OpenAiErrors.WriteAsync(http.Response, ApiError.Internal("The server had an error while processing your request."))));
@@ -55,42 +63,72 @@ public static class OrchestratorApp
             // This host's logger: the middleware's default is the process-wide static one, which the last host
             // built in the process owns (several hosts share a process in tests and when embedded).
             requests.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
+            // A probe or a scrape every few seconds is not news: logged at Verbose unless it failed.
+            requests.GetLevel = (http, _, ex) => ex is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
+                : TelemetryHosting.IsProbe(http.Request.Path) ? LogEventLevel.Verbose
+                : LogEventLevel.Information;
             requests.EnrichDiagnosticContext = (diagnostics, http) =>
                 diagnostics.Set("QueryString", ApiKeyRedaction.Redact(http.Request.QueryString.Value ?? ""));
         });
         app.UseRateLimiter();   // after the request log, so refused requests are logged too
+        app.UseSimulatorFaultHeader(settings.Simulator);
         app.UseWebSockets(new WebSocketOptions
         {
             KeepAliveInterval = settings.Realtime.HeartbeatInterval,
             KeepAliveTimeout = settings.Realtime.HeartbeatTimeout,
         });
+        app.MapTelemetryEndpoints(telemetry);
         app.MapModelEndpoints();
         app.MapChatEndpoints();
         app.MapMessagesEndpoints();
         app.MapResponsesEndpoints();
         app.MapProviderEndpoints();
         app.MapRealtimeEndpoints();
+        app.MapUsageEndpoints();
+        app.MapAdminGroup().MapAdminKeyEndpoints().MapAdminUsageEndpoints();
         app.MapUnknownEndpoints();
         return app;
     }
 
-    private static LoggerConfiguration ConfigureSerilog(LoggingSettings logging, LoggerConfiguration serilog) => serilog
-        .MinimumLevel.Is(logging.Level)
-        .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
-        .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
-        .Enrich.FromLogContext()
-        .Enrich.With<ApiKeyRedactionEnricher>()   // last, so it sees every property the others added
-        .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+    /// <summary>A model with no price of its own and no catalogue entry is served at cost 0: said once, at start-up, never silently.</summary>
+    private static void WarnOfUnpricedModels(OrchestratorSettings settings, Microsoft.Extensions.Logging.ILogger log)
+    {
+        foreach (var model in settings.Models.Where(m => m.PriceSource == PriceSource.None))
+            log.LogWarning("Model {Model} has no price: none in its config and no catalogue entry for it or its upstream model " +
+                           "{UpstreamModel}; its requests cost 0. Set price {{ input, output }} in its block (0 for free)", model.Id, model.Routes[0].UpstreamModel);
+    }
+
+    private static LoggerConfiguration ConfigureSerilog(LoggingSettings logging, LoggerConfiguration serilog)
+    {
+        serilog
+            .MinimumLevel.Is(logging.Level)
+            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+            .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Warning)   // a probe every few seconds
+            .Enrich.FromLogContext()
+            .Enrich.With<ApiKeyRedactionEnricher>();   // last, so it sees every property the others added
+        // json: one compact JSON object per line (@t, @m, @l, @tr trace id, @sp span id, and every property,
+        // RequestId included), for a log shipper; text: for a person at a terminal.
+        return logging.Json
+            ? serilog.WriteTo.Console(new RenderedCompactJsonFormatter())
+            : serilog.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+    }
 
     /// <summary><c>orchestrator.logging</c>: read here because only the host logs through Serilog's configuration.</summary>
-    private sealed record LoggingSettings(LogEventLevel Level, bool Requests)
+    private sealed record LoggingSettings(LogEventLevel Level, bool Requests, bool Json)
     {
         public static LoggingSettings FromConfig(Config config)
         {
             var level = config.GetString("orchestrator.logging.level");
             if (!Enum.TryParse<LogEventLevel>(level, ignoreCase: true, out var parsed))
                 throw new InvalidConfigException("orchestrator.logging.level", $"'{level}' is not one of Verbose, Debug, Information, Warning, Error, Fatal");
-            return new LoggingSettings(parsed, config.GetBoolean("orchestrator.logging.requests"));
+            var json = config.GetString("orchestrator.logging.format") switch
+            {
+                "text" => false,
+                "json" => true,
+                var other => throw new InvalidConfigException("orchestrator.logging.format", $"'{other}' is not one of text, json"),
+            };
+            return new LoggingSettings(parsed, config.GetBoolean("orchestrator.logging.requests"), json);
         }
     }
 }

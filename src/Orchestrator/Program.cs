@@ -4,6 +4,7 @@ using Orchestrator.Actors.Settings;
 // Orchestrator: an OpenAI-compatible relay. See README.md; configuration in hocon/orchestrator.conf.
 try
 {
+    if (args is ["keys", .. var rest]) return await Orchestrator.Cli.KeysCommand.RunAsync(rest);   // the key CLI (README "Keys and credits")
     var app = OrchestratorApp.Build(args);
     await app.RunAsync();
     return 0;

@@ -1,8 +1,10 @@
 using Akka.Actor;
 using Akka.Event;
+using Orchestrator.Actors.Ledger;
 using Orchestrator.Actors.Routing;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Messages.Chat;
+using Orchestrator.Messages.Ledger;
 using Orchestrator.Messages.Upstream;
 
 namespace Orchestrator.Actors.Front;
@@ -29,25 +31,41 @@ public sealed class HttpFrontActor : ReceiveActor
     private readonly Dictionary<IActorRef, string> _requestIds = [];
     private readonly HashSet<(string Provider, string Model)> _noPrefill = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IActorRef? _ledger;
+    private readonly Dictionary<string, Admission> _admitting = new(StringComparer.Ordinal);
     private long _sessionCount;
 
-    public HttpFrontActor(OrchestratorSettings settings, IReadOnlyDictionary<string, IActorRef> providers)
+    /// <summary>A billed request waiting for its key's answer.</summary>
+    private sealed record Admission(CreateChat Command, IActorRef Caller, ModelSettings Model, DateTimeOffset StartedAt)
+    {
+        public bool Cancelled { get; init; }
+    }
+
+    public HttpFrontActor(OrchestratorSettings settings, IReadOnlyDictionary<string, IActorRef> providers, IActorRef? ledger = null)
     {
         _settings = settings;
         _catalog = new ModelCatalog(settings.Models);
         _providers = providers;
+        _ledger = ledger;
         Receive<CreateChat>(OnCreateChat);
+        Receive<Admitted>(OnAdmitted);
+        Receive<NotAdmitted>(refused =>
+        {
+            if (_admitting.Remove(refused.RequestId, out var admission))
+                admission.Caller.Tell(new ChatRejected(refused.RequestId, refused.Error));
+        });
         Receive<CancelChat>(cancel =>
         {
             if (_sessions.TryGetValue(cancel.RequestId, out var session)) session.Tell(cancel);
+            else if (_admitting.TryGetValue(cancel.RequestId, out var admission)) _admitting[cancel.RequestId] = admission with { Cancelled = true };
         });
         Receive<PrefillRefused>(refused => _noPrefill.Add((refused.Provider, refused.UpstreamModel)));
         Receive<GetProviderStatus>(_ => Context.ActorOf(ProviderStatusCollector.Props(_providers.Values, Sender, TimeSpan.FromSeconds(2))));
         Receive<Terminated>(OnTerminated);
     }
 
-    public static Props Props(OrchestratorSettings settings, IReadOnlyDictionary<string, IActorRef> providers) =>
-        Akka.Actor.Props.Create(() => new HttpFrontActor(settings, providers));
+    public static Props Props(OrchestratorSettings settings, IReadOnlyDictionary<string, IActorRef> providers, IActorRef? ledger = null) =>
+        Akka.Actor.Props.Create(() => new HttpFrontActor(settings, providers, ledger));
 
     /// <summary>A session that crashes is a bug: stop it (its stream ends) and touch no other request.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(ex =>
@@ -65,12 +83,52 @@ public sealed class HttpFrontActor : ReceiveActor
                 $"The model '{ApiError.Quote(command.Request.Model)}' does not exist or is not configured here. Closest configured models: {string.Join(", ", closest)}.")));
             return;
         }
-        if (_sessions.ContainsKey(command.RequestId))
+        if (_sessions.ContainsKey(command.RequestId) || _admitting.ContainsKey(command.RequestId))
         {
             Sender.Tell(new ChatRejected(command.RequestId, ApiError.InvalidRequest($"Request id '{command.RequestId}' is already in flight.", null)));
             return;
         }
-        var session = Context.ActorOf(ChatSessionActor.Props(command, Sender, model, _settings, _providers, [.. _noPrefill]), $"chat-{++_sessionCount}");
+        if (command.KeyId is { } keyId && _ledger is not null)
+        {
+            Admit(command, keyId, model);
+            return;
+        }
+        StartSession(command, Sender, model, null);
+    }
+
+    /// <summary>
+    /// A billed request first reserves its most possible cost on its key (one message; the key answers from memory):
+    /// its prompt, estimated, and its output limit, at the model's prices.
+    /// </summary>
+    private void Admit(CreateChat command, string keyId, ModelSettings model)
+    {
+        var request = command.Request;
+        if (request.Stream && !request.IncludeUsage) request = request with { IncludeUsage = true, UsageForBilling = true };
+        var input = Dialects.TokenEstimate.Input(request.Body);
+        var output = (long)(request.MaxTokens ?? model.MaxTokensDefault) * Math.Max(1, request.Choices);
+        _admitting[command.RequestId] = new Admission(command with { Request = request }, Sender, model, DateTimeOffset.UtcNow);
+        _ledger!.Tell(new Reserve(keyId, command.RequestId, model.Id, input + output, Pricing.Reservation(model.Price, input, output)));
+    }
+
+    private void OnAdmitted(Admitted admitted)
+    {
+        if (!_admitting.Remove(admitted.RequestId, out var admission)) return;
+        var keyId = admission.Command.KeyId!;
+        if (admission.Cancelled)
+        {
+            // The caller left while the key decided: nothing ran, nothing is owed, the reservation ends.
+            var now = DateTimeOffset.UtcNow;
+            _ledger!.Tell(new Settle(keyId, new UsageRecord(admitted.RequestId, keyId, admission.Model.Id, "", 0, 0, 0, 0, 0m, 499, null, false,
+                admission.StartedAt, now, null)));
+            return;
+        }
+        var bill = new BillTo(_ledger!, keyId, admission.Model.Price, admission.StartedAt);
+        StartSession(admission.Command, admission.Caller, admission.Model, bill);
+    }
+
+    private void StartSession(CreateChat command, IActorRef caller, ModelSettings model, BillTo? bill)
+    {
+        var session = Context.ActorOf(ChatSessionActor.Props(command, caller, model, _settings, _providers, [.. _noPrefill], bill), $"chat-{++_sessionCount}");
         Context.Watch(session);
         _sessions[command.RequestId] = session;
         _requestIds[session] = command.RequestId;

@@ -6,6 +6,8 @@ using Akka.Logger.Serilog;
 using Microsoft.Extensions.DependencyInjection;
 using Orchestrator.Actors.Embedding;
 using Orchestrator.Actors.Front;
+using Orchestrator.Actors.Ledger;
+using Orchestrator.Actors.Ledger.Storage;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Upstream;
 
@@ -24,7 +26,8 @@ public static class OrchestratorHosting
     public static AkkaConfigurationBuilder WithOrchestrator(
         this AkkaConfigurationBuilder builder,
         OrchestratorSettings settings,
-        Func<ProviderSettings, IUpstreamClient>? clientFactory = null)
+        Func<ProviderSettings, IUpstreamClient>? clientFactory = null,
+        ILedgerStore? store = null)
     {
         var factory = clientFactory ?? UpstreamClients.Create;
         return builder.WithActors((system, registry) =>
@@ -32,15 +35,19 @@ public static class OrchestratorHosting
             var providers = settings.Providers.Values.ToImmutableDictionary(
                 p => p.Name,
                 p => system.ActorOf(ProviderSupervisor.Props(p, factory), "provider-" + Uri.EscapeDataString(p.Name)));
-            var front = system.ActorOf(HttpFrontActor.Props(settings, providers), "front");
+            var ledger = system.ActorOf(LedgerActor.Props(new LedgerOptions(settings.Ledger.SnapshotEvery, settings.Ledger.ReservationTimeout),
+                store ?? LedgerStores.Create(settings.Ledger)), "ledger");
+            registry.Register<LedgerActor>(ledger);
+            var front = system.ActorOf(HttpFrontActor.Props(settings, providers, ledger), "front");
             registry.Register<HttpFrontActor>(front);
             registry.Register<RealtimeSupervisor>(system.ActorOf(RealtimeSupervisor.Props(settings.Realtime, front), "realtime"));
         });
     }
 
     /// <summary>
-    /// The whole engine as a hosted service: the actor system (configured from <paramref name="config"/>, logging
-    /// through Serilog), the actors, and <see cref="OrchestratorClient"/> for in-process calls.
+    /// The whole engine as a hosted service: the actor system (configured from <paramref name="config"/> with the
+    /// ledger's persistence section over it, logging through Serilog), the actors, and <see cref="OrchestratorClient"/>
+    /// for in-process calls. A SQLite ledger's file (and directory) is created here, before the journal needs it.
     /// </summary>
     public static IServiceCollection AddOrchestrator(
         this IServiceCollection services,
@@ -48,10 +55,13 @@ public static class OrchestratorHosting
         OrchestratorSettings settings,
         Func<ProviderSettings, IUpstreamClient>? clientFactory = null)
     {
+        if (settings.Ledger.Storage == LedgerStorage.Sqlite) SqliteDatabase.Prepare(settings.Ledger.DatabaseFile);
+        var store = LedgerStores.Create(settings.Ledger);
         services.AddSingleton(settings);
+        services.AddSingleton(store);   // the read side, for /admin/usage
         services.AddSingleton<OrchestratorClient>();
         return services.AddAkka("orchestrator", builder => builder
-            .AddHocon(config, HoconAddMode.Prepend)
+            .AddHocon(WithLedger(config, settings.Ledger), HoconAddMode.Prepend)
             .ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();
@@ -59,6 +69,23 @@ public static class OrchestratorHosting
                 // so Serilog's own formatter is no longer needed for message templates.
                 loggers.AddLogger<SerilogLogger>();
             })
-            .WithOrchestrator(settings, clientFactory));
+            .WithOrchestrator(settings, clientFactory, store));
     }
+
+    /// <summary>
+    /// <paramref name="config"/> with the ledger's persistence section and serializer over it: what any actor system
+    /// that hosts the ledger runs on (the service's, and the <c>keys</c> command's).
+    /// </summary>
+    public static Config WithLedger(Config config, LedgerSettings ledger) =>
+        LedgerPersistence.Config(ledger).WithFallback(LedgerSerialization).WithFallback(config);
+
+    /// <summary>The ledger's events and snapshots are written by <see cref="LedgerSerializer"/>, under stable names.</summary>
+    private static readonly Config LedgerSerialization = ConfigurationFactory.ParseString($$"""
+        akka.actor {
+          serializers.orchestrator-ledger = "{{typeof(LedgerSerializer).AssemblyQualifiedName}}"
+          serialization-bindings {
+            "{{typeof(IKeyEvent).FullName}}, {{typeof(IKeyEvent).Assembly.GetName().Name}}" = orchestrator-ledger
+          }
+        }
+        """);
 }

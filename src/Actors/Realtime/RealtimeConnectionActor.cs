@@ -62,6 +62,7 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
     private readonly ChannelWriter<RealtimeOutgoing> _outgoing;
     private readonly string _connectionId;
     private readonly string _caller;
+    private readonly string? _keyId;
     private readonly Dictionary<string, Request> _requests = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IMaterializer _materializer = Context.Materializer();
@@ -77,8 +78,9 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public RealtimeConnectionActor(RealtimeSettings settings, IActorRef front, ChannelWriter<RealtimeOutgoing> outgoing, string connectionId, string caller)
+    public RealtimeConnectionActor(RealtimeSettings settings, IActorRef front, ChannelWriter<RealtimeOutgoing> outgoing, string connectionId, string caller, string? keyId = null)
     {
+        _keyId = keyId;
         _settings = settings;
         _front = front;
         _outgoing = outgoing;
@@ -96,8 +98,8 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
         Receive<RealtimeClosed>(_ => StopNormally());
     }
 
-    public static Props Props(RealtimeSettings settings, IActorRef front, ChannelWriter<RealtimeOutgoing> outgoing, string connectionId, string caller) =>
-        Akka.Actor.Props.Create(() => new RealtimeConnectionActor(settings, front, outgoing, connectionId, caller));
+    public static Props Props(RealtimeSettings settings, IActorRef front, ChannelWriter<RealtimeOutgoing> outgoing, string connectionId, string caller, string? keyId = null) =>
+        Akka.Actor.Props.Create(() => new RealtimeConnectionActor(settings, front, outgoing, connectionId, caller, keyId));
 
     protected override void PreStart() =>
         Timers.StartSingleTimer(LifetimeTimer, LifetimeExpiring.Instance, _settings.MaxLifetime - _settings.ExpiryNotice);
@@ -142,7 +144,7 @@ public sealed class RealtimeConnectionActor : ReceiveActor, IWithTimers
             return;
         }
         _requests[id] = new Request(id);
-        _front.Tell(new CreateChat(EngineId(id), create.Request, _caller));
+        _front.Tell(new CreateChat(EngineId(id), create.Request, _caller) { KeyId = _keyId });
     }
 
     private void OnCancel(RealtimeCancel cancel)

@@ -29,7 +29,7 @@ public sealed class RealtimeSupervisor : ReceiveActor
     private void OnStart(StartRealtimeConnection start)
     {
         var connection = Context.ActorOf(
-            RealtimeConnectionActor.Props(_settings, _front, start.Outgoing, start.ConnectionId, start.Caller),
+            RealtimeConnectionActor.Props(_settings, _front, start.Outgoing, start.ConnectionId, start.Caller, start.KeyId),
             "realtime-" + Uri.EscapeDataString(start.ConnectionId));
         Sender.Tell(new RealtimeConnectionStarted(start.ConnectionId, connection));
     }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Text.Json;
 using Akka;
 using Akka.Actor;
@@ -48,7 +49,13 @@ public static class AnswerStream
     /// Told to the session when the answer stream ends other than by a failure: whole (<paramref name="Whole"/>), or
     /// because the client stopped reading. <paramref name="SkippedEvents"/>: malformed events passed over in all.
     /// </summary>
-    public sealed record Ended(bool Whole, int SkippedEvents);
+    public sealed record Ended(bool Whole, int SkippedEvents)
+    {
+        /// <summary>What the request is billed for (<see cref="Transcript.Billed"/>), its last finish_reason and first token time.</summary>
+        public UsageCounts Billed { get; init; }
+        public string? FinishReason { get; init; }
+        public long FirstTokenAt { get; init; }
+    }
 
     /// <summary>
     /// What one answer stream is made of. It travels as an attribute, so that every request materializes the same
@@ -114,6 +121,7 @@ public static class AnswerStream
         // The block being built from one read: whole SSE events, pooled, copied out once when pushed.
         private byte[] _block = [];
         private int _blockLength;
+        private long _readAt;   // when the read the block is built from completed, for the relay's overhead (0: not measured)
 
         public Logic(AnswerStreamStage stage, Request request) : base(stage.Shape)
         {
@@ -264,6 +272,7 @@ public static class AnswerStream
         private void OnBytes(Segment segment, ByteString? bytes)
         {
             segment.Reading = false;
+            _readAt = Telemetry.OrchestratorMetrics.OverheadEnabled ? Stopwatch.GetTimestamp() : 0;
             if (bytes is not null) segment.Reader.Append(bytes);
             try
             {
@@ -328,7 +337,7 @@ public static class AnswerStream
         private void Complete()
         {
             Close(_segment, null);
-            if (_segment.Limits.IncludeUsage && !_transcript.SawUsage && _transcript.CompletionId is not null)
+            if (_segment.Limits.IncludeUsage && !_segment.Limits.HideUsage && !_transcript.SawUsage && _transcript.CompletionId is not null)
             {
                 // The client asked for usage and no upstream sent it: an estimate, marked, never nothing or zero.
                 WriteEstimatedUsage(_segment.Limits);
@@ -405,6 +414,7 @@ public static class AnswerStream
         {
             if (segment.Closed) return;
             segment.Closed = true;
+            Bill(segment);
             segment.StopRegistration.Dispose();
             if (segment.Body.Source is not null && segment == _segment && _inlet is { } inlet && !inlet.IsClosed) inlet.Cancel();
             segment.Reader.Dispose();
@@ -425,11 +435,27 @@ public static class AnswerStream
             segment.Body.Attempt.Tell(new BodyReadEnded(cause));
         }
 
+        /// <summary>
+        /// A segment ends: it is billed for what its upstream reported, or, when it produced tokens and reported
+        /// nothing (cut, or the client left first), for an estimate marked as such.
+        /// </summary>
+        private void Bill(Segment segment)
+        {
+            if (segment.Usage is { } usage) _transcript.Billed = _transcript.Billed.Plus(usage);
+            else if (segment.GotToken)
+                _transcript.Billed = _transcript.Billed.Plus(new UsageCounts(segment.Limits.InputTokensEstimate, 0, Math.Max(1, segment.ContentEvents), 0, Estimated: true));
+        }
+
         private void Report(bool whole)
         {
             if (_reported) return;
             _reported = true;
-            _request.Session?.Tell(new Ended(whole, _transcript.SkippedEvents));
+            _request.Session?.Tell(new Ended(whole, _transcript.SkippedEvents)
+            {
+                Billed = _transcript.Billed,
+                FinishReason = _transcript.FinishReason,
+                FirstTokenAt = _transcript.FirstTokenAt,
+            });
         }
 
         // ---- one event ---------------------------------------------------------------------------------------
@@ -491,9 +517,11 @@ public static class AnswerStream
             {
                 // The usage chunk (include_usage) is the last one OpenAI sends; an empty chunk carries nothing.
                 if (!facts.HasUsage) return;
+                segment.Usage = facts.Usage;
+                segment.Ended = true;
+                if (segment.Limits.HideUsage) return;   // asked for billing, not by the client
                 _transcript.SawUsage = true;
                 Write(data);
-                segment.Ended = true;
                 return;
             }
             if (facts.MultipleChoices) _transcript.MultipleChoices = true;
@@ -506,7 +534,12 @@ public static class AnswerStream
             }
             _transcript.Forwarded(facts.TextBytes, facts.HasContent);
             if (facts.HasToolCalls) _transcript.HasToolCalls = true;
-            if (facts.HasUsage) _transcript.SawUsage = true;
+            if (facts.FinishReason is not null) _transcript.FinishReason = facts.FinishReason;
+            if (facts.HasUsage)
+            {
+                segment.Usage = facts.Usage;
+                _transcript.SawUsage = true;
+            }
             Track(segment, facts.Choices, facts.Finished);
             Write(data);
         }
@@ -515,6 +548,8 @@ public static class AnswerStream
         {
             if (segment.GotToken) return;
             segment.GotToken = true;
+            if (_transcript.FirstTokenAt == 0) _transcript.FirstTokenAt = System.Diagnostics.Stopwatch.GetTimestamp();
+            _transcript.Telemetry?.FirstToken();
             CancelTimer(FirstTokenTimer);
             var check = TimeSpan.FromTicks(Math.Max(segment.Limits.IdleTimeout.Ticks / IdleChecks, TimeSpan.FromMilliseconds(10).Ticks));
             ScheduleRepeatedly(IdleTimer, check);
@@ -550,9 +585,30 @@ public static class AnswerStream
                 segment.PendingFailure = new UpstreamProtocolException("the upstream reported an error mid-stream" + ErrorCode(error));
                 return;
             }
+            if (chunk.Usage is { } reported) segment.Usage = SpliceUsage(reported);
+            if (chunk.Choices is { Count: > 0 } choices && choices[^1].FinishReason is { } reason) _transcript.FinishReason = reason;
             if (ChunkSplice.Spliced(segment, _transcript, chunk, GotToken, Track) is not { } output) return;
-            if (output.Usage is not null) _transcript.SawUsage = true;
+            if (output.Usage is not null)
+            {
+                if (segment.Limits.HideUsage && output.Choices.Count == 0) return;
+                _transcript.SawUsage = true;
+            }
             Write(output);
+        }
+
+        /// <summary>A usage object read whole (a spliced segment), in the counts billing keeps.</summary>
+        private static UsageCounts SpliceUsage(Usage usage)
+        {
+            var counts = new UsageCounts(usage.PromptTokens, 0, usage.CompletionTokens, 0, false);
+            if (usage.Extra is not { } extra) return counts;
+            if (extra.TryGetValue("prompt_tokens_details", out var prompt) && prompt.ValueKind == JsonValueKind.Object
+                && prompt.TryGetProperty("cached_tokens", out var cached) && cached.TryGetInt64(out var cachedCount))
+                counts.CachedInput = cachedCount;
+            if (extra.TryGetValue("completion_tokens_details", out var completion) && completion.ValueKind == JsonValueKind.Object
+                && completion.TryGetProperty("reasoning_tokens", out var reasoning) && reasoning.TryGetInt64(out var reasoningCount))
+                counts.Reasoning = reasoningCount;
+            if (extra.TryGetValue("estimated", out var estimated) && estimated.ValueKind == JsonValueKind.True) counts.Estimated = true;
+            return counts;
         }
 
         private static string ErrorCode(JsonElement error) =>
@@ -603,7 +659,7 @@ public static class AnswerStream
 
         private AnswerBlock TakeBlock()
         {
-            var block = new AnswerBlock(_block.AsSpan(0, _blockLength).ToArray());
+            var block = new AnswerBlock(_block.AsSpan(0, _blockLength).ToArray()) { ReadAt = _readAt };
             _blockLength = 0;
             // Between reads the stream holds no block buffer either.
             ArrayPool<byte>.Shared.Return(_block);

@@ -3,9 +3,13 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.IO;
 using Akka.Streams.Dsl;
+using Orchestrator.Actors.Ledger;
 using Orchestrator.Actors.Settings;
+using Orchestrator.Actors.Streams;
+using Orchestrator.Actors.Telemetry;
 using Orchestrator.Actors.Upstream;
 using Orchestrator.Messages.Chat;
+using Orchestrator.Messages.Ledger;
 using Orchestrator.Messages.Upstream;
 
 namespace Orchestrator.Actors.Routing;
@@ -28,6 +32,9 @@ namespace Orchestrator.Actors.Routing;
 public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
 {
     private const string RetryTimer = "retry-backoff";
+
+    /// <summary>The status a request is recorded with when its client went away first (nginx's 499).</summary>
+    private const int ClientClosed = 499;
     private const string TotalTimer = "total-timeout";
     private const string OutcomeTimer = "attempt-outcome";
     private const string ExpiryGraceTimer = "expiry-grace";
@@ -60,7 +67,8 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     private readonly HashSet<(string Provider, string Model)> _noPrefill;
     private readonly SegmentLimits _limits;
     private readonly Transcript _transcript;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly SessionTelemetry _telemetry;
+    private readonly ILoggingAdapter _log;
     private readonly List<string> _failures = [];
     private readonly Random _random = new();
     private DateTimeOffset _deadline;
@@ -78,12 +86,22 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     private int _skippedSettled;
     private ResumePlan? _resume;     // the resume cycle in progress, from the first cut on
 
+    // What the request is billed for, when it is (_bill): settled once, when this actor stops.
+    private readonly BillTo? _bill;
+    private UsageCounts _billed;
+    private int _status = 500;       // until something better is known: a crash
+    private string? _finishReason;
+    private long _firstTokenAt;
+    private string _answeredBy = "";
+
     public ITimerScheduler Timers { get; set; } = null!;
 
     public ChatSessionActor(CreateChat command, IActorRef caller, ModelSettings model, OrchestratorSettings settings,
-        IReadOnlyDictionary<string, IActorRef> providers, IEnumerable<(string Provider, string Model)> noPrefill)
+        IReadOnlyDictionary<string, IActorRef> providers, IEnumerable<(string Provider, string Model)> noPrefill, BillTo? bill = null)
     {
         _command = command;
+        _bill = bill;
+        _log = SessionTelemetry.Logger(Context, command.Trace);
         _caller = caller;
         _model = model;
         _settings = settings;
@@ -95,20 +113,24 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
             Model = command.Request.Model,
             // Only a client that asked for usage can be owed an estimate; the walk over the body is skipped otherwise.
             InputTokensEstimate = command.Request.IncludeUsage ? Dialects.TokenEstimate.Input(command.Request.Body) : 0,
+            HideUsage = command.Request.UsageForBilling,
         };
         // Written only by the stream's stages; this actor hands it to them and reads snapshots. The text is kept
         // only when a resume could use it.
         _transcript = new Transcript(keepText: model.Resume.Enabled && model.Resume.MaxResumes > 0 && singleChoice);
+        _telemetry = new SessionTelemetry(command, model.Id);
         Attempting();
     }
 
     public static Props Props(CreateChat command, IActorRef caller, ModelSettings model, OrchestratorSettings settings,
-        IReadOnlyDictionary<string, IActorRef> providers, IEnumerable<(string Provider, string Model)> noPrefill) =>
-        Akka.Actor.Props.Create(() => new ChatSessionActor(command, caller, model, settings, providers, noPrefill));
+        IReadOnlyDictionary<string, IActorRef> providers, IEnumerable<(string Provider, string Model)> noPrefill, BillTo? bill = null) =>
+        Akka.Actor.Props.Create(() => new ChatSessionActor(command, caller, model, settings, providers, noPrefill, bill));
 
     private string RequestId => _command.RequestId;
     private RouteSettings Route(int index) => _model.Routes[index];
     private RouteSettings CurrentRoute => Route(_current!.RouteIndex);
+
+    private readonly long _startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
 
     protected override void PreStart()
     {
@@ -123,6 +145,22 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         if (!_answered) _caller.Tell(new ChatRejected(RequestId, ApiError.Internal("The request failed inside the relay.")));
         // Whatever is still open upstream for this request closes with it (a no-op when the attempt already ended).
         if (_current is not null) _providers[CurrentRoute.Provider].Tell(new CancelAttempt(RequestId));
+        _telemetry.Ended();
+        SettleBill();
+    }
+
+    /// <summary>
+    /// The request's one settlement: what the attempts that produced tokens used (failed attempts cost nothing), at
+    /// the model's prices. Sent once, as this actor stops, whatever ended the request.
+    /// </summary>
+    private void SettleBill()
+    {
+        if (_bill is not { } bill) return;
+        var now = DateTimeOffset.UtcNow;
+        double? ttft = _firstTokenAt == 0 ? null : Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(_startedAt, _firstTokenAt).TotalMilliseconds, 3);
+        bill.Ledger.Tell(new Settle(bill.KeyId, new UsageRecord(RequestId, bill.KeyId, _command.Request.Model, _answeredBy,
+            _billed.Input, Math.Min(_billed.CachedInput, _billed.Input), _billed.Output, _billed.Reasoning, Pricing.Cost(bill.Price, _billed),
+            _status, _finishReason, _billed.Estimated, bill.StartedAt, now, ttft)));
     }
 
     // ---- states ------------------------------------------------------------------------------------------------
@@ -185,7 +223,9 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     {
         Receive<CancelChat>(_ =>
         {
+            _status = ClientClosed;
             _answered = true;   // the caller gave up: nobody to answer
+            _telemetry.Cancelled();
             Context.Stop(Self);
         });
         // A late or repeated outcome (of an attempt cancelled or given up on) and stale ticks: nothing to decide.
@@ -240,7 +280,8 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         _current = step;
         Timers.StartSingleTimer(OutcomeTimer, new OutcomeOverdue(_attempts), _model.Limits.FirstByteTimeout + OutcomeGrace);
         _providers[route.Provider].Tell(new StartAttempt(
-            RequestId, request, new RouteTarget(route.Provider, route.UpstreamModel) { MaxTokensDefault = _model.MaxTokensDefault }, _attempts++, _model.Limits.FirstByteTimeout, Self) { Panic = _panic });
+            RequestId, request, new RouteTarget(route.Provider, route.UpstreamModel) { MaxTokensDefault = _model.MaxTokensDefault }, _attempts++, _model.Limits.FirstByteTimeout, Self)
+            { Panic = _panic, Trace = _telemetry.Trace, ReceivedAt = _command.ReceivedAt });
         if (asker is null) Become(Attempting);
         else Become(() => Resuming(asker));
     }
@@ -256,6 +297,8 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         // Not settled yet: headers are no proof of an answer. The segment's end (whole or cut) settles it.
         Timers.Cancel(OutcomeTimer);
         _answered = true;
+        _answeredBy = streaming.Provider;
+        _transcript.Telemetry = _telemetry.Answering(streaming.Provider);
         _caller.Tell(new ChatStreaming(RequestId, streaming.Provider, ClientStream(streaming.Body)));
         Become(Streaming);
     }
@@ -267,8 +310,10 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         if (strategy is not null)
         {
             Note(CurrentRoute, RoutingEvent.Resume);
+            _telemetry.Resume(strategy.Value.ToString().ToLowerInvariant(), "resumed");
             _log.Info("Request {RequestId}: resuming on {Provider} by {Strategy}", RequestId, streaming.Provider, strategy);
         }
+        _answeredBy = streaming.Provider;
         var plan = new SegmentPlan(_continuation || strategy is not null, strategy, strategy == ResumeStrategy.Replay ? _resume!.Text : null);
         asker.Tell(new AnswerStream.NextSegment(streaming.Body, plan, CurrentLimits()));
         Become(Streaming);
@@ -279,9 +324,23 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         Timers.Cancel(OutcomeTimer);
         Settle(null);
         _answered = true;
-        _caller.Tell(new ChatCompleted(RequestId, completed.Provider, completed.Body));
+        if (_bill is not null) BillCompletion(completed);
+        _telemetry.Answering(completed.Provider, completed.Body);
+        _caller.Tell(new ChatCompleted(RequestId, completed.Provider, completed.Body) { Timing = completed.Timing });
         _current = null;
         Context.Stop(Self);
+    }
+
+    private void BillCompletion(AttemptCompleted completed)
+    {
+        _answeredBy = completed.Provider;
+        _status = 200;
+        byte[]? noText = null;
+        if (!ChunkScan.TryScan(completed.Body.Span, false, ref noText, 0, out var facts)) return;
+        _finishReason = facts.FinishReason;
+        _billed = facts.HasUsage
+            ? facts.Usage
+            : new UsageCounts(_limits.InputTokensEstimate > 0 ? _limits.InputTokensEstimate : Dialects.TokenEstimate.Input(_command.Request.Body), 0, 1, 0, Estimated: true);
     }
 
     private void OnAttemptFailed(AttemptFailed failed, IActorRef? asker)
@@ -352,6 +411,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         var asker = Sender;
         var failure = Classify(failed);
         var snapshot = failed.Transcript;
+        Billed(snapshot.Billed, snapshot.FinishReason, snapshot.FirstTokenAt);
         // A replay that diverged is nobody's fault at the provider.
         if (failed.Cause is not ReplayDivergedException) Settle(failure, snapshot.SkippedEvents);
         if (!snapshot.HasContent)
@@ -372,6 +432,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         if (ResumePlanner.Refusal(_model.Resume, snapshot) is { } refusal)
         {
             _log.Info("Request {RequestId}: not resuming: {Reason}", RequestId, refusal);
+            _telemetry.Resume(null, "refused");
             GiveUp(FailureClassifier.StreamError(failure), asker);
             return;
         }
@@ -400,6 +461,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     private void OnResumeStepFailed(UpstreamFailure failure, IActorRef asker)
     {
         var route = CurrentRoute;
+        _telemetry.Resume(_current!.Strategy?.ToString().ToLowerInvariant(), "failed");
         if (_current!.Strategy == ResumeStrategy.Prefill && failure.IsCallerFault)
         {
             _noPrefill.Add((route.Provider, route.UpstreamModel));
@@ -414,8 +476,17 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         NextResumeStep(asker);
     }
 
+    private void Billed(UsageCounts billed, string? finishReason, long firstTokenAt)
+    {
+        _billed = billed;
+        _finishReason = finishReason ?? _finishReason;
+        if (firstTokenAt != 0) _firstTokenAt = firstTokenAt;
+    }
+
     private void OnSegmentEnded(AnswerStream.Ended ended)
     {
+        Billed(ended.Billed, ended.FinishReason, ended.FirstTokenAt);
+        _status = ended.Whole ? 200 : ClientClosed;
         if (ended.Whole) Settle(null, ended.SkippedEvents);   // the answer is whole: the attempt that finished it succeeded
         else _log.Info("Request {RequestId}: the client stopped reading before the answer was whole", RequestId);
         Context.Stop(Self);
@@ -446,6 +517,8 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     private void GiveUp(ApiError error, IActorRef? asker)
     {
         _log.Error("Request {RequestId}: {Status} for model {Model}: {Error}", RequestId, error.Status, _model.Id, error.Message);
+        _status = error.Status;
+        _telemetry.Failed(error);
         if (asker is null)
         {
             _answered = true;
@@ -478,8 +551,11 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         _skippedSettled = Math.Max(_skippedSettled, skippedEvents);
     }
 
-    private void Note(RouteSettings route, RoutingEvent routingEvent) =>
+    private void Note(RouteSettings route, RoutingEvent routingEvent)
+    {
         _providers[route.Provider].Tell(new RoutingNoted(RequestId, routingEvent));
+        _telemetry.Noted(route.Provider, routingEvent);
+    }
 
     private static string Describe(RouteSettings route) => $"{route.Provider} ({route.UpstreamModel})";
 

@@ -38,6 +38,9 @@ internal sealed class Segment(StreamedBody body, SegmentPlan plan, SegmentLimits
     public bool SawEvent { get; set; }
     public int QuietChecks { get; set; }
     public int ContentEvents { get; set; }
+
+    /// <summary>What the upstream said this attempt used, when it sent a usage chunk.</summary>
+    public UsageCounts? Usage { get; set; }
     /// <summary>The resume strategy was recorded in the transcript (once its first new chunk went out).</summary>
     public bool Recorded { get; set; }
     public ulong Choices { get; set; }

@@ -21,4 +21,10 @@ public sealed record SegmentLimits(TimeSpan FirstTokenTimeout, TimeSpan IdleTime
     /// <summary>The model the client asked for, and its input estimated: the usage chunk the relay writes when the upstream sent none.</summary>
     public string Model { get; init; } = "";
     public int InputTokensEstimate { get; init; }
+
+    /// <summary>
+    /// The relay asked the upstream for usage that the client did not (to bill the request): usage chunks are read,
+    /// not written.
+    /// </summary>
+    public bool HideUsage { get; init; }
 }

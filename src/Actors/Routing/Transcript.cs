@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text;
+using Orchestrator.Actors.Streams;
 
 namespace Orchestrator.Actors.Routing;
 
@@ -34,6 +35,20 @@ public sealed class Transcript(bool keepText = true)
 
     /// <summary>Completion tokens the provider produced in attempts that ended without a usage chunk (one per content event).</summary>
     public int UnreportedTokens { get; set; }
+
+    /// <summary>
+    /// What the request is billed for so far: each closed segment's usage as its upstream reported it, or, for one
+    /// that produced tokens and reported nothing, an estimate (marked). A segment that produced nothing adds nothing.
+    /// </summary>
+    public UsageCounts Billed { get; set; }
+
+    /// <summary>The last finish_reason the client got.</summary>
+    public string? FinishReason { get; set; }
+
+    /// <summary>When the first token reached the stream (<see cref="System.Diagnostics.Stopwatch"/> ticks), 0 before.</summary>
+    public long FirstTokenAt { get; set; }
+    /// <summary>Set when the client's stream starts: the stream reports its first token there.</summary>
+    public Telemetry.StreamTelemetry? Telemetry { get; set; }
 
     /// <summary>Resume strategies that produced text, in order ("replay", "prefill", ...).</summary>
     public List<string> Resumes { get; } = [];
@@ -70,7 +85,13 @@ public sealed class Transcript(bool keepText = true)
     public string Text => _text is null ? "" : Encoding.UTF8.GetString(_text, 0, _textBytes);
 
     public TranscriptSnapshot Snapshot() =>
-        new(Text, ContentEvents > 0, ChunksForwarded, HasToolCalls, MultipleChoices, [.. Resumes]) { SkippedEvents = SkippedEvents };
+        new(Text, ContentEvents > 0, ChunksForwarded, HasToolCalls, MultipleChoices, [.. Resumes])
+        {
+            SkippedEvents = SkippedEvents,
+            Billed = Billed,
+            FinishReason = FinishReason,
+            FirstTokenAt = FirstTokenAt,
+        };
 }
 
 /// <summary>The transcript as the session sees it when a segment fails.</summary>
@@ -81,6 +102,11 @@ public sealed record TranscriptSnapshot(string Text, bool SentText, int ChunksFo
 
     /// <summary>Malformed events passed over so far, over every attempt.</summary>
     public int SkippedEvents { get; init; }
+
+    /// <summary>The request's billed usage so far (<see cref="Transcript.Billed"/>).</summary>
+    public UsageCounts Billed { get; init; }
+    public string? FinishReason { get; init; }
+    public long FirstTokenAt { get; init; }
 
     public override string ToString() => $"TranscriptSnapshot({Text.Length} chars, {ChunksForwarded} chunks)";   // never the text
 }

@@ -8,18 +8,30 @@ namespace Orchestrator.Actors.Settings;
 /// Reads the default configuration and lays a user's file over it, as one HOCON document (later keys win,
 /// objects merge). Two things Akka's HOCON parser does not do are done here, on the text, before it parses:
 /// environment substitution (<c>${?NAME}</c>, <c>${NAME}</c>) and letting a user's <c>providers</c> or
-/// <c>models</c> replace the defaults rather than merge into them. The merged result holds only keys the defaults
-/// know (<see cref="KnownKeys"/>).
+/// <c>models</c> replace the defaults rather than merge into them. The model catalogue (<c>catalogue.conf</c>, next to
+/// the defaults) is laid over the defaults before the user's file, so a user's file may correct an entry. The merged
+/// result holds only keys the defaults know (<see cref="KnownKeys"/>).
 /// </summary>
 public static partial class HoconLoader
 {
     /// <summary>The sections a user's file replaces as a whole when it sets them.</summary>
     private static readonly string[] ReplacedSections = ["providers", "models"];
 
-    public static Config Load(string defaultsText, string? userText = null, string userName = "user config")
+    /// <summary>The model catalogue's file name, in the same folder as the default configuration.</summary>
+    public const string CatalogueFile = "catalogue.conf";
+
+    public static Config Load(string defaultsText, string? userText = null, string userName = "user config", string? catalogueText = null)
     {
         var defaults = SubstituteEnvironment(defaultsText, "default config");
         var defaultConfig = Parse(defaults, "default config");
+        var known = KnownKeys.FromDefaults(defaultConfig);
+        if (catalogueText is not null)
+        {
+            Parse(catalogueText, CatalogueFile);   // its own syntax errors name it
+            defaults = defaults + "\n" + catalogueText;
+            defaultConfig = Parse(defaults, CatalogueFile);
+            known.Check(defaultConfig, catalogueText, CatalogueFile);
+        }
         if (userText is null) return defaultConfig;
 
         var user = SubstituteEnvironment(userText, userName);
@@ -30,15 +42,18 @@ public static partial class HoconLoader
             if (HasOrchestratorSection(userConfig, section)) text.Append("orchestrator.").Append(section).Append(" = null\n");
         }
         var merged = Parse(text.Append(user).ToString(), userName);
-        KnownKeys.FromDefaults(defaultConfig).Check(merged, userText, userName);
+        known.Check(merged, userText, userName);
         return merged;
     }
 
+    /// <summary>The defaults file, the catalogue beside it when there is one, and the user's file over both.</summary>
     public static Config LoadFiles(string defaultsPath, string? userPath)
     {
         if (userPath is not null && !File.Exists(userPath))
             throw new InvalidConfigException("--config", $"file '{userPath}' does not exist");
-        return Load(File.ReadAllText(defaultsPath), userPath is null ? null : File.ReadAllText(userPath), userPath ?? "user config");
+        var cataloguePath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(defaultsPath))!, CatalogueFile);
+        return Load(File.ReadAllText(defaultsPath), userPath is null ? null : File.ReadAllText(userPath), userPath ?? "user config",
+            File.Exists(cataloguePath) ? File.ReadAllText(cataloguePath) : null);
     }
 
     private static bool HasOrchestratorSection(Config config, string section) =>
@@ -128,7 +143,7 @@ public static partial class HoconLoader
             throw new InvalidConfigException(name, $"not valid HOCON: the '{unclosed.Bracket}' of line {unclosed.Line} is never closed");
     }
 
-    private static string Quote(string value)
+    internal static string Quote(string value)
     {
         var quoted = new StringBuilder(value.Length + 2).Append('"');
         foreach (var c in value)

@@ -8,7 +8,8 @@ namespace Orchestrator.Actors.Settings;
 /// on its default. The known keys are the default file's (every key has a default there), with the user-named
 /// maps spelled out: a provider takes any <c>provider-defaults</c> key plus an <c>upstream { }</c> override, a model
 /// any <c>model-defaults</c> key plus <c>routes</c>, a route <c>provider</c>, <c>model</c> and any
-/// <c>route-defaults</c> key. <c>akka</c> is Akka's own section and is not checked. The check runs on the merged
+/// <c>route-defaults</c> key, a catalogue entry a model's <c>price</c> block, <c>context-window</c>, <c>source</c>,
+/// <c>read</c> and <c>note</c>. <c>akka</c> is Akka's own section and is not checked. The check runs on the merged
 /// config (the defaults are all known, so whatever it finds came from the user's file) and names the key, where
 /// the user's file sets it, and the nearest known key.
 /// </summary>
@@ -53,8 +54,20 @@ internal sealed class KnownKeys
                 .With([.. routeDefaults.Keys.Select(k => (k.Key, k.Value))]);
             orchestrator = orchestrator.With(("models", new KeyShape.Map("\"ID\"", modelDefaults.With(("routes", new KeyShape.List(route))))));
         }
+        if (orchestrator.Keys.ContainsKey("catalogue") && modelDefaults?.Keys.GetValueOrDefault("price") is KeyShape.Section price)
+            orchestrator = orchestrator.With(("catalogue", new KeyShape.Map("\"ID\"", CatalogueEntry(price))));
         return new KnownKeys(root.With(("orchestrator", orchestrator), ("akka", KeyShape.Unchecked.Instance)), upstream);
     }
+
+    /// <summary>A catalogue entry (hocon/catalogue.conf): a model's price block, its context window, and where the figures come from.</summary>
+    private static KeyShape.Section CatalogueEntry(KeyShape.Section price) => new(new(StringComparer.Ordinal)
+    {
+        ["price"] = price,
+        ["context-window"] = KeyShape.Leaf.Instance,
+        ["source"] = KeyShape.Leaf.Instance,
+        ["read"] = KeyShape.Leaf.Instance,
+        ["note"] = KeyShape.Leaf.Instance,
+    });
 
     /// <summary>Throws <see cref="InvalidConfigException"/> naming every unknown key of <paramref name="merged"/>.</summary>
     public void Check(Config merged, string userText, string userName)

@@ -2,23 +2,36 @@ using System.Collections.Immutable;
 
 namespace Orchestrator.Actors.Settings;
 
-/// <summary>A model id clients ask for, with its routes in fallback order.</summary>
+/// <summary>
+/// A model id clients ask for, with its routes in fallback order. <see cref="Price"/> is what a request is charged:
+/// the model's own, else its catalogue entry's, else free (<see cref="PriceSource"/> says which).
+/// </summary>
 public sealed record ModelSettings(string Id, ImmutableArray<RouteSettings> Routes, Price Price, RequestLimits Limits, ResumeSettings Resume)
 {
     /// <summary><c>max-tokens-default</c>: the output limit sent to upstreams that require one (Anthropic) when the caller set none.</summary>
     public int MaxTokensDefault { get; init; } = 4096;
 
-    internal static ModelSettings From(string id, ConfigNode node, IReadOnlyDictionary<string, ProviderSettings> providers, ConfigNode routeDefaults)
+    /// <summary>Where <see cref="Price"/> came from; <see cref="PriceSource.None"/> is served at cost 0 and warned about at start-up.</summary>
+    public PriceSource PriceSource { get; init; } = PriceSource.Config;
+
+    /// <summary>Tokens the model takes in one request: its own <c>context-window</c>, else the catalogue's; null when unknown.</summary>
+    public int? ContextWindow { get; init; }
+
+    internal static ModelSettings From(string id, ConfigNode node, IReadOnlyDictionary<string, ProviderSettings> providers, ConfigNode routeDefaults,
+        ModelCatalogue catalogue)
     {
         var routes = node.ObjectList("routes")
             .Select(route => RouteSettings.From(id, route.WithFallback(routeDefaults), providers))
             .ToImmutableArray();
         if (routes.IsEmpty) throw new InvalidConfigException(node.KeyPath("routes"), "a model needs at least one route");
-        var price = node.Child("price");
+        var entry = catalogue.Find(id, routes[0].UpstreamModel);
+        var (price, source) = Price.IsSet(node.Child("price")) ? (Price.From(node.Child("price")), PriceSource.Config)
+            : entry?.Price is { } listed ? (listed, PriceSource.Catalogue)
+            : (Price.Free, PriceSource.None);
         return new ModelSettings(
             id,
             routes,
-            new Price(price.Decimal("input", 0), price.Decimal("output", 0)),
+            price,
             new RequestLimits(
                 node.Duration("first-byte-timeout"),
                 node.Duration("first-token-timeout"),
@@ -27,6 +40,8 @@ public sealed record ModelSettings(string Id, ImmutableArray<RouteSettings> Rout
             new ResumeSettings(node.Bool("resume"), node.Int("max-resumes", 0, 100)))
         {
             MaxTokensDefault = node.Int("max-tokens-default", 1, 10_000_000),
+            PriceSource = source,
+            ContextWindow = node.Has("context-window") ? node.Int("context-window", 1) : entry?.ContextWindow,
         };
     }
 }
@@ -40,5 +55,44 @@ public sealed record RequestLimits(TimeSpan FirstByteTimeout, TimeSpan FirstToke
 /// <summary>Whether a stream cut after content reached the client is continued on another attempt.</summary>
 public sealed record ResumeSettings(bool Enabled, int MaxResumes);
 
-/// <summary>USD per one million tokens.</summary>
-public sealed record Price(decimal Input, decimal Output);
+/// <summary>
+/// USD per one million tokens, exact (decimal): prompt tokens, answer tokens, and prompt tokens the upstream read
+/// from its cache.
+/// </summary>
+public sealed record Price(decimal Input, decimal Output, decimal CachedInput)
+{
+    /// <summary>Cached input at the input price.</summary>
+    public Price(decimal input, decimal output) : this(input, output, input)
+    {
+    }
+
+    public static readonly Price Free = new(0m, 0m, 0m);
+
+    /// <summary>
+    /// A price block sets a price when it sets input or output; null (the default) leaves the price to the catalogue,
+    /// which is how "no price" is told apart from an explicit 0 (free).
+    /// </summary>
+    internal static bool IsSet(ConfigNode price) => price.Has("input") || price.Has("output") || price.Has("cached-input");
+
+    /// <summary>input and output both, or the block is refused: half a price is a typo, not a wish to take the rest from the catalogue.</summary>
+    internal static Price From(ConfigNode price)
+    {
+        decimal? Read(string key) => price.Has(key) ? price.Decimal(key, 0) : null;
+        var (input, output, cached) = (Read("input"), Read("output"), Read("cached-input"));   // a bad value is named first
+        if (input is null || output is null)
+            throw new InvalidConfigException(price.KeyPath(input is null ? "input" : "output"),
+                "is missing: a price sets input and output (or neither, to take the catalogue's)");
+        return new Price(input.Value, output.Value, cached ?? input.Value);
+    }
+}
+
+/// <summary>Where a model's price came from.</summary>
+public enum PriceSource
+{
+    /// <summary>The model's own <c>price</c> block (or <c>model-defaults</c>).</summary>
+    Config,
+    /// <summary>The catalogue entry named by the model's id or its first route's upstream model.</summary>
+    Catalogue,
+    /// <summary>No price anywhere: served at cost 0, with a warning at start-up.</summary>
+    None,
+}

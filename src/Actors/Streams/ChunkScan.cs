@@ -26,6 +26,10 @@ public ref struct ChunkFacts
     /// <summary>The chunk's id and created time; read only when asked for (the first chunk of a stream).</summary>
     public string? Id;
     public long Created;
+    /// <summary>The usage object's counts, when <see cref="HasUsage"/>.</summary>
+    public UsageCounts Usage;
+    /// <summary>The last finish_reason seen in this chunk.</summary>
+    public string? FinishReason;
     /// <summary>Bytes of unescaped content text written to the text buffer (0 when not asked for).</summary>
     public int TextBytes;
 
@@ -73,9 +77,12 @@ public static class ChunkScan
             else if (reader.ValueTextEquals("usage"u8))
             {
                 reader.Read();
-                if (reader.TokenType == JsonTokenType.StartObject) facts.HasUsage = true;
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    facts.HasUsage = true;
+                    facts.Usage = ReadUsage(ref reader);
+                }
                 else if (reader.TokenType != JsonTokenType.Null) return false;
-                reader.Skip();
             }
             else if (reader.ValueTextEquals("error"u8))
             {
@@ -121,7 +128,11 @@ public static class ChunkScan
             else if (reader.ValueTextEquals("finish_reason"u8))
             {
                 reader.Read();
-                if (reader.TokenType == JsonTokenType.String) finished = true;
+                if (reader.TokenType == JsonTokenType.String)
+                {
+                    finished = true;
+                    facts.FinishReason = FinishReasonOf(ref reader);
+                }
                 else if (reader.TokenType != JsonTokenType.Null) return false;
             }
             else if (reader.ValueTextEquals("delta"u8))
@@ -187,6 +198,47 @@ public static class ChunkScan
             text = bigger;
         }
         return reader.CopyString(text.AsSpan(at));
+    }
+
+    /// <summary>
+    /// The counts billing needs from a usage object (the reader on its start; left on its end). A count that is not
+    /// a whole number is read as 0 rather than costing the event.
+    /// </summary>
+    private static UsageCounts ReadUsage(ref Utf8JsonReader reader)
+    {
+        var usage = new UsageCounts();
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName) continue;
+            if (reader.ValueTextEquals("prompt_tokens"u8)) usage.Input = Count(ref reader);
+            else if (reader.ValueTextEquals("completion_tokens"u8)) usage.Output = Count(ref reader);
+            else if (reader.ValueTextEquals("cached_tokens"u8)) usage.CachedInput = Count(ref reader);
+            else if (reader.ValueTextEquals("reasoning_tokens"u8)) usage.Reasoning = Count(ref reader);
+            else if (reader.ValueTextEquals("estimated"u8))
+            {
+                reader.Read();
+                usage.Estimated = reader.TokenType == JsonTokenType.True;
+            }
+        }
+        return usage;
+    }
+
+    private static long Count(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var count) && count > 0 ? count : 0;
+    }
+
+    private static readonly string[] KnownReasons = ["stop", "length", "tool_calls", "content_filter", "function_call"];
+
+    /// <summary>The finish_reason, without a new string for the usual ones.</summary>
+    private static string FinishReasonOf(ref Utf8JsonReader reader)
+    {
+        foreach (var known in KnownReasons)
+            if (reader.ValueTextEquals(known)) return known;
+        var reason = reader.GetString()!;
+        return reason.Length <= 64 ? reason : reason[..64];
     }
 
     private static void ReadError(ref Utf8JsonReader reader, ref ChunkFacts facts)

@@ -22,6 +22,7 @@ public abstract class HttpUpstreamClient : IUpstreamClient
     protected HttpUpstreamClient(ProviderSettings settings)
     {
         Settings = settings;
+        Meters = new UpstreamMeters(settings.Name);
         _http = UpstreamHttp.Create(settings, Meters);
         Root = settings.BaseUrl!.ToString().TrimEnd('/');
     }
@@ -31,7 +32,7 @@ public abstract class HttpUpstreamClient : IUpstreamClient
     /// <summary>The base URL without its trailing slash.</summary>
     protected string Root { get; }
 
-    public UpstreamMeters Meters { get; } = new();
+    public UpstreamMeters Meters { get; }
 
     /// <summary>What the health check GETs.</summary>
     protected abstract Uri ProbeUrl { get; }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Orchestrator.Actors.Settings;
+using Orchestrator.Actors.Telemetry;
 using Orchestrator.Messages.Upstream;
 
 namespace Orchestrator.Actors.Upstream;
@@ -99,6 +100,7 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _current = OpenConnection();
+        OrchestratorMetrics.SetCircuitState(_settings.Name, CircuitStateValue.Closed);
         if (Upstream.HealthCheckInterval is { } interval)
             Timers.StartPeriodicTimer(HealthCheckTimer, HealthCheckTick.Instance, TimeSpan.FromMilliseconds(Math.Min(1000, interval.TotalMilliseconds)), interval);
         _log.Info("Provider {Provider} ({Kind}) ready", _settings.Name, _settings.Kind);
@@ -156,6 +158,7 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
                 return new UpstreamFailure(FailureKind.Unavailable, null, $"circuit open until {_openUntil:HH:mm:ss}Z after {_consecutiveFailures} failures in a row");
             case Circuit.Open:
                 _circuit = Circuit.HalfOpen;   // reset-timeout is over: the next request is the trial
+                OrchestratorMetrics.SetCircuitState(_settings.Name, CircuitStateValue.HalfOpen);
                 return null;
             case Circuit.HalfOpen when _trialRequest is not null:
                 return new UpstreamFailure(FailureKind.Unavailable, null, "circuit half-open: a trial request is in flight");
@@ -167,6 +170,7 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
     private void OnAttemptSettled(AttemptSettled settled)
     {
         _skippedEvents += settled.SkippedEvents;
+        OrchestratorMetrics.CountSkippedEvents(_settings.Name, settled.SkippedEvents);
         if (settled.Failure is not { } failure)
         {
             if (settled.Panic && _parkedUntil > Now)
@@ -196,6 +200,7 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
         if (_circuit == Circuit.Closed) return;
         _circuit = Circuit.Closed;
         _trialRequest = null;
+        OrchestratorMetrics.SetCircuitState(_settings.Name, CircuitStateValue.Closed);
         _log.Info("Provider {Provider}: circuit closed", _settings.Name);
     }
 
@@ -211,6 +216,7 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
         _circuit = Circuit.Open;
         _trialRequest = null;
         _openUntil = Now + Upstream.Breaker.ResetTimeout;
+        OrchestratorMetrics.SetCircuitState(_settings.Name, CircuitStateValue.Open);
         _log.Warning("Provider {Provider}: circuit open for {Seconds}s after {Failures} failures in a row (last: {Reason})",
             _settings.Name, Upstream.Breaker.ResetTimeout.TotalSeconds, _consecutiveFailures, reason);
     }
@@ -219,8 +225,14 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
     {
         switch (noted.Event)
         {
-            case RoutingEvent.Retry: _retries++; break;
-            case RoutingEvent.Fallback: _fallbacks++; break;
+            case RoutingEvent.Retry:
+                _retries++;
+                OrchestratorMetrics.CountRetry(_settings.Name);
+                break;
+            case RoutingEvent.Fallback:
+                _fallbacks++;
+                OrchestratorMetrics.CountFallback(_settings.Name);
+                break;
             case RoutingEvent.Resume: _resumes++; break;
         }
     }
@@ -231,6 +243,7 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
         Sender.Tell(ConnectionReplaced.Instance);
         if (!Sender.Equals(_current)) return;
         _rotations++;
+        OrchestratorMetrics.CountRotation(_settings.Name);
         _current = OpenConnection();
         _log.Info("Provider {Provider}: connection {Old} rotated, new requests go to connection {New}", _settings.Name, retiring.ConnectionId, _connectionCount);
     }
@@ -259,6 +272,7 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
         var failure = checkedResult.Error is { } ex ? FailureClassifier.FromException(ex) : null;
         var error = failure?.Message;
         _lastHealthCheck = new HealthCheckResult(Now, error is null, Math.Round(checkedResult.Latency.TotalMilliseconds, 2), error);
+        OrchestratorMetrics.RecordHealthCheck(_settings.Name, checkedResult.Latency, error is null);
         if (error is null)
         {
             // A provider that answers its health check again is given traffic again at once.

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using Akka;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using Orchestrator.Actors.Telemetry;
 using Orchestrator.Messages.Api;
 using Orchestrator.Messages.Upstream;
 
@@ -36,8 +38,9 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
     private readonly StartAttempt _attempt;
     private readonly IUpstreamClient _client;
     private readonly CancellationTokenSource _cancel = new();
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ILoggingAdapter _log;
     private IDisposable? _release;
+    private AttemptTelemetry _telemetry;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -45,6 +48,7 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
     {
         _attempt = attempt;
         _client = client;
+        _log = SessionTelemetry.Logger(Context, attempt.Trace);
         Sending();
     }
 
@@ -58,8 +62,14 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
         Timers.StartSingleTimer(FirstByteTimer, FirstByteExpired.Instance, _attempt.FirstByteTimeout);
         var call = new UpstreamCall(_attempt.RequestId, _attempt.Request, _attempt.Route.UpstreamModel) { Attempt = _attempt.Attempt, MaxTokensDefault = _attempt.Route.MaxTokensDefault };
         var handoff = _handoff;
-        _client.SendAsync(call, _cancel.Token)
-            .PipeTo(Self, success: r => new Responded(handoff.Offer(r)), failure: ex => new SendFailed(ex));
+        _telemetry = AttemptTelemetry.Start(_attempt);
+        // Current while the send starts, so the HTTP client sends its traceparent upstream (and only while it starts:
+        // this thread runs other actors next).
+        using (_telemetry.MakeCurrent())
+        {
+            _client.SendAsync(call, _cancel.Token)
+                .PipeTo(Self, success: r => new Responded(handoff.Offer(r)), failure: ex => new SendFailed(ex));
+        }
     }
 
     /// <summary>
@@ -133,13 +143,14 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
                 Fail(refusal.Failure);
                 break;
             case UpstreamCompletion completion:
-                Context.Parent.Tell(new AttemptCompleted(_attempt.RequestId, Provider, completion.Body));
+                _telemetry.Succeeded(completion.Body);
+                Context.Parent.Tell(new AttemptCompleted(_attempt.RequestId, Provider, completion.Body) { Timing = _telemetry.Timing(answered: true) });
                 Context.Stop(Self);
                 break;
             case UpstreamStream stream:
                 _release = stream.Body;
                 Timers.StartSingleTimer(SubscribeTimer, SubscribeExpired.Instance, SubscribeTimeout);
-                Context.Parent.Tell(new AttemptStreaming(_attempt.RequestId, Provider, stream.Body with { Attempt = Self, Stop = _cancel.Token }));
+                Context.Parent.Tell(new AttemptStreaming(_attempt.RequestId, Provider, stream.Body with { Attempt = Self, Stop = _cancel.Token, Timing = _telemetry.Timing(answered: false) }));
                 Become(HandedOver);
                 break;
         }
@@ -148,12 +159,17 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
     private void OnStreamEnded(BodyReadEnded ended)
     {
         if (ended.Cause is { } cause)
-            _log.Warning("Request {RequestId}: stream from {Provider} failed: {Failure}", _attempt.RequestId, Provider, FailureClassifier.FromException(cause).Message);
+        {
+            var failure = FailureClassifier.FromException(cause);
+            _telemetry.Failed(failure);
+            _log.Warning("Request {RequestId}: stream from {Provider} failed: {Failure}", _attempt.RequestId, Provider, failure.Message);
+        }
         Context.Stop(Self);
     }
 
     private void Fail(UpstreamFailure failure)
     {
+        _telemetry.Failed(failure);
         Context.Parent.Tell(new AttemptFailed(_attempt.RequestId, Provider, failure));
         Context.Stop(Self);
     }
@@ -166,5 +182,6 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
         _cancel.Cancel();
         _cancel.Dispose();
         _release?.Dispose();
+        _telemetry.Stop();
     }
 }

@@ -22,10 +22,25 @@ public static class UpstreamRequestBody
             foreach (var property in body.EnumerateObject())
             {
                 if (property.NameEquals("model"u8) || property.NameEquals("stream"u8)) continue;
+                if (request.UsageForBilling && property.NameEquals("stream_options"u8)) continue;
                 property.WriteTo(writer);
             }
+            if (request.Stream && request.UsageForBilling) WriteUsageOption(writer, body);
             writer.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The caller's stream_options with include_usage on: the relay bills by the upstream's own count.</summary>
+    private static void WriteUsageOption(Utf8JsonWriter writer, JsonElement body)
+    {
+        writer.WriteStartObject("stream_options"u8);
+        writer.WriteBoolean("include_usage"u8, true);
+        if (body.TryGetProperty("stream_options"u8, out var options) && options.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var option in options.EnumerateObject())
+                if (!option.NameEquals("include_usage"u8)) option.WriteTo(writer);
+        }
+        writer.WriteEndObject();
     }
 }

@@ -15,6 +15,9 @@ public sealed class AnswerBlock(ReadOnlyMemory<byte> sse)
 
     public ReadOnlyMemory<byte> Sse { get; } = sse;
 
+    /// <summary>When the upstream read these events came from completed (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>; 0: not measured).</summary>
+    public long ReadAt { get; init; }
+
     /// <summary>The chunk JSON of each event, in order.</summary>
     public PayloadEnumerator Payloads() => new(Sse.Span);
 

@@ -6,6 +6,9 @@ namespace Orchestrator.Messages.Chat;
 /// </summary>
 public sealed record ApiError(int Status, string Message, string Type, string? Param, string? Code)
 {
+    /// <summary>Response headers the error travels with (Retry-After, x-ratelimit-*); empty for most.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+
     /// <summary>The most of a client's own text a message quotes back.</summary>
     public const int MaxQuotedLength = 64;
 

@@ -14,7 +14,13 @@ public sealed record ChatRequest(string Model, bool Stream, bool IncludeUsage, i
     /// validated at the edge; other provider kinds ignore it and it is never sent upstream.
     /// </summary>
     public string? SimulatorFault { get; init; }
-    public int Choices { get; init; } = 1;   // the caller's n (1-128, 1 when absent), checked at the edge
+    public int Choices { get; init; } = 1;
+
+    /// <summary>
+    /// The relay, not the client, wants the usage (to bill the request): <see cref="IncludeUsage"/> is on for the
+    /// upstream, and its usage chunk is read but not passed on.
+    /// </summary>
+    public bool UsageForBilling { get; init; }   // the caller's n (1-128, 1 when absent), checked at the edge
 
     /// <summary>
     /// The caller's own request when it came through a front other than chat completions (<see cref="Body"/> is then

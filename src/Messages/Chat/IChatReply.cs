@@ -22,5 +22,8 @@ public sealed record ChatStreaming(string RequestId, string Provider, Source<Ans
 /// <summary>A whole answer: <paramref name="Body"/> is the <c>chat.completion</c> JSON as the provider sent it.</summary>
 public sealed record ChatCompleted(string RequestId, string Provider, ReadOnlyMemory<byte> Body) : IChatReply
 {
+    /// <summary>When the attempt that answered went upstream and when its answer was in (for the relay's overhead).</summary>
+    public Upstream.UpstreamTiming Timing { get; init; }
+
     public ChatCompletion Parse() => System.Text.Json.JsonSerializer.Deserialize(Body.Span, WireJson.Default.ChatCompletion)!;
 }

@@ -30,7 +30,11 @@ public sealed record RealtimeOutgoing(ReadOnlyMemory<byte> Frame, int? CloseStat
 }
 
 /// <summary>To <c>RealtimeSupervisor</c>: a socket was accepted; start the actor that owns it.</summary>
-public sealed record StartRealtimeConnection(string ConnectionId, System.Threading.Channels.ChannelWriter<RealtimeOutgoing> Outgoing, string Caller);
+public sealed record StartRealtimeConnection(string ConnectionId, System.Threading.Channels.ChannelWriter<RealtimeOutgoing> Outgoing, string Caller)
+{
+    /// <summary>The ledger key every request on the socket is billed to; null for the config's own keys.</summary>
+    public string? KeyId { get; init; }
+}
 
 /// <summary>The actor for <paramref name="ConnectionId"/>'s socket, ready for its commands.</summary>
 public sealed record RealtimeConnectionStarted(string ConnectionId, Akka.Actor.IActorRef Connection);

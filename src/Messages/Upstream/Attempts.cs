@@ -25,6 +25,12 @@ public sealed record StartAttempt(string RequestId, ChatRequest Request, RouteTa
     /// whose verdict its breaker learns from (Envoy's panic threshold, YARP's HealthyOrPanic).
     /// </summary>
     public bool Panic { get; init; }
+
+    /// <summary>The request's span: the attempt's span goes under it, and it is what goes upstream as <c>traceparent</c>.</summary>
+    public System.Diagnostics.ActivityContext Trace { get; init; }
+
+    /// <summary>When the request arrived at the relay (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>; 0: unknown).</summary>
+    public long ReceivedAt { get; init; }
 }
 
 /// <summary>Stop the attempt for this request, closing its upstream call.</summary>
@@ -43,7 +49,18 @@ public sealed record AttemptFailed(string RequestId, string Provider, UpstreamFa
 public sealed record AttemptStreaming(string RequestId, string Provider, StreamedBody Body) : IAttemptOutcome;
 
 /// <summary>A whole answer: <paramref name="Body"/> is the <c>chat.completion</c> JSON as the provider sent it.</summary>
-public sealed record AttemptCompleted(string RequestId, string Provider, ReadOnlyMemory<byte> Body) : IAttemptOutcome;
+public sealed record AttemptCompleted(string RequestId, string Provider, ReadOnlyMemory<byte> Body) : IAttemptOutcome
+{
+    public UpstreamTiming Timing { get; init; }
+}
+
+/// <summary>
+/// When an attempt's upstream request started (<paramref name="SentAt"/>) and its whole answer was in
+/// (<paramref name="AnsweredAt"/>), as <see cref="System.Diagnostics.Stopwatch"/> timestamps (0: unknown), and how
+/// long the relay took from the request's arrival to that start (<paramref name="ToUpstream"/>, on a first attempt
+/// only: a later one waited for the failed ones, which is not the relay's time).
+/// </summary>
+public readonly record struct UpstreamTiming(int Attempt, long SentAt, long AnsweredAt, TimeSpan? ToUpstream);
 
 /// <summary>
 /// An attempt is over, for the provider's health: <paramref name="Failure"/> is null when it answered (a whole

@@ -34,6 +34,9 @@ public sealed record StreamedBody : IDisposable
     public IStreamDecoder? Decoder { get; init; }
 
     public IActorRef Attempt { get; init; } = ActorRefs.Nobody;
+
+    /// <summary>When the attempt went upstream, for the relay's overhead (default: not measured).</summary>
+    public UpstreamTiming Timing { get; init; }
     public CancellationToken Stop { get; init; }
 
     public static StreamedBody FromStream(Stream stream, IDisposable? owner, ReadBufferGauge? gauge = null) => new(stream, null, owner, gauge);

@@ -23,7 +23,7 @@ public static class ChatEndpoints
         }
 
         var requestId = http.TraceIdentifier;
-        var reply = await edge.AskAsync(http, front.ActorRef, new CreateChat(requestId, parsed.Request!, ClientKeyFilter.Caller(http)));
+        var reply = await edge.AskAsync(http, front.ActorRef, new CreateChat(requestId, parsed.Request!, ClientKeyFilter.Caller(http)) { KeyId = ClientKeyFilter.KeyId(http) });
         await (reply switch
         {
             null => Task.CompletedTask,

@@ -8,20 +8,29 @@ namespace Orchestrator.Http;
 /// the most common mistake is a missing <c>Bearer </c>, so each refusal says which form is expected.
 /// The key itself never appears in a message or a log.
 /// </summary>
-public sealed class ClientKeyFilter(OrchestratorSettings settings) : IEndpointFilter
+public sealed class ClientKeyFilter(ClientKeys keys) : IEndpointFilter
 {
     private const string CallerItem = "orchestrator.caller";
+    private const string KeyIdItem = "orchestrator.key-id";
 
     public static string Caller(HttpContext http) => http.Items[CallerItem] as string ?? "anonymous";
+
+    /// <summary>The ledger key the request is billed to; null for the config's own keys.</summary>
+    public static string? KeyId(HttpContext http) => http.Items[KeyIdItem] as string;
 
     /// <summary>Records which configured key the caller used; <see cref="Caller"/> reads it back.</summary>
     public static void SetCaller(HttpContext http, string caller) => http.Items[CallerItem] = caller;
 
-    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public static void SetCaller(HttpContext http, ClientIdentity identity)
+    {
+        http.Items[CallerItem] = identity.Caller;
+        if (identity.KeyId is not null) http.Items[KeyIdItem] = identity.KeyId;
+    }
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var auth = settings.Auth;
-        if (!auth.Enabled) return next(context);
+        if (!keys.Enabled) return await next(context);
 
         var header = http.Request.Headers.Authorization.ToString();
         if (string.IsNullOrWhiteSpace(header))
@@ -29,12 +38,13 @@ public sealed class ClientKeyFilter(OrchestratorSettings settings) : IEndpointFi
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return Refuse("The Authorization header must have the form 'Authorization: Bearer <key>'; the 'Bearer ' prefix is missing.");
 
-        if (TryMatch(auth, header.AsSpan("Bearer ".Length).Trim(), out var caller))
+        var (identity, refusal) = await keys.IdentifyAsync(header["Bearer ".Length..].Trim(), http.RequestAborted);
+        if (identity is not null)
         {
-            SetCaller(http, caller);
-            return next(context);
+            SetCaller(http, identity);
+            return await next(context);
         }
-        return Refuse("Incorrect API key provided. Send one of the configured client keys as 'Authorization: Bearer <key>'.");
+        return Refuse(refusal ?? "Incorrect API key provided. Send one of the configured client keys as 'Authorization: Bearer <key>'.");
     }
 
     /// <summary>Which configured key this is ("key-2"), compared in constant time; never the key itself.</summary>
@@ -50,6 +60,5 @@ public sealed class ClientKeyFilter(OrchestratorSettings settings) : IEndpointFi
         return false;
     }
 
-    private static ValueTask<object?> Refuse(string message) =>
-        ValueTask.FromResult<object?>(OpenAiErrors.Result(ApiError.InvalidApiKey(message)));
+    private static object Refuse(string message) => OpenAiErrors.Result(ApiError.InvalidApiKey(message));
 }

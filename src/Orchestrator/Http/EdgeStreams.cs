@@ -12,6 +12,7 @@ using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Upstream;
 using Orchestrator.Messages.Api;
 using Orchestrator.Messages.Chat;
+using Orchestrator.Telemetry;
 
 namespace Orchestrator.Http;
 
@@ -22,7 +23,7 @@ namespace Orchestrator.Http;
 /// aborts the stream, which closes the upstream call. One materializer serves every request.
 /// The status line waits for the first event or keep-alive: until then a failure still gets a real HTTP status.
 /// </summary>
-public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings settings, ILogger<EdgeStreams> log)
+public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings settings, EdgeTelemetry telemetry, ILogger<EdgeStreams> log)
 {
     private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
     private readonly IMaterializer _materializer = system.Materializer();
@@ -47,7 +48,7 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
     /// </summary>
     public async Task<IChatReply?> AskAsync(HttpContext http, IActorRef front, CreateChat command, IAnswerEncoder? encoder = null, Func<HttpResponse, ApiError, Task>? writeError = null)
     {
-        http.Response.Headers["x-request-id"] = command.RequestId;
+        command = telemetry.Asking(http, command);
         IChatReply reply;
         try
         {
@@ -66,6 +67,7 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
             await WriteFailureAsync(http, new ApiError(504, $"No upstream answered within {ReplyTimeout.TotalSeconds:0}s.", "api_error", null, "timeout"), encoder, writeError);
             return null;
         }
+        EdgeTelemetry.Answered(http, reply);
         if (!http.Response.HasStarted && reply is ChatStreaming or ChatCompleted)
             http.Response.Headers["x-orchestrator-provider"] = reply is ChatStreaming s ? s.Provider : ((ChatCompleted)reply).Provider;
         return reply;
@@ -148,8 +150,11 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
     {
         PrepareSse(http);
         var translator = encoder is null ? null : new FrontTranslator(encoder, inputTokensEstimate);
-        var target = new SseResponseSink.Target(http.Response.BodyWriter, HeartbeatInterval, http.RequestAborted) { Translator = translator };
-        var done = AnswerStream.RequestOf(answer) is { } request
+        var request = AnswerStream.RequestOf(answer);
+        var clock = EdgeTelemetry.StreamStarted(http, request?.First.Timing ?? default);
+        int? failedWith = null;
+        var target = new SseResponseSink.Target(http.Response.BodyWriter, HeartbeatInterval, http.RequestAborted) { Translator = translator, Clock = clock };
+        var done = request is not null
             ? _materializer.Materialize(Fused.WithAttributes(new Attributes(request).And(new Attributes(target))))
             : answer.RunWith(SseResponseSink.Shared.WithAttributes(new Attributes(target)), _materializer);
         try
@@ -169,12 +174,17 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
         catch (Exception ex)
         {
             var error = FailureClassifier.StreamError(ex);
+            failedWith = error.Status;
             // The session already logged why it gave up; anything else reaching here is unexpected and keeps its trace.
             if (ex is ChatFailedException) log.LogWarning("Request {RequestId}: stream ended with {Status}: {Error}", requestId, error.Status, error.Message);
             else log.LogError(ex, "Request {RequestId}: stream ended with {Status}: {Error}", requestId, error.Status, error.Message);
             // Once headers are gone the error travels in the stream, and no [DONE] follows, so no client mistakes
             // a cut answer for a whole one.
             await WriteFailureAsync(http, error, encoder, writeError);
+        }
+        finally
+        {
+            EdgeTelemetry.StreamEnded(http, clock, failedWith);
         }
     }
 

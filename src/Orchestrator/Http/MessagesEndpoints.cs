@@ -39,7 +39,7 @@ public static class MessagesEndpoints
         // The prompt estimate: message_start's usage before the upstream's count, and the fallback when none comes.
         var estimate = MessagesTokenEstimate.Estimate(request.Native!.Body);
         var encoder = request.Stream ? new MessagesEncoder(request.Model, estimate) : null;
-        var reply = await edge.AskAsync(http, front.ActorRef, new CreateChat(requestId, request, ClientKeyFilter.Caller(http)), encoder, MessagesHttpErrors.WriteAsync);
+        var reply = await edge.AskAsync(http, front.ActorRef, new CreateChat(requestId, request, ClientKeyFilter.Caller(http)) { KeyId = ClientKeyFilter.KeyId(http) }, encoder, MessagesHttpErrors.WriteAsync);
         await (reply switch
         {
             null => Task.CompletedTask,

@@ -14,6 +14,7 @@ public static class MessagesHttpErrors
         if (response.HasStarted) return;
         var body = MessagesErrors.ToJson(error);
         response.StatusCode = error.Status;
+        foreach (var (name, value) in error.Headers) response.Headers[name] = value;
         response.ContentType = "application/json";
         response.ContentLength = body.Length;
         await response.Body.WriteAsync(body);

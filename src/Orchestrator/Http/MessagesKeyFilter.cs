@@ -10,31 +10,31 @@ namespace Orchestrator.Http;
 /// appearing and the relay's answer does not change with them. Refusals are Anthropic's 401
 /// <c>authentication_error</c>; the key never appears in a message or a log.
 /// </summary>
-public sealed class MessagesKeyFilter(OrchestratorSettings settings) : IEndpointFilter
+public sealed class MessagesKeyFilter(ClientKeys keys) : IEndpointFilter
 {
-    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var auth = settings.Auth;
-        if (!auth.Enabled) return next(context);
+        if (!keys.Enabled) return await next(context);
 
         var apiKey = http.Request.Headers["x-api-key"].ToString();
         var authorization = http.Request.Headers.Authorization.ToString();
-        ReadOnlySpan<char> key;
-        if (!string.IsNullOrWhiteSpace(apiKey)) key = apiKey.AsSpan().Trim();
-        else if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) key = authorization.AsSpan("Bearer ".Length).Trim();
+        string key;
+        if (!string.IsNullOrWhiteSpace(apiKey)) key = apiKey.Trim();
+        else if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) key = authorization["Bearer ".Length..].Trim();
         else if (!string.IsNullOrWhiteSpace(authorization))
             return Refuse("The Authorization header must have the form 'Authorization: Bearer <key>'; or send the key as 'x-api-key: <key>'.");
         else return Refuse("x-api-key header is required (or 'Authorization: Bearer <key>').");
 
-        if (ClientKeyFilter.TryMatch(auth, key, out var caller))
+        var (identity, refusal) = await keys.IdentifyAsync(key, http.RequestAborted);
+        if (identity is not null)
         {
-            ClientKeyFilter.SetCaller(http, caller);
-            return next(context);
+            ClientKeyFilter.SetCaller(http, identity);
+            return await next(context);
         }
-        return Refuse("invalid x-api-key: send one of the configured client keys as 'x-api-key: <key>' or 'Authorization: Bearer <key>'.");
+        return Refuse(refusal ?? "invalid x-api-key: send one of the configured client keys as 'x-api-key: <key>' or 'Authorization: Bearer <key>'.");
     }
 
-    private static ValueTask<object?> Refuse(string message) =>
-        ValueTask.FromResult<object?>(MessagesHttpErrors.Result(new ApiError(401, message, "authentication_error", null, "invalid_api_key")));
+    private static object Refuse(string message) =>
+        MessagesHttpErrors.Result(new ApiError(401, message, "authentication_error", null, "invalid_api_key"));
 }

@@ -11,6 +11,7 @@ public static class OpenAiErrors
     {
         if (response.HasStarted) return Task.CompletedTask;
         response.StatusCode = error.Status;
+        foreach (var (name, value) in error.Headers) response.Headers[name] = value;
         response.ContentType = "application/json";
         return JsonSerializer.SerializeAsync(response.Body, Envelope(error), WireJson.Default.ErrorEnvelope);
     }

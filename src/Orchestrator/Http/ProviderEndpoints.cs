@@ -10,8 +10,8 @@ public static class ProviderEndpoints
 {
     public static IEndpointRouteBuilder MapProviderEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        // Readable with a client key for now; an admin key is future work.
-        endpoints.MapGet("/v1/providers", ListAsync).AddEndpointFilter<ClientKeyFilter>();
+        // Provider state and errors are the operator's business: an admin key, or public-status = on.
+        endpoints.MapGet("/v1/providers", ListAsync).AddEndpointFilter<StatusAccessFilter>();
         return endpoints;
     }
 

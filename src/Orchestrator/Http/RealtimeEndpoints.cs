@@ -36,7 +36,7 @@ public static class RealtimeEndpoints
         return endpoints;
     }
 
-    private static async Task HandleAsync(HttpContext http, OrchestratorSettings settings, IRequiredActor<RealtimeSupervisor> supervisor, EdgeStreams edge)
+    private static async Task HandleAsync(HttpContext http, OrchestratorSettings settings, ClientKeys keys, IRequiredActor<RealtimeSupervisor> supervisor, EdgeStreams edge)
     {
         if (!http.WebSockets.IsWebSocketRequest)
         {
@@ -44,7 +44,7 @@ public static class RealtimeEndpoints
                 "This endpoint speaks WebSocket: connect with an upgrade request to ws://HOST/v1/realtime.", null, "websocket_required"));
             return;
         }
-        if (Authenticate(http, settings.Auth) is { } refusal)
+        if (await AuthenticateAsync(http, keys) is { } refusal)
         {
             await OpenAiErrors.WriteAsync(http.Response, refusal);   // before the upgrade: a plain 401, as over HTTP
             return;
@@ -65,7 +65,7 @@ public static class RealtimeEndpoints
         var outgoing = Channel.CreateBounded<RealtimeOutgoing>(new BoundedChannelOptions(realtime.SendBufferFrames) { SingleReader = true });
         var connectionId = http.TraceIdentifier;
         var started = await supervisor.ActorRef.Ask<RealtimeConnectionStarted>(
-            new StartRealtimeConnection(connectionId, outgoing.Writer, ClientKeyFilter.Caller(http)), settings.Http.ReplyTimeout, http.RequestAborted);
+            new StartRealtimeConnection(connectionId, outgoing.Writer, ClientKeyFilter.Caller(http)) { KeyId = ClientKeyFilter.KeyId(http) }, settings.Http.ReplyTimeout, http.RequestAborted);
         var connection = started.Connection;
 
         var writing = WriteLoopAsync(socket, outgoing.Reader);
@@ -81,9 +81,9 @@ public static class RealtimeEndpoints
     }
 
     /// <summary>The key from the header, the <c>api_key</c> query parameter, or the key subprotocol; null when it is good.</summary>
-    private static ApiError? Authenticate(HttpContext http, AuthSettings auth)
+    private static async ValueTask<ApiError?> AuthenticateAsync(HttpContext http, ClientKeys keys)
     {
-        if (!auth.Enabled) return null;   // Caller(http) then reads "anonymous", as over HTTP
+        if (!keys.Enabled) return null;   // Caller(http) then reads "anonymous", as over HTTP
         string? key = null;
         var header = http.Request.Headers.Authorization.ToString();
         if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) key = header["Bearer ".Length..].Trim();
@@ -93,9 +93,9 @@ public static class RealtimeEndpoints
 
         if (key is null)
             return ApiError.InvalidApiKey("You didn't provide an API key. Send 'Authorization: Bearer <key>', the 'api_key' query parameter, or the subprotocol 'openai-insecure-api-key.<key>' next to 'orchestrator.v1'.");
-        if (!ClientKeyFilter.TryMatch(auth, key, out var caller))
-            return ApiError.InvalidApiKey("Incorrect API key provided. Send one of the configured client keys.");
-        ClientKeyFilter.SetCaller(http, caller);
+        var (identity, refusal) = await keys.IdentifyAsync(key, http.RequestAborted);
+        if (identity is null) return ApiError.InvalidApiKey(refusal ?? "Incorrect API key provided. Send one of the configured client keys.");
+        ClientKeyFilter.SetCaller(http, identity);
         return null;
     }
 

@@ -46,7 +46,7 @@ public static class ResponsesEndpoints
         var encoder = new ResponsesEncoder(echo, createdAt);
 
         var requestId = http.TraceIdentifier;
-        var reply = await edge.AskAsync(http, front.ActorRef, new CreateChat(requestId, request, ClientKeyFilter.Caller(http)), encoder);
+        var reply = await edge.AskAsync(http, front.ActorRef, new CreateChat(requestId, request, ClientKeyFilter.Caller(http)) { KeyId = ClientKeyFilter.KeyId(http) }, encoder);
         await (reply switch
         {
             null => Task.CompletedTask,

@@ -22,6 +22,9 @@ public static class SseResponseSink
     {
         /// <summary>Set when the client speaks another dialect: each block is written through it instead of as it is.</summary>
         public FrontTranslator? Translator { get; init; }
+
+        /// <summary>Times each block from its upstream read to its write here (the relay's overhead); null: not measured.</summary>
+        public Telemetry.RelayClock? Clock { get; init; }
     }
 
     /// <summary>The stage every response runs; it finds its <see cref="Target"/> among its attributes.</summary>
@@ -134,6 +137,7 @@ public static class SseResponseSink
                 }
                 else _target.Pipe.Write(block.Sse.Span);
                 Flush();
+                _target.Clock?.Written(block.ReadAt);
             }
 
             private void Flush()

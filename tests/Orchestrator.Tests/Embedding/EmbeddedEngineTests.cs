@@ -16,6 +16,7 @@ public sealed class EmbeddedEngineTests
         var config = HoconLoader.Load(TestSettings.DefaultsText, """
             orchestrator.providers { local { kind = simulator, token-delay = 0ms, completion-tokens = 7 } }
             orchestrator.models { "house-model" { routes = [ { provider = local } ] } }
+            orchestrator.ledger.storage = memory
             """);
         var settings = OrchestratorSettings.FromConfig(config);
         var builder = Host.CreateApplicationBuilder();

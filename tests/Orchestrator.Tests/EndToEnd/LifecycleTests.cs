@@ -206,7 +206,7 @@ public sealed class LifecycleTests(RelayFixture fixture)
     public async Task Providers_ReportStateAndCounters()
     {
         await PostAsync("retry-500");
-        using var client = fixture.Relay.Client();
+        using var client = fixture.Relay.Client(RelayFixture.AdminKey);
         using var doc = JsonDocument.Parse(await client.GetStringAsync("/v1/providers"));
         var providers = doc.RootElement.GetProperty("data").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
 
@@ -222,7 +222,7 @@ public sealed class LifecycleTests(RelayFixture fixture)
     }
 
     [Fact]
-    public async Task Providers_RequireAClientKey()
+    public async Task Providers_WithoutAKey_Returns401()
     {
         using var client = fixture.Relay.Client(key: null);
         using var response = await client.GetAsync("/v1/providers");

@@ -82,7 +82,7 @@ public sealed class PanicRoutingTests
 
     private static async Task<Dictionary<string, string>> StatesAsync(RelayHost relay)
     {
-        using var client = relay.Client();
+        using var client = relay.Client("sk-test-admin");
         using var doc = JsonDocument.Parse(await client.GetStringAsync("/v1/providers"));
         return doc.RootElement.GetProperty("data").EnumerateArray()
             .ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("state").GetString()!);
@@ -100,6 +100,7 @@ public sealed class PanicRoutingTests
                   logging.level = Warning
                   logging.requests = off
                   auth.keys = ["sk-test-client"]
+                  admin.keys = ["sk-test-admin"]
                   # One failure opens a circuit, and it stays open for the whole test unless a trial closes it.
                   upstream { max-retries = 0, retry-base-delay = 20ms, breaker { max-failures = 1, reset-timeout = 10m } }
                   providers {

@@ -5,6 +5,7 @@ public sealed class RelayFixture : IAsyncLifetime
 {
     public const string ClientKey = "sk-test-client";
     public const string UpstreamKey = "sk-upstream-secret";
+    public const string AdminKey = "sk-test-admin";
 
     public FakeUpstream Upstream { get; private set; } = null!;
     public RelayHost Relay { get; private set; } = null!;
@@ -17,6 +18,9 @@ public sealed class RelayFixture : IAsyncLifetime
               logging.level = Warning
               logging.requests = off
               auth.keys = ["{{ClientKey}}", "sk-test-second"]
+              admin.keys = ["{{AdminKey}}"]
+              # Scenarios here make the simulator fail on purpose with the x-simulator-fault header.
+              simulator.allow-fault-header = on
               http.heartbeat-interval = 250ms
               realtime { heartbeat-interval = 300ms, heartbeat-timeout = 600ms, max-message-bytes = 65536, max-concurrent-requests = 200 }
               # Many scenarios here fail on purpose against the same fake provider; the breaker has its own tests.

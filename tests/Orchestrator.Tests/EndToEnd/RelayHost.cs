@@ -26,14 +26,11 @@ public sealed class RelayHost : IAsyncDisposable
     /// <param name="configureServices">Services added to the host's, e.g. a Serilog <c>ILogEventSink</c> to read the log.</param>
     public static async Task<RelayHost> StartAsync(string? configText, Action<IServiceCollection>? configureServices = null)
     {
-        string? file = null;
         var args = new List<string> { "--urls", "http://127.0.0.1:0" };
-        if (configText is not null)
-        {
-            file = Path.Combine(Path.GetTempPath(), $"orchestrator-test-{Guid.NewGuid():N}.conf");
-            await File.WriteAllTextAsync(file, configText);
-            args.AddRange(["--config", file]);
-        }
+        // Tests share a working directory: the ledger is in memory unless the test's own config says where.
+        var file = Path.Combine(Path.GetTempPath(), $"orchestrator-test-{Guid.NewGuid():N}.conf");
+        await File.WriteAllTextAsync(file, "orchestrator.ledger.storage = memory\n" + configText);
+        args.AddRange(["--config", file]);
         var app = OrchestratorApp.Build([.. args], configureServices: configureServices);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

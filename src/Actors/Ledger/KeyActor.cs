@@ -1,0 +1,359 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Orchestrator.Messages.Chat;
+using Orchestrator.Messages.Ledger;
+
+namespace Orchestrator.Actors.Ledger;
+
+/// <summary>
+/// One key's ledger (<c>ledger/key-ID</c>), event-sourced: its balance, reservations, limits and request count live
+/// here and nowhere else, rebuilt from its journal. Written as a sharding entity: the entity id is the key id, every
+/// message it takes names it (<see cref="IKeyMessage"/>), and it keeps no state outside itself, so the same actor can
+/// run under Akka.Cluster.Sharding. Admission answers from memory; the journal write of a reservation or a settlement
+/// follows (PersistAsync), batched by the journal.
+/// </summary>
+public sealed class KeyActor : ReceivePersistentActor, IWithTimers
+{
+    private const string SweepTimer = "reservation-timeout";
+    private sealed record SweepTick
+    {
+        public static readonly SweepTick Instance = new();
+    }
+
+    private readonly string _keyId;
+    private readonly LedgerOptions _options;
+    private readonly IActorRef _recorder;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, Reserved> _open = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, UsageRecord> _unrecorded = new(StringComparer.Ordinal);
+
+    private KeyCreated? _created;
+    private string _name = "";
+    private ImmutableArray<string>? _models;
+    private ImmutableHashSet<string>? _allowed;
+    private KeyLimits _limits = KeyLimits.None;
+    private DateTimeOffset? _expiresAt;
+    private DateTimeOffset? _revokedAt;
+    private decimal _credited;
+    private decimal _spent;
+    private decimal _reserved;
+    private long _requests;
+    private int _pendingWrites;       // PersistAsync calls not yet written: no snapshot until there are none
+    private long _sinceSnapshot;
+    private RateBucket? _rpm;
+    private RateBucket? _tpm;
+
+    public KeyActor(string keyId, LedgerOptions options, IActorRef recorder)
+    {
+        _keyId = keyId;
+        _options = options;
+        _recorder = recorder;
+        Recover<SnapshotOffer>(offer => Restore((KeySnapshot)offer.Snapshot));
+        Recover<IKeyEvent>(Apply);
+        Recover<RecoveryCompleted>(_ => OnRecovered());
+
+        Command<CreateKey>(OnCreateKey);
+        Command<Reserve>(OnReserve);
+        Command<Settle>(OnSettle);
+        Command<AddCredit>(OnAddCredit);
+        Command<ChangeKey>(OnChangeKey);
+        Command<RevokeKey>(OnRevoke);
+        Command<GetKey>(_ => Sender.Tell(_created is null ? new KeyNotFound(_keyId) : View()));
+        Command<UsageWritten>(written =>
+        {
+            foreach (var id in written.RequestIds) _unrecorded.Remove(id);
+            MaybeSnapshot();
+        });
+        Command<SweepTick>(_ => Sweep());
+        Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(failed => _log.Warning("Key {KeyId}: snapshot not saved: {Reason}", _keyId, failed.Cause.Message));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(_ => { });
+    }
+
+    public static Props Props(string keyId, LedgerOptions options, IActorRef recorder) =>
+        Akka.Actor.Props.Create(() => new KeyActor(keyId, options, recorder));
+
+    public override string PersistenceId => "key-" + _keyId;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private DateTimeOffset Now => Context.System.Scheduler.Now;
+
+    // ---- recovery ----------------------------------------------------------------------------------------------
+
+    private void OnRecovered()
+    {
+        if (_created is null) return;
+        StartLimits();
+        // A reservation still open was made by a process that died with its request: nothing will settle it.
+        var orphans = _open.Values.Select(r => new Released(r.RequestId, "the process ended before the request did", Now)).ToList();
+        if (orphans.Count > 0)
+        {
+            _log.Info("Key {KeyId}: releasing {Count} reservations left by a previous run", _keyId, orphans.Count);
+            PersistAll(orphans, released => { Apply(released); Written(); });
+        }
+        // Settlements after the last snapshot may not have reached the usage table: it ignores what it already has.
+        foreach (var record in _unrecorded.Values) _recorder.Tell(new RecordUsage(_keyId, record));
+        Timers.StartPeriodicTimer(SweepTimer, SweepTick.Instance, _options.ReservationTimeout / 4);
+    }
+
+    private void Restore(KeySnapshot snapshot)
+    {
+        _created = snapshot.Created;
+        _credited = snapshot.CreditedUsd;
+        _spent = snapshot.SpentUsd;
+        _requests = snapshot.Requests;
+        SetTerms(snapshot.Name, snapshot.Models, snapshot.Limits, snapshot.ExpiresAt);
+        _revokedAt = snapshot.RevokedAt;
+        _open.Clear();
+        _reserved = 0;
+        foreach (var reserved in snapshot.Open) Apply(reserved);
+    }
+
+    /// <summary>Every state change, live and in recovery alike.</summary>
+    private void Apply(IKeyEvent e)
+    {
+        switch (e)
+        {
+            case KeyCreated created:
+                _created = created;
+                _credited = created.CreditUsd;
+                SetTerms(created.Name, created.Models, created.Limits, created.ExpiresAt);
+                break;
+            case CreditAdded credit:
+                _credited += credit.AmountUsd;
+                break;
+            case LimitsChanged changed:
+                SetTerms(changed.Name, changed.Models, changed.Limits, changed.ExpiresAt);
+                break;
+            case Reserved reserved:
+                _open[reserved.RequestId] = reserved;
+                _reserved += reserved.CostUsd;
+                break;
+            case Settled settled:
+                if (_open.Remove(settled.Record.RequestId, out var held)) _reserved -= held.CostUsd;
+                _spent += settled.Record.CostUsd;
+                _requests++;
+                if (IsRecovering) _unrecorded[settled.Record.RequestId] = settled.Record;
+                break;
+            case Released released:
+                if (_open.Remove(released.RequestId, out var freed)) _reserved -= freed.CostUsd;
+                break;
+            case Revoked revoked:
+                _revokedAt = revoked.At;
+                break;
+        }
+    }
+
+    private void SetTerms(string name, ImmutableArray<string>? models, KeyLimits limits, DateTimeOffset? expiresAt)
+    {
+        _name = name;
+        _models = models;
+        _allowed = models?.ToImmutableHashSet(StringComparer.Ordinal);
+        var changed = limits != _limits;
+        _limits = limits;
+        _expiresAt = expiresAt;
+        if (changed && !IsRecovering) StartLimits();
+    }
+
+    private void StartLimits()
+    {
+        _rpm = _limits.Rpm is { } rpm ? new RateBucket(rpm, Now) : null;
+        _tpm = _limits.Tpm is { } tpm ? new RateBucket(tpm, Now) : null;
+    }
+
+    // ---- admin commands ----------------------------------------------------------------------------------------
+
+    private void OnCreateKey(CreateKey create)
+    {
+        if (_created is not null)
+        {
+            Sender.Tell(new KeyRefused(_keyId, "a key with this id exists"));
+            return;
+        }
+        var created = new KeyCreated(_keyId, create.Name, create.SecretHash, create.CreditUsd, create.Models, create.Limits, create.ExpiresAt, Now);
+        Persist(created, e =>
+        {
+            Apply(e);
+            StartLimits();
+            Timers.StartPeriodicTimer(SweepTimer, SweepTick.Instance, _options.ReservationTimeout / 4);
+            Written();
+            Sender.Tell(View());
+        });
+    }
+
+    private void OnAddCredit(AddCredit credit)
+    {
+        if (_created is null)
+        {
+            Sender.Tell(new KeyNotFound(_keyId));
+            return;
+        }
+        Persist(new CreditAdded(credit.AmountUsd, credit.Note, Now), e =>
+        {
+            Apply(e);
+            Written();
+            Sender.Tell(View());
+        });
+    }
+
+    private void OnChangeKey(ChangeKey change)
+    {
+        if (_created is null)
+        {
+            Sender.Tell(new KeyNotFound(_keyId));
+            return;
+        }
+        var limits = new KeyLimits(
+            change.Rpm.Set ? change.Rpm.Value : _limits.Rpm,
+            change.Tpm.Set ? change.Tpm.Value : _limits.Tpm,
+            change.MaxConcurrent.Set ? change.MaxConcurrent.Value : _limits.MaxConcurrent);
+        var changed = new LimitsChanged(change.Name.Set ? change.Name.Value : _name, change.Models.Set ? change.Models.Value : _models, limits,
+            change.ExpiresAt.Set ? change.ExpiresAt.Value : _expiresAt, Now);
+        Persist(changed, e =>
+        {
+            Apply(e);
+            Written();
+            Sender.Tell(View());
+        });
+    }
+
+    private void OnRevoke(RevokeKey revoke)
+    {
+        if (_created is null)
+        {
+            Sender.Tell(new KeyNotFound(_keyId));
+            return;
+        }
+        if (_revokedAt is not null)
+        {
+            Sender.Tell(View());
+            return;
+        }
+        Persist(new Revoked(Now), e =>
+        {
+            Apply(e);
+            Written();
+            Sender.Tell(View());
+        });
+    }
+
+    // ---- requests ----------------------------------------------------------------------------------------------
+
+    private void OnReserve(Reserve reserve)
+    {
+        if (Refusal(reserve) is { } error)
+        {
+            Sender.Tell(new NotAdmitted(reserve.RequestId, error));
+            return;
+        }
+        var reserved = new Reserved(reserve.RequestId, reserve.Model, reserve.Tokens, reserve.CostUsd, Now);
+        Apply(reserved);   // at once: the next request must see this one's hold
+        Sender.Tell(new Admitted(reserve.RequestId));
+        _pendingWrites++;
+        PersistAsync(reserved, _ => Written(async: true));
+    }
+
+    private ApiError? Refusal(Reserve reserve)
+    {
+        if (_created is null) return ApiError.InvalidApiKey("Incorrect API key provided.");
+        if (_revokedAt is not null) return ApiError.InvalidApiKey("This API key has been revoked.");
+        if (_expiresAt is { } expires && expires <= Now) return ApiError.InvalidApiKey($"This API key expired at {expires:yyyy-MM-ddTHH:mm:ssZ}.");
+        if (_allowed is not null && !_allowed.Contains(reserve.Model))
+            return ApiError.ModelNotFound($"The model '{ApiError.Quote(reserve.Model)}' does not exist or you do not have access to it.");
+        if (_open.ContainsKey(reserve.RequestId)) return ApiError.InvalidRequest($"Request id '{ApiError.Quote(reserve.RequestId)}' is already in flight.", null);
+        var now = Now;
+        if (_limits.MaxConcurrent is { } max && _open.Count >= max)
+            return RateLimited($"This key already has {max} requests in flight, its max_concurrent limit in this relay.", TimeSpan.FromSeconds(1), now);
+        if (_rpm is not null && !_rpm.TryTake(1, now, out var rpmWait))
+            return RateLimited($"Rate limit reached for this key: {_rpm.Capacity} requests per minute (a limit this relay sets on the key, not the provider's).", rpmWait, now);
+        if (_tpm is not null && !_tpm.TryTake(reserve.Tokens, now, out var tpmWait))
+        {
+            _rpm?.Give(1);   // the request is refused: it took no request
+            return RateLimited($"Rate limit reached for this key: {_tpm.Capacity} tokens per minute (a limit this relay sets on the key, not the provider's); this request reserves {reserve.Tokens}.", tpmWait, now, "tokens");
+        }
+        var available = _credited - _spent - _reserved;
+        if (available < reserve.CostUsd)
+        {
+            _rpm?.Give(1);
+            _tpm?.Give(reserve.Tokens);
+            return new ApiError(402,
+                $"This key's balance cannot cover the request: it reserves up to ${reserve.CostUsd:0.######} (its prompt and max tokens at the model's prices) and ${Math.Max(0, available):0.######} is available. Add credit, or send a lower max_tokens.",
+                "insufficient_quota", null, "insufficient_quota");
+        }
+        return null;
+    }
+
+    private ApiError RateLimited(string message, TimeSpan wait, DateTimeOffset now, string type = "requests")
+    {
+        var headers = new List<KeyValuePair<string, string>> { new("Retry-After", Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString()) };
+        if (_rpm is not null)
+        {
+            headers.Add(new("x-ratelimit-limit-requests", _rpm.Capacity.ToString()));
+            headers.Add(new("x-ratelimit-remaining-requests", _rpm.Remaining(now).ToString()));
+            headers.Add(new("x-ratelimit-reset-requests", RateBucket.Format(_rpm.UntilFull(now))));
+        }
+        if (_tpm is not null)
+        {
+            headers.Add(new("x-ratelimit-limit-tokens", _tpm.Capacity.ToString()));
+            headers.Add(new("x-ratelimit-remaining-tokens", _tpm.Remaining(now).ToString()));
+            headers.Add(new("x-ratelimit-reset-tokens", RateBucket.Format(_tpm.UntilFull(now))));
+        }
+        return new ApiError(429, message + $" Retry after {RateBucket.Format(wait)}.", type, null, "rate_limit_exceeded") { Headers = headers };
+    }
+
+    private void OnSettle(Settle settle)
+    {
+        var record = settle.Record;
+        // Settled once: a repeat, or a request whose reservation was already released, finds nothing open.
+        if (!_open.TryGetValue(record.RequestId, out var held)) return;
+        _tpm?.Give(held.Tokens - (record.InputTokens + record.OutputTokens));
+        var settled = new Settled(record);
+        Apply(settled);
+        _pendingWrites++;
+        PersistAsync(settled, e =>
+        {
+            _unrecorded[e.Record.RequestId] = e.Record;
+            _recorder.Tell(new RecordUsage(_keyId, e.Record));
+            Written(async: true);
+        });
+    }
+
+    private void Sweep()
+    {
+        var cutoff = Now - _options.ReservationTimeout;
+        var stale = _open.Values.Where(r => r.At < cutoff).Select(r => new Released(r.RequestId, "no settlement within reservation-timeout", Now)).ToList();
+        if (stale.Count == 0) return;
+        _log.Warning("Key {KeyId}: {Count} requests never settled within reservation-timeout; releasing their reservations", _keyId, stale.Count);
+        foreach (var released in stale) Apply(released);
+        _pendingWrites += stale.Count;
+        PersistAllAsync(stale, _ => Written(async: true));
+    }
+
+    // ---- snapshots ---------------------------------------------------------------------------------------------
+
+    private void Written(bool async = false)
+    {
+        if (async) _pendingWrites--;
+        _sinceSnapshot++;
+        MaybeSnapshot();
+    }
+
+    /// <summary>
+    /// Only when nothing is in flight: the state applies a reservation or settlement before its write lands, and a
+    /// snapshot must not hold what the journal after it will replay again. Nor before every settlement it covers
+    /// is in the usage table, since recovery resends only what follows the snapshot.
+    /// </summary>
+    private void MaybeSnapshot()
+    {
+        if (_sinceSnapshot < _options.SnapshotEvery || _pendingWrites > 0 || _unrecorded.Count > 0 || _created is null) return;
+        _sinceSnapshot = 0;
+        SaveSnapshot(new KeySnapshot(_created, _credited, _spent, _requests, _name, _models, _limits, _expiresAt, _revokedAt, [.. _open.Values]));
+    }
+
+    private KeyView View() => new(_keyId, _name, _credited - _spent, _spent, _reserved, _credited, _requests, _models, _limits,
+        _expiresAt, _revokedAt is not null, _created!.At);
+}

@@ -1,0 +1,42 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+using Akka.Actor;
+using System.Runtime.Serialization;
+using Akka.Serialization;
+
+namespace Orchestrator.Actors.Ledger;
+
+/// <summary>
+/// Writes the ledger's events and snapshots as JSON, each under a stable manifest (its name, not its CLR type),
+/// so the journal stays readable after a rename or a move. Bound to <see cref="IKeyEvent"/> in ledger.conf.
+/// </summary>
+public sealed class LedgerSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    private static readonly FrozenDictionary<string, Type> Types = new Dictionary<string, Type>
+    {
+        ["key-created"] = typeof(KeyCreated),
+        ["credit-added"] = typeof(CreditAdded),
+        ["limits-changed"] = typeof(LimitsChanged),
+        ["reserved"] = typeof(Reserved),
+        ["settled"] = typeof(Settled),
+        ["released"] = typeof(Released),
+        ["revoked"] = typeof(Revoked),
+        ["key-snapshot"] = typeof(KeySnapshot),
+    }.ToFrozenDictionary();
+
+    private static readonly FrozenDictionary<Type, string> Manifests = Types.ToFrozenDictionary(pair => pair.Value, pair => pair.Key);
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public override int Identifier => 4711;
+
+    public override string Manifest(object o) =>
+        Manifests.TryGetValue(o.GetType(), out var manifest) ? manifest : throw new ArgumentException($"Not a ledger event: {o.GetType()}");
+
+    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
+
+    public override object FromBinary(byte[] bytes, string manifest) =>
+        Types.TryGetValue(manifest, out var type)
+            ? JsonSerializer.Deserialize(bytes, type, Json) ?? throw new SerializationException($"A null {manifest} in the ledger")
+            : throw new SerializationException($"Unknown ledger event '{manifest}'");
+}
