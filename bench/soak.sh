@@ -5,7 +5,7 @@
 # exactly the relay process it started (by PID).
 #
 #   bench/soak.sh            full: 500 concurrent clients, 3 minutes of chaos (about 4 minutes in all)
-#   bench/soak.sh --short    CI: 100 concurrent clients, 20 s of chaos (about 50 s)
+#   bench/soak.sh --short    CI: 100 concurrent clients, 20 s of chaos (about a minute)
 #   options: --duration SECONDS, --concurrency N, --warm-up SECONDS (after --short to change it), --no-build
 set -euo pipefail
 cd "$(dirname "$0")/.."
