@@ -49,11 +49,11 @@ public static class OrchestratorApp
         builder.Services.AddSingleton<EdgeStreams>();
         builder.Services.AddSingleton<ClientKeys>();
         builder.Services.AddHostedService<EdgeStreamsStartup>();   // after the actor system's: the edge needs it
+        builder.Services.AddHostedService<UnpricedModelsWarning>();
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.UseEdgeTelemetry();   // first: every response, errors included, carries x-request-id
-        WarnOfUnpricedModels(settings, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Prices"));
         // A bug of ours still answers in the contract's shape: no stack trace, no exception text.
         app.UseExceptionHandler(errors => errors.Run(http =>
             OpenAiErrors.WriteAsync(http.Response, ApiError.Internal("The server had an error while processing your request."))));
@@ -88,14 +88,6 @@ public static class OrchestratorApp
         app.MapAdminGroup().MapAdminKeyEndpoints().MapAdminUsageEndpoints();
         app.MapUnknownEndpoints();
         return app;
-    }
-
-    /// <summary>A model with no price of its own and no catalogue entry is served at cost 0: said once, at start-up, never silently.</summary>
-    private static void WarnOfUnpricedModels(OrchestratorSettings settings, Microsoft.Extensions.Logging.ILogger log)
-    {
-        foreach (var model in settings.Models.Where(m => m.PriceSource == PriceSource.None))
-            log.LogWarning("Model {Model} has no price: none in its config and no catalogue entry for it or its upstream model " +
-                           "{UpstreamModel}; its requests cost 0. Set price {{ input, output }} in its block (0 for free)", model.Id, model.Routes[0].UpstreamModel);
     }
 
     private static LoggerConfiguration ConfigureSerilog(LoggingSettings logging, LoggerConfiguration serilog)

@@ -7,6 +7,9 @@ internal static class TestSettings
 {
     public static readonly string DefaultsText = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, OrchestratorApp.DefaultConfigFile));
 
+    /// <summary>The shipped model catalogue, which the host reads beside the defaults.</summary>
+    public static readonly string CatalogueText = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", HoconLoader.CatalogueFile));
+
     public static OrchestratorSettings From(string userText) =>
-        OrchestratorSettings.FromConfig(HoconLoader.Load(DefaultsText, userText));
+        OrchestratorSettings.FromConfig(HoconLoader.Load(DefaultsText, userText, catalogueText: CatalogueText));
 }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using Orchestrator.Actors.Telemetry;
 using Orchestrator.Messages.Chat;
 using Orchestrator.Messages.Ledger;
 
@@ -247,6 +248,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
     {
         if (Refusal(reserve) is { } error)
         {
+            OrchestratorMetrics.RecordRefusal(_keyId, RefusalReason(error));
             Sender.Tell(new NotAdmitted(reserve.RequestId, error));
             return;
         }
@@ -287,6 +289,15 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         return null;
     }
 
+    private static string RefusalReason(ApiError error) => error.Status switch
+    {
+        402 => "balance",
+        404 => "model",
+        401 => error.Message.Contains("revoked", StringComparison.Ordinal) ? "revoked" : error.Message.Contains("expired", StringComparison.Ordinal) ? "expired" : "unknown",
+        429 => error.Type == "tokens" ? "tpm" : error.Message.Contains("max_concurrent", StringComparison.Ordinal) ? "max_concurrent" : "rpm",
+        _ => "other",
+    };
+
     private ApiError RateLimited(string message, TimeSpan wait, DateTimeOffset now, string type = "requests")
     {
         var headers = new List<KeyValuePair<string, string>> { new("Retry-After", Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString()) };
@@ -313,6 +324,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         _tpm?.Give(held.Tokens - (record.InputTokens + record.OutputTokens));
         var settled = new Settled(record);
         Apply(settled);
+        OrchestratorMetrics.RecordCost(record.Model, _keyId, record.CostUsd);
         _pendingWrites++;
         PersistAsync(settled, e =>
         {

@@ -63,8 +63,21 @@ public static class OrchestratorMetrics
     private static readonly Histogram<double> HealthCheck = Meter.CreateHistogram("orchestrator.health_check", "s",
         "Active health check latency, by provider and outcome (ok, failed).", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HealthCheckBuckets });
 
-    // TODO(ledger): orchestrator.cost_usd{model,key} (a key's configured id, never the secret) and rate-limit
-    // refusals{key} belong here once the ledger prices and limits requests; record them where the ledger settles.
+    // The ledger's: label values are key ids (made by an operator, never a secret) and configured model ids.
+    private static readonly Counter<double> Cost = Meter.CreateCounter<double>("orchestrator.cost_usd", null,
+        "USD charged to ledger keys for settled requests, by model and key id.");
+
+    private static readonly Counter<long> Refusals = Meter.CreateCounter<long>("orchestrator.ledger_refusals", null,
+        "Requests a ledger key was refused at admission, by key id and reason (rpm, tpm, max_concurrent, balance, revoked, expired, model).");
+
+    public static void RecordCost(string model, string keyId, decimal usd)
+    {
+        if (usd == 0 || !Cost.Enabled) return;
+        Cost.Add((double)usd, new TagList { { "model", model }, { "key", keyId } });
+    }
+
+    public static void RecordRefusal(string keyId, string reason) =>
+        Refusals.Add(1, new TagList { { "key", keyId }, { "reason", reason } });
 
     /// <summary>Whether anything listens (an exporter is configured); the answer stream skips its clock reads when not.</summary>
     public static bool OverheadEnabled => Overhead.Enabled;

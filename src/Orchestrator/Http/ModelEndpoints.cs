@@ -1,5 +1,9 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Orchestrator.Actors.Ledger;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Messages.Api;
+using Orchestrator.Messages.Ledger;
 
 namespace Orchestrator.Http;
 
@@ -7,9 +11,18 @@ public static class ModelEndpoints
 {
     public static IEndpointRouteBuilder MapModelEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/v1/models", (OrchestratorSettings settings) => Results.Json(List(settings), WireJson.Default.ModelList))
-            .AddEndpointFilter<ClientKeyFilter>();
+        endpoints.MapGet("/v1/models", ListAsync).AddEndpointFilter<ClientKeyFilter>();
         return endpoints;
+    }
+
+    /// <summary>A ledger key with an allow-list sees only its models: the others do not exist for it (they answer 404 too).</summary>
+    private static async Task<IResult> ListAsync(HttpContext http, OrchestratorSettings settings, IRequiredActor<LedgerActor> ledger)
+    {
+        var list = List(settings);
+        if (ClientKeyFilter.KeyId(http) is { } keyId
+            && await ledger.ActorRef.Ask<object>(new GetKey(keyId), TimeSpan.FromSeconds(5), http.RequestAborted) is KeyView { Models: { } allowed })
+            list = new ModelList { Data = [.. list.Data.Where(m => allowed.Contains(m.Id))] };
+        return Results.Json(list, WireJson.Default.ModelList);
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ public static class TelemetryHosting
     public static IServiceCollection AddOrchestratorTelemetry(this IServiceCollection services, TelemetrySettings telemetry)
     {
         services.AddSingleton<EdgeTelemetry>();
-        services.AddHealthChecks().AddCheck<EngineReadyCheck>("engine", tags: [ReadyTag]);
+        services.AddHealthChecks().AddCheck<EngineReadyCheck>("engine", tags: [ReadyTag]).AddCheck<LedgerReadyCheck>("ledger", tags: [ReadyTag]);
         if (!telemetry.Metrics && telemetry.OtlpEndpoint is null) return services;
 
         var otel = services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService(telemetry.ServiceName));

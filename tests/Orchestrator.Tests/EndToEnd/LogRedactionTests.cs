@@ -8,8 +8,19 @@ using Serilog.Formatting.Display;
 namespace Orchestrator.Tests.EndToEnd;
 
 /// <summary>The realtime <c>api_key</c> query parameter never reaches a log line, the request log included.</summary>
+[Collection(Name)]
 public sealed class LogRedactionTests
 {
+    /// <summary>
+    /// Alone, after the parallel tests: Serilog's hosting sets the process-wide Log.Logger (Akka's logger writes there),
+    /// and a host that stops closes whichever logger that is, so another test's host stopping meanwhile could close
+    /// this one's and lose the lines this test reads.
+    /// </summary>
+    public const string Name = "log-redaction";
+
+    [CollectionDefinition(Name, DisableParallelization = true)]
+    public sealed class Alone;
+
     private sealed class CapturingSink : ILogEventSink
     {
         // As the console shows it: strings unquoted.

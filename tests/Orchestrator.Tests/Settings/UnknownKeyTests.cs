@@ -155,13 +155,17 @@ public sealed class UnknownKeyTests
 
     [Fact]
     public void ShippedDefaults_LaidOverThemselves_AreAllKnown() =>
-        OrchestratorSettings.FromConfig(HoconLoader.Load(TestSettings.DefaultsText, TestSettings.DefaultsText, "orchestrator.conf"));
+        OrchestratorSettings.FromConfig(HoconLoader.Load(TestSettings.DefaultsText, TestSettings.DefaultsText, "orchestrator.conf", TestSettings.CatalogueText));
+
+    [Fact]
+    public void ShippedCatalogue_AsAUsersFile_IsAllKnown() =>
+        OrchestratorSettings.FromConfig(HoconLoader.Load(TestSettings.DefaultsText, TestSettings.CatalogueText, HoconLoader.CatalogueFile));
 
     [Fact]
     public void BenchConfig_IsAllKnown()
     {
         var text = File.ReadAllText(Path.Combine(RepositoryRoot(), "bench", "orchestrator-bench.conf"))
-            .Replace("${BENCH_MOCK_URL}", "\"http://127.0.0.1:1/v1\"").Replace("${BENCH_MOCK_H2_URL}", "\"http://127.0.0.1:2/v1\"");
+            .Replace("${BENCH_MOCK_URL}", "\"http://127.0.0.1:1/v1\"").Replace("${BENCH_MOCK_H2_URL}", "\"http://127.0.0.1:2/v1\"").Replace("${BENCH_LEDGER_DB}", "\"bench-ledger.db\"");
         var settings = OrchestratorSettings.FromConfig(HoconLoader.Load(TestSettings.DefaultsText, text, "orchestrator-bench.conf"));
         Assert.Equal(UpstreamHttpVersion.Http2, settings.Providers["mock-h2"].Upstream.HttpVersion);
     }
@@ -188,7 +192,7 @@ public sealed class UnknownKeyTests
             var text = Regex.Replace(block, @"\$\{\??[A-Z_]+\}", "\"sk-example\"");
             if (!text.TrimStart().StartsWith("orchestrator", StringComparison.Ordinal))
                 text = $"orchestrator {{\n{text}\n}}\norchestrator.models {{ m {{ routes = [ {{ provider = simulator }} ] }} }}\norchestrator.providers.simulator.kind = simulator";
-            OrchestratorSettings.FromConfig(HoconLoader.Load(TestSettings.DefaultsText, text, "README.md"));
+            OrchestratorSettings.FromConfig(HoconLoader.Load(TestSettings.DefaultsText, text, "README.md", TestSettings.CatalogueText));
         }
     }
 
