@@ -73,6 +73,8 @@ public sealed class UpstreamConnectionActor : ReceiveActor, IWithTimers
         // Stopping with attempts still open (a crash, a shutdown): their askers must not wait for nothing.
         foreach (var attempt in _attempts.Values.Where(a => !a.Reported))
             attempt.ReplyTo.Tell(new AttemptFailed(attempt.RequestId, _settings.Name, new UpstreamFailure(FailureKind.Transport, null, "the upstream connection was closed")));
+        // Their attempt actors stop with us and no Terminated will say so: the provider's in-flight count must not keep them.
+        foreach (var attempt in _attempts.Values) Context.Parent.Tell(new AttemptClosed(attempt.RequestId));
         _client.Dispose();
         _log.Debug("Upstream {Provider} connection {ConnectionId} closed", _settings.Name, _id);
     }

@@ -206,7 +206,8 @@ public sealed class ChatCompletionsTests(RelayFixture fixture)
     public async Task ClientDisconnect_ClosesTheUpstreamRequest()
     {
         using var client = fixture.Relay.Client();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = Body(Request("endless", stream: true)) };
+        var user = Guid.NewGuid().ToString("N");   // this request's own signal, not any earlier test's endless stream
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = Body(Request("endless", stream: true, $$""","user":"{{user}}" """)) };
         var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         var stream = await response.Content.ReadAsStreamAsync();
         var first = new byte[64];
@@ -214,7 +215,7 @@ public sealed class ChatCompletionsTests(RelayFixture fixture)
 
         response.Dispose();   // the client goes away mid-stream
 
-        await fixture.Upstream.EndlessAborted.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        await fixture.Upstream.ClosedByRelay(user).WaitAsync(TimeSpan.FromSeconds(5));
     }
 
     [Fact]
@@ -232,7 +233,9 @@ public sealed class ChatCompletionsTests(RelayFixture fixture)
         };
         using var client = new HttpClient(handler) { BaseAddress = fixture.Relay.BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
         client.DefaultRequestHeaders.Authorization = new("Bearer", RelayFixture.ClientKey);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = Body(Request("firehose", stream: true)) };
+        var user = Guid.NewGuid().ToString("N");
+        var firehose = fixture.Upstream.Firehose(user);   // this request's progress only
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = Body(Request("firehose", stream: true, $$""","user":"{{user}}" """)) };
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         var stream = await response.Content.ReadAsStreamAsync();
         var buffer = new byte[8192];
@@ -240,10 +243,10 @@ public sealed class ChatCompletionsTests(RelayFixture fixture)
 
         // The client stops reading: ~100 MB cannot fit in the socket buffers and the relay's bounded stages, so
         // the upstream must be held back rather than read into the relay's memory.
-        var finished = await Task.WhenAny(fixture.Upstream.FirehoseFinished.Task, Task.Delay(TimeSpan.FromSeconds(2)));
-        Assert.NotSame(fixture.Upstream.FirehoseFinished.Task, finished);
-        Assert.True(fixture.Upstream.FirehoseWritten < FakeUpstream.FirehoseEvents / 2,
-            $"the upstream wrote {fixture.Upstream.FirehoseWritten} of {FakeUpstream.FirehoseEvents} events to a client that read 8 KB");
+        var finished = await Task.WhenAny(firehose.Finished.Task, Task.Delay(TimeSpan.FromSeconds(2)));
+        Assert.NotSame(firehose.Finished.Task, finished);
+        Assert.True(firehose.Written < FakeUpstream.FirehoseEvents / 2,
+            $"the upstream wrote {firehose.Written} of {FakeUpstream.FirehoseEvents} events to a client that read 8 KB");
 
         // Reading again drains everything, in order and whole.
         long total = 0;
@@ -255,7 +258,8 @@ public sealed class ChatCompletionsTests(RelayFixture fixture)
             tail = [.. tail, .. buffer.AsSpan(0, read)];
             if (tail.Length > 256) tail = tail[^256..];
         }
-        await fixture.Upstream.FirehoseFinished.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await firehose.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(FakeUpstream.FirehoseEvents, firehose.Written);
         Assert.True(total > FakeUpstream.FirehoseEvents * 4000L, $"received {total} bytes, ending {Encoding.UTF8.GetString(tail)}");
         Assert.EndsWith("data: [DONE]\n\n", Encoding.UTF8.GetString(tail));
     }

@@ -40,29 +40,49 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     public ConcurrentQueue<Recorded> Requests { get; } = new();
 
-    /// <summary>Completes when an endless stream's client (the relay) closes the upstream request.</summary>
-    public TaskCompletionSource EndlessAborted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>
+    /// Progress of the firehose stream of the request with this "user" field: events written so far, and whether it
+    /// wrote its last one. Per request, so a test never sees another test's firehose.
+    /// </summary>
+    public sealed class FirehoseRun
+    {
+        private int _written;
 
-    /// <summary>Completes when the firehose has written its last event.</summary>
-    public TaskCompletionSource FirehoseFinished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Written => Volatile.Read(ref _written);
 
-    public int FirehoseWritten;
+        public TaskCompletionSource Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Completes when a stream held open after its finish_reason is closed by the relay.</summary>
-    public TaskCompletionSource FinishHangClosed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        internal void OnWritten() => Interlocked.Increment(ref _written);
+    }
+
+    private readonly ConcurrentDictionary<string, FirehoseRun> _firehoses = new();
+
+    public FirehoseRun Firehose(string user) => _firehoses.GetOrAdd(user, _ => new FirehoseRun());
 
     /// <summary>Calls per (model, "user" field): scenarios that fail only a request's first attempt count here.</summary>
     private readonly ConcurrentDictionary<(string?, string?), int> _calls = new();
 
     public int Calls(string model, string user) => _calls.GetValueOrDefault((model, user));
 
-    private readonly ConcurrentDictionary<string, TaskCompletionSource> _endlessClosed = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _closedByRelay = new();
 
-    /// <summary>Completes when the endless (or firehose) stream of the request with this "user" field is closed by the relay.</summary>
-    public Task EndlessClosed(string user) => ClosedSignal(user).Task;
+    /// <summary>
+    /// Completes when the relay closes the upstream request with this "user" field while the fake is still
+    /// writing or holding it open (an endless or firehose stream, a stream held open after its finish). A request
+    /// that ends by itself never completes it.
+    /// </summary>
+    public Task ClosedByRelay(string user) => ClosedSignal(user).Task;
 
     private TaskCompletionSource ClosedSignal(string user) =>
-        _endlessClosed.GetOrAdd(user, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        _closedByRelay.GetOrAdd(user, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _resetGates = new();
+
+    /// <summary>Lets the <c>reset-after-2</c> stream of the request with this "user" field reset its connection.</summary>
+    public void OpenResetGate(string user) => ResetGate(user).TrySetResult();
+
+    private TaskCompletionSource ResetGate(string user) =>
+        _resetGates.GetOrAdd(user, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
     public Uri BaseUrl { get; private set; } = null!;
 
@@ -127,14 +147,20 @@ public sealed class FakeUpstream : IAsyncDisposable
                 foreach (var piece in AnswerTokens) await Event(http, Chunk(model, piece, null));
                 await Event(http, Chunk(model, null, "stop"));
                 await Task.Delay(TimeSpan.FromSeconds(10), http.RequestAborted).ContinueWith(_ => { });
-                FinishHangClosed.TrySetResult();
+                if (http.RequestAborted.IsCancellationRequested && user is not null) ClosedSignal(user).TrySetResult();
                 break;
             case "cut-after-2" or "reset-after-2" or "hang-after-2":
                 await StartStream(http);
                 await Event(http, Chunk(model, "", null, role: true));
                 await Event(http, Chunk(model, AnswerTokens[0], null));
                 await Event(http, Chunk(model, AnswerTokens[1], null));
-                if (model == "reset-after-2") http.Abort();
+                if (model == "reset-after-2")
+                {
+                    // With a "user", the reset waits until the test says its client has the two tokens: a reset
+                    // (TCP RST) may otherwise take unread bytes with it, and the test could not tell a resume from a retry.
+                    if (user is not null) await ResetGate(user).Task.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { });
+                    http.Abort();
+                }
                 if (model == "hang-after-2") await Task.Delay(TimeSpan.FromSeconds(10), http.RequestAborted).ContinueWith(_ => { });
                 break;   // cut: EOF with no finish_reason
             case "diverge":
@@ -179,13 +205,12 @@ public sealed class FakeUpstream : IAsyncDisposable
                 catch (OperationCanceledException)
                 {
                 }
-                EndlessAborted.TrySetResult();
-                if (user is not null)
-                    ClosedSignal(user).TrySetResult();
+                if (user is not null) ClosedSignal(user).TrySetResult();
                 break;
             case "firehose":
                 await StartStream(http);
                 var token = new string('x', 4000);
+                var run = Firehose(user ?? "");
                 try
                 {
                     for (var i = 0; i < FirehoseEvents; i++)
@@ -193,11 +218,11 @@ public sealed class FakeUpstream : IAsyncDisposable
                         // Kestrel's writes to an aborted response complete quietly: look at the token itself.
                         http.RequestAborted.ThrowIfCancellationRequested();
                         await Event(http, Chunk(model, token, null));
-                        Interlocked.Increment(ref FirehoseWritten);
+                        run.OnWritten();
                     }
                     await Event(http, Chunk(model, null, "stop"));
                     await Event(http, "[DONE]");
-                    FirehoseFinished.TrySetResult();
+                    run.Finished.TrySetResult();
                 }
                 catch (Exception) when (http.RequestAborted.IsCancellationRequested && user is not null)
                 {

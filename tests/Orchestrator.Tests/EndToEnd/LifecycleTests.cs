@@ -45,11 +45,13 @@ public sealed class LifecycleTests(RelayFixture fixture)
     [Fact]
     public async Task Stream_UpstreamHeldOpenAfterFinish_EndsAtOnceAndClosesTheUpstream()
     {
+        var user = Guid.NewGuid().ToString("N");
         var clock = Stopwatch.StartNew();
-        var (_, body) = await PostAsync("finish-hang");
+        var (_, body) = await PostAsync("finish-hang", user: user);
         Assert.EndsWith("data: [DONE]\n\n", body);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");   // the upstream holds for 10 s
-        await fixture.Upstream.FinishHangClosed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        // Completes only when the relay closed this request's upstream while it was held open (not when the 10 s ran out).
+        await fixture.Upstream.ClosedByRelay(user).WaitAsync(TimeSpan.FromSeconds(5));
     }
 
     [Fact]
@@ -107,34 +109,44 @@ public sealed class LifecycleTests(RelayFixture fixture)
     [InlineData("resume-idle")]    // the upstream went quiet past idle-timeout
     public async Task StreamCutMidway_IsResumedByReplayIntoOneWholeAnswer(string model)
     {
-        var (response, body) = await PostAsync(model);
+        var user = Guid.NewGuid().ToString("N");
+        using var client = fixture.Relay.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = Body(model, user: user) };
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var read = new StringBuilder();
+        // The cut comes after two tokens; once the client holds both, the reset may happen (the other cuts do not wait).
+        while (Sse.Text(Sse.DataLines(read.ToString())) != "Hello,")
+            read.AppendLine(await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)) ?? throw new Xunit.Sdk.XunitException($"ended early: {read}"));
+        fixture.Upstream.OpenResetGate(user);
+        read.Append(await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+        var body = read.ToString();
         var lines = Sse.DataLines(body);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(FakeUpstream.Answer, Sse.Text(lines));
         Assert.EndsWith("data: [DONE]\n\n", body);
         var chunks = lines.Where(l => l != "[DONE]").Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Single(chunks.Select(c => c.GetProperty("id").GetString()).Distinct());   // one completion id throughout
         Assert.Single(chunks, c => c.GetProperty("choices")[0].GetProperty("delta").TryGetProperty("role", out _));
-        // A reset may take unread bytes with it (TCP RST): then nothing reached the client and a plain retry, not a
-        // resume, makes the answer whole. Either way the client sees one whole answer.
-        if (Last(lines, HasFinish).TryGetProperty("orchestrator", out var mark))
-        {
-            Assert.Equal(1, mark.GetProperty("resumed").GetInt32());
-            Assert.Equal("replay", mark.GetProperty("strategies")[0].GetString());
-        }
-        else Assert.Equal("resume-reset", model);
+        // Text had reached the client, so this was a resume (not a retry), by replay.
+        var mark = Last(lines, HasFinish).GetProperty("orchestrator");
+        Assert.Equal(1, mark.GetProperty("resumed").GetInt32());
+        Assert.Equal("replay", mark.GetProperty("strategies")[0].GetString());
     }
 
     [Fact]
     public async Task StreamCutMidway_PrefillRoute_ContinuesFromTheTextSoFar()
     {
-        var (_, body) = await PostAsync("resume-prefill");
+        var user = Guid.NewGuid().ToString("N");
+        var (_, body) = await PostAsync("resume-prefill", user: user);
         var lines = Sse.DataLines(body);
         Assert.Equal(FakeUpstream.Answer, Sse.Text(lines));
         Assert.Equal("prefill", Last(lines, HasFinish).GetProperty("orchestrator").GetProperty("strategies")[0].GetString());
-        Assert.Contains(fixture.Upstream.Requests, r =>
-            r.Body.GetProperty("model").GetString() == "prefill-ok" && r.Body.GetProperty("messages").EnumerateArray().Last().GetProperty("content").GetString() == "Hello,");
+        // This request's prefill attempt (by its "user"), not any earlier test's.
+        var prefill = Assert.Single(fixture.Upstream.Requests, r =>
+            r.Body.GetProperty("model").GetString() == "prefill-ok" && r.Body.GetProperty("user").GetString() == user);
+        Assert.Equal("Hello,", prefill.Body.GetProperty("messages").EnumerateArray().Last().GetProperty("content").GetString());
     }
 
     [Fact]

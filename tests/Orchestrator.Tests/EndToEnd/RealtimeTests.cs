@@ -93,7 +93,7 @@ public sealed class RealtimeTests(RelayFixture fixture)
         await socket.SendAsync("""{"type":"chat.completions.cancel","id":"c1"}""");
         var events = (await socket.ReadUntilDoneAsync(["c1"]))["c1"];
         Assert.Equal("cancelled", events[^1].GetProperty("finish_reason").GetString());
-        await fixture.Upstream.EndlessClosed(user).WaitAsync(TimeSpan.FromSeconds(5));
+        await fixture.Upstream.ClosedByRelay(user).WaitAsync(TimeSpan.FromSeconds(5));
     }
 
     [Theory]
@@ -167,42 +167,13 @@ public sealed class RealtimeTests(RelayFixture fixture)
         Assert.DoesNotContain("sk-wrong", error.GetRawText());
     }
 
-    /// <summary>A raw TCP client, so the server's ping frames can be seen (and left unanswered).</summary>
-    private async Task<NetworkStream> RawHandshakeAsync(TcpClient tcp)
-    {
-        await tcp.ConnectAsync(IPAddress.Loopback, Relay.Port);
-        var stream = tcp.GetStream();
-        var handshake = $"GET /v1/realtime HTTP/1.1\r\nHost: 127.0.0.1:{Relay.Port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-                        $"Sec-WebSocket-Key: {Convert.ToBase64String(Guid.NewGuid().ToByteArray())}\r\nSec-WebSocket-Version: 13\r\n" +
-                        $"Authorization: Bearer {RelayFixture.ClientKey}\r\n\r\n";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(handshake));
-        var response = new StringBuilder();
-        var one = new byte[1];
-        while (!response.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal) && await stream.ReadAsync(one) == 1) response.Append((char)one[0]);
-        Assert.StartsWith("HTTP/1.1 101", response.ToString());
-        return stream;
-    }
-
-    /// <summary>A client text frame (clients must mask).</summary>
-    private static byte[] MaskedText(string text)
-    {
-        var payload = Encoding.UTF8.GetBytes(text);
-        var mask = new byte[] { 1, 2, 3, 4 };
-        var frame = new List<byte> { 0x81 };
-        if (payload.Length < 126) frame.Add((byte)(0x80 | payload.Length));
-        else frame.AddRange([0x80 | 126, (byte)(payload.Length >> 8), (byte)payload.Length]);
-        frame.AddRange(mask);
-        frame.AddRange(payload.Select((b, i) => (byte)(b ^ mask[i % 4])));
-        return [.. frame];
-    }
-
     [Fact]
     public async Task Realtime_ServerPingsWithinHeartbeatInterval_AndAClientThatNeverPongsIsClosedWithItsUpstream()
     {
         var user = Guid.NewGuid().ToString("N");
         using var tcp = new TcpClient();
-        var stream = await RawHandshakeAsync(tcp);
-        await stream.WriteAsync(MaskedText(Create("h1", "endless", extra: $$""","user":"{{user}}" """)));
+        var stream = await RawWebSocket.HandshakeAsync(tcp, Relay);
+        await stream.WriteAsync(RawWebSocket.MaskedText(Create("h1", "endless", extra: $$""","user":"{{user}}" """)));
 
         // Read frames (never answering): a ping (opcode 9) must come within heartbeat-interval (300 ms here).
         var sawPing = false;
@@ -227,7 +198,7 @@ public sealed class RealtimeTests(RelayFixture fixture)
         }
 
         // No pong ever: within heartbeat-timeout the server gives up on us, and the upstream stream is closed.
-        await fixture.Upstream.EndlessClosed(user).WaitAsync(TimeSpan.FromSeconds(5));
+        await fixture.Upstream.ClosedByRelay(user).WaitAsync(TimeSpan.FromSeconds(5));
     }
 
     [Fact]
@@ -249,7 +220,7 @@ public sealed class RealtimeTests(RelayFixture fixture)
 
         // Not reading: the socket's queue and the TCP buffers fill, and after send-timeout the request is stopped
         // and its upstream closed, rather than buffered without bound.
-        await fixture.Upstream.EndlessClosed(user).WaitAsync(TimeSpan.FromSeconds(30));
+        await fixture.Upstream.ClosedByRelay(user).WaitAsync(TimeSpan.FromSeconds(30));
 
         var events = (await socket.ReadUntilDoneAsync(["f1"], TimeSpan.FromSeconds(60)))["f1"];
         Assert.Equal("slow_consumer", events[^1].GetProperty("error").GetProperty("code").GetString());

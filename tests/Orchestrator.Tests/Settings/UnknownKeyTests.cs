@@ -170,6 +170,15 @@ public sealed class UnknownKeyTests
         Assert.Equal(UpstreamHttpVersion.Http2, settings.Providers["mock-h2"].Upstream.HttpVersion);
     }
 
+    [Fact]
+    public void SoakConfig_IsAllKnown()
+    {
+        var text = File.ReadAllText(Path.Combine(RepositoryRoot(), "bench", "Soak", "soak.conf"))
+            .Replace("${SOAK_ALPHA_URL}", "\"http://127.0.0.1:1/alpha/v1\"").Replace("${SOAK_BETA_URL}", "\"http://127.0.0.1:1/beta/v1\"");
+        var settings = OrchestratorSettings.FromConfig(HoconLoader.Load(TestSettings.DefaultsText, text, "soak.conf"));
+        Assert.Equal(TimeSpan.FromSeconds(1), settings.Providers["alpha"].Upstream.PoolIdleTimeout);
+    }
+
     /// <summary>Every <c>```hocon</c> block of the README: whole files as they are, fragments under <c>orchestrator</c>.</summary>
     [Fact]
     public void ReadmeExamples_AreAllKnown()

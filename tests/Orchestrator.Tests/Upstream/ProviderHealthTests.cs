@@ -252,4 +252,38 @@ public sealed class ProviderHealthTests() : Akka.TestKit.Xunit2.TestKit(TestConf
         Assert.Equal("last", Assert.Single(await received.WaitAsync(TimeSpan.FromSeconds(5))).Id);
         await AwaitAssertAsync(() => Assert.True(_clients[0].Disposed));   // closed once its last stream ended
     }
+
+    [Fact]
+    public async Task Connection_Crashes_IsReplacedAfterBackoffAndTheProviderKeepsServing()
+    {
+        var provider = StartProvider();
+        var asker = CreateTestProbe();
+        provider.Tell(Attempt("on-old", asker.Ref, stream: true));
+        await asker.ExpectMsgAsync<AttemptStreaming>();
+        var first = await Sys.ActorSelection(provider.Path / "conn-1").ResolveOne(TimeSpan.FromSeconds(5));
+        Watch(first);
+
+        first.Tell(Kill.Instance);   // a real crash: ActorKilledException, decided by the provider's strategy
+        await ExpectTerminatedAsync(first);
+        Assert.True(_clients[0].Disposed);   // its socket pool is closed with it
+
+        // The death notice is a system message, handled before this attempt: refused briefly, so the session retries.
+        provider.Tell(Attempt("meanwhile", asker.Ref));
+        var refused = await asker.ExpectMsgAsync<AttemptFailed>();
+        Assert.Equal(FailureKind.Unavailable, refused.Failure.Kind);
+        Assert.Equal(Unprobed.Upstream.RetryBaseDelay, refused.Failure.RetryAfter);
+        Assert.Single(_clients);   // nothing opened before the backoff
+
+        Scheduler.Advance(Unprobed.Upstream.RetryBaseDelay);   // the first crash in a row waits at most retry-base-delay
+        provider.Tell(Attempt("after", asker.Ref));
+        Assert.Contains("\"id\":\"after\"", System.Text.Encoding.UTF8.GetString((await asker.ExpectMsgAsync<AttemptCompleted>()).Body.Span));
+        Assert.Equal(2, _clients.Count);
+        Assert.Equal(1, _clients[1].Calls);   // served by the replacement
+        var replacement = await Sys.ActorSelection(provider.Path / "conn-2").ResolveOne(TimeSpan.FromSeconds(5));
+        Assert.NotEqual(first, replacement);
+        var status = await StatusAsync(provider);
+        Assert.Equal("healthy", status.State);   // a crash of ours is not the provider's failure
+        Assert.Equal(0, status.ConsecutiveFailures);
+        Assert.Equal(0, status.InFlightStreams);   // the stream that died with the old connection is not counted on
+    }
 }
