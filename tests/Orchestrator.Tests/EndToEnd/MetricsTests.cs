@@ -97,17 +97,34 @@ public sealed class MetricsTests
         await using var relay = await RelayHost.StartAsync(Config);
         using var client = relay.Client();
         using var scraper = relay.Client(key: null);
-        var before = (await PromText.ScrapeAsync(scraper)).Value("orchestrator_active_streams", ("front", "chat"));
+        // The instrument is process-wide: a stream another host opened before this one's exporter existed and closes
+        // now counts -1 here. Start from a settled count, then expect exactly this stream on top of it.
+        var before = await SettledAsync(async () => (await PromText.ScrapeAsync(scraper)).Value("orchestrator_active_streams", ("front", "chat")));
 
         using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = Chat("tel-slow", stream: true) })
         using (var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Equal(before + 1, (await PromText.ScrapeAsync(scraper)).Value("orchestrator_active_streams", ("front", "chat")));
+            await AwaitAssertAsync(async () =>
+                Assert.Equal(before + 1, (await PromText.ScrapeAsync(scraper)).Value("orchestrator_active_streams", ("front", "chat"))));
             Assert.EndsWith("data: [DONE]\n\n", await response.Content.ReadAsStringAsync());
         }
         await AwaitAssertAsync(async () =>
             Assert.Equal(before, (await PromText.ScrapeAsync(scraper)).Value("orchestrator_active_streams", ("front", "chat"))));
+    }
+
+    /// <summary>A value read until two reads 300 ms apart agree (at most 10 s): nothing else is moving it.</summary>
+    private static async Task<double> SettledAsync(Func<Task<double>> read)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var last = await read();
+        while (true)
+        {
+            await Task.Delay(300);
+            var now = await read();
+            if (now == last || DateTime.UtcNow >= deadline) return now;
+            last = now;
+        }
     }
 
     /// <summary>Retries <paramref name="check"/> until it passes, for at most 10 s.</summary>
