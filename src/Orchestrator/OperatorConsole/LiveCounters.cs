@@ -207,7 +207,7 @@ public sealed class LiveCounters : IDisposable
 
     private long Second() => _time.GetUtcNow().ToUnixTimeSeconds();
 
-    private static int Index(long second) => (int)(second % WindowSeconds);
+    private static int Index(long second) => (int)(((second % WindowSeconds) + WindowSeconds) % WindowSeconds);
 
     private static double? Percentile(List<double> samples, double p)
     {

@@ -200,7 +200,8 @@
       cell(tr, "Time", time(f.at));
       cell(tr, "Class", f.class);
       cell(tr, "Status", f.status === null ? "–" : f.status);
-      cell(tr, "Where", f.source === "request" ? f.model + " via " + f.provider : "provider " + f.provider);
+      cell(tr, "Where", f.source !== "request" ? "provider " + f.provider
+        : f.provider === "none" ? "model " + f.model + " (no provider answered)" : "model " + f.model + " via " + f.provider);
       cell(tr, "Detail", f.message || (f.source === "request" ? "the client was answered " + f.status : ""), "detail");
       return tr;
     }));
