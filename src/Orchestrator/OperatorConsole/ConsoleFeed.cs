@@ -35,7 +35,15 @@ public sealed class ConsoleFeed(IRequiredActor<HttpFrontActor> front, IRequiredA
         {
             do
             {
-                var snapshot = await BuildAsync(openStreams, http.RequestAborted);
+                byte[] snapshot;
+                try
+                {
+                    snapshot = await BuildAsync(openStreams, http.RequestAborted);
+                }
+                catch (AskTimeoutException)
+                {
+                    continue;   // the front is too busy to report this second: the next tick asks again
+                }
                 var pipe = http.Response.BodyWriter;
                 pipe.Write("event: snapshot\ndata: "u8);
                 pipe.Write(snapshot);   // compact JSON: no line breaks, so one data line (SSE spec: a newline would end it)
