@@ -6,6 +6,7 @@ using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Upstream;
 using Orchestrator.Http;
 using Orchestrator.Messages.Chat;
+using Orchestrator.OperatorConsole;
 using Orchestrator.Telemetry;
 using Serilog;
 using Serilog.Events;
@@ -48,6 +49,7 @@ public static class OrchestratorApp
         builder.Services.AddOrchestratorTelemetry(telemetry);
         builder.Services.AddSingleton<EdgeStreams>();
         builder.Services.AddSingleton<ClientKeys>();
+        builder.Services.AddOperatorConsole();
         builder.Services.AddHostedService<EdgeStreamsStartup>();   // after the actor system's: the edge needs it
         builder.Services.AddHostedService<UnpricedModelsWarning>();
         configureServices?.Invoke(builder.Services);
@@ -85,7 +87,8 @@ public static class OrchestratorApp
         app.MapProviderEndpoints();
         app.MapRealtimeEndpoints();
         app.MapUsageEndpoints();
-        app.MapAdminGroup().MapAdminKeyEndpoints().MapAdminUsageEndpoints();
+        app.MapConsoleEndpoints();
+        app.MapAdminGroup().MapAdminKeyEndpoints().MapAdminUsageEndpoints().MapConsoleFeed();
         app.MapUnknownEndpoints();
         return app;
     }
