@@ -35,7 +35,7 @@ public class LedgerAdmissionBenchmarks
         SqliteDatabase.Prepare(ledger.DatabaseFile);
         var quiet = ConfigurationFactory.ParseString("akka.loglevel = WARNING");
         _system = ActorSystem.Create("ledger-bench", OrchestratorHosting.WithLedger(quiet, ledger));
-        _ledger = _system.ActorOf(LedgerActor.Props(new LedgerOptions(500, TimeSpan.FromMinutes(30)), LedgerStores.Create(ledger)), "ledger");
+        _ledger = _system.ActorOf(LedgerActor.Props(ledger.Options, LedgerStores.Create(ledger)), "ledger");
         var key = LedgerKeys.Create();
         _keyId = key.KeyId;
         var created = _ledger.Ask<object>(new CreateKey(_keyId, "bench", key.SecretHash, 1_000_000m, null, KeyLimits.None, null), Timeout).GetAwaiter().GetResult();

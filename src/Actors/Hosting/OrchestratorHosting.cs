@@ -35,7 +35,7 @@ public static class OrchestratorHosting
             var providers = settings.Providers.Values.ToImmutableDictionary(
                 p => p.Name,
                 p => system.ActorOf(ProviderSupervisor.Props(p, factory), "provider-" + Uri.EscapeDataString(p.Name)));
-            var ledger = system.ActorOf(LedgerActor.Props(new LedgerOptions(settings.Ledger.SnapshotEvery, settings.Ledger.ReservationTimeout),
+            var ledger = system.ActorOf(LedgerActor.Props(settings.Ledger.Options,
                 store ?? LedgerStores.Create(settings.Ledger)), "ledger");
             registry.Register<LedgerActor>(ledger);
             var front = system.ActorOf(HttpFrontActor.Props(settings, providers, ledger), "front");

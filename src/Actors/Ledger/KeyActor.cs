@@ -13,11 +13,17 @@ namespace Orchestrator.Actors.Ledger;
 /// here and nowhere else, rebuilt from its journal. Written as a sharding entity: the entity id is the key id, every
 /// message it takes names it (<see cref="IKeyMessage"/>), and it keeps no state outside itself, so the same actor can
 /// run under Akka.Cluster.Sharding. Admission answers from memory; the journal write of a reservation or a settlement
-/// follows (PersistAsync), batched by the journal.
+/// follows (PersistAllAsync), grouped: the reservations and settlements of <see cref="LedgerOptions.GroupCommit"/> go
+/// to the journal as one write, so a busy key costs one database transaction per group rather than two per request.
 /// </summary>
 public sealed class KeyActor : ReceivePersistentActor, IWithTimers
 {
     private const string SweepTimer = "reservation-timeout";
+    private const string GroupCommitTimer = "group-commit";
+    private sealed record GroupCommitDue
+    {
+        public static readonly GroupCommitDue Instance = new();
+    }
     private sealed record SweepTick
     {
         public static readonly SweepTick Instance = new();
@@ -41,7 +47,8 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
     private decimal _spent;
     private decimal _reserved;
     private long _requests;
-    private int _pendingWrites;       // PersistAsync calls not yet written: no snapshot until there are none
+    private int _pendingWrites;       // events applied but not yet written (grouped or in flight): no snapshot until there are none
+    private readonly List<IKeyEvent> _group = [];   // applied, waiting for the group's write
     private long _sinceSnapshot;
     private RateBucket? _rpm;
     private RateBucket? _tpm;
@@ -68,6 +75,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
             MaybeSnapshot();
         });
         Command<SweepTick>(_ => Sweep());
+        Command<GroupCommitDue>(_ => WriteGroup());
         Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(failed => _log.Warning("Key {KeyId}: snapshot not saved: {Reason}", _keyId, failed.Cause.Message));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -255,8 +263,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         var reserved = new Reserved(reserve.RequestId, reserve.Model, reserve.Tokens, reserve.CostUsd, Now);
         Apply(reserved);   // at once: the next request must see this one's hold
         Sender.Tell(new Admitted(reserve.RequestId));
-        _pendingWrites++;
-        PersistAsync(reserved, _ => Written(async: true));
+        WriteLater(reserved);
     }
 
     private ApiError? Refusal(Reserve reserve)
@@ -325,13 +332,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         var settled = new Settled(record);
         Apply(settled);
         OrchestratorMetrics.RecordCost(record.Model, _keyId, record.CostUsd);
-        _pendingWrites++;
-        PersistAsync(settled, e =>
-        {
-            _unrecorded[e.Record.RequestId] = e.Record;
-            _recorder.Tell(new RecordUsage(_keyId, e.Record));
-            Written(async: true);
-        });
+        WriteLater(settled);
     }
 
     private void Sweep()
@@ -340,9 +341,40 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         var stale = _open.Values.Where(r => r.At < cutoff).Select(r => new Released(r.RequestId, "no settlement within reservation-timeout", Now)).ToList();
         if (stale.Count == 0) return;
         _log.Warning("Key {KeyId}: {Count} requests never settled within reservation-timeout; releasing their reservations", _keyId, stale.Count);
-        foreach (var released in stale) Apply(released);
-        _pendingWrites += stale.Count;
-        PersistAllAsync(stale, _ => Written(async: true));
+        foreach (var released in stale)
+        {
+            Apply(released);
+            WriteLater(released);
+        }
+    }
+
+    /// <summary>
+    /// An event already applied, for the next group write: within group-commit of the first one, or at once when the
+    /// delay is zero (then what is already in the mailbox still joins it).
+    /// </summary>
+    private void WriteLater(IKeyEvent e)
+    {
+        _pendingWrites++;
+        _group.Add(e);
+        if (_group.Count > 1) return;
+        if (_options.GroupCommit > TimeSpan.Zero) Timers.StartSingleTimer(GroupCommitTimer, GroupCommitDue.Instance, _options.GroupCommit);
+        else Self.Tell(GroupCommitDue.Instance);
+    }
+
+    private void WriteGroup()
+    {
+        if (_group.Count == 0) return;
+        var group = _group.ToList();
+        _group.Clear();
+        PersistAllAsync(group, e =>
+        {
+            if (e is Settled settled)
+            {
+                _unrecorded[settled.Record.RequestId] = settled.Record;
+                _recorder.Tell(new RecordUsage(_keyId, settled.Record));
+            }
+            Written(async: true);
+        });
     }
 
     // ---- snapshots ---------------------------------------------------------------------------------------------

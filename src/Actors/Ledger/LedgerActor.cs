@@ -49,7 +49,7 @@ public sealed class LedgerActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 
     protected override void PreStart()
     {
-        _recorder = Context.ActorOf(UsageRecorderActor.Props(_store), "usage");
+        _recorder = Context.ActorOf(UsageRecorderActor.Props(_store, _options.UsageFlushInterval), "usage");
         Load();
     }
 

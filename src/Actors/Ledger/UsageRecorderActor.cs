@@ -16,6 +16,11 @@ public sealed class UsageRecorderActor : ReceiveActor, IWithTimers
 {
     private const int MaxBatch = 500;
     private const string RetryTimer = "retry";
+    private const string FlushTimer = "usage-flush-interval";
+    private sealed record FlushDue
+    {
+        public static readonly FlushDue Instance = new();
+    }
     private sealed record WriteDone(ImmutableArray<UsageRecord> Batch);
     private sealed record WriteFailed(ImmutableArray<UsageRecord> Batch, Exception Cause);
     private sealed record RetryWrite
@@ -24,24 +29,30 @@ public sealed class UsageRecorderActor : ReceiveActor, IWithTimers
     }
 
     private readonly ILedgerStore _store;
+    private readonly TimeSpan _flushInterval;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<UsageRecord> _waiting = [];
     private bool _writing;
 
-    public UsageRecorderActor(ILedgerStore store)
+    public UsageRecorderActor(ILedgerStore store, TimeSpan flushInterval)
     {
         _store = store;
+        _flushInterval = flushInterval;
         Receive<RecordUsage>(record =>
         {
             _waiting.Add(record.Record);
-            WriteNext();
+            // A full batch goes at once; a smaller one waits for company, one write per interval at most.
+            if (_waiting.Count >= MaxBatch || _flushInterval <= TimeSpan.Zero) WriteNext();
+            else if (!Timers.IsTimerActive(FlushTimer)) Timers.StartSingleTimer(FlushTimer, FlushDue.Instance, _flushInterval);
         });
+        Receive<FlushDue>(_ => WriteNext());
         Receive<WriteDone>(done =>
         {
             _writing = false;
             foreach (var key in done.Batch.GroupBy(r => r.KeyId))
                 Context.Parent.Tell(new UsageWritten(key.Key, [.. key.Select(r => r.RequestId)]));
-            WriteNext();
+            if (_waiting.Count >= MaxBatch) WriteNext();
+            else if (_waiting.Count > 0 && !Timers.IsTimerActive(FlushTimer)) Timers.StartSingleTimer(FlushTimer, FlushDue.Instance, _flushInterval);
         });
         Receive<WriteFailed>(failed =>
         {
@@ -56,7 +67,7 @@ public sealed class UsageRecorderActor : ReceiveActor, IWithTimers
         });
     }
 
-    public static Props Props(ILedgerStore store) => Akka.Actor.Props.Create(() => new UsageRecorderActor(store));
+    public static Props Props(ILedgerStore store, TimeSpan flushInterval) => Akka.Actor.Props.Create(() => new UsageRecorderActor(store, flushInterval));
 
     public ITimerScheduler Timers { get; set; } = null!;
 

@@ -17,6 +17,15 @@ public sealed record LedgerSettings(LedgerStorage Storage, string Path, Secret? 
     /// <summary>A reservation no settlement ended within this long is released (a request that outlived every timeout).</summary>
     public TimeSpan ReservationTimeout { get; init; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>How long a key's events wait to share one journal write (<c>group-commit</c>).</summary>
+    public TimeSpan GroupCommit { get; init; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>How long settled requests wait to share one usage-table write (<c>usage-flush-interval</c>).</summary>
+    public TimeSpan UsageFlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>What every key actor is told.</summary>
+    public Ledger.LedgerOptions Options => new(SnapshotEvery, ReservationTimeout) { GroupCommit = GroupCommit, UsageFlushInterval = UsageFlushInterval };
+
     /// <summary>sqlite: the database file's full path, resolved against the working directory.</summary>
     public string DatabaseFile => System.IO.Path.GetFullPath(Path);
 
@@ -44,6 +53,8 @@ public sealed record LedgerSettings(LedgerStorage Storage, string Path, Secret? 
             node.Int("snapshot-every", 1))
         {
             ReservationTimeout = node.Duration("reservation-timeout"),
+            GroupCommit = node.Duration("group-commit", allowZero: true),
+            UsageFlushInterval = node.Duration("usage-flush-interval", allowZero: true),
         };
     }
 }

@@ -50,7 +50,7 @@ public static class KeysCommand
         try
         {
             var store = LedgerStores.Create(settings.Ledger);
-            var ledger = system.ActorOf(LedgerActor.Props(new LedgerOptions(settings.Ledger.SnapshotEvery, settings.Ledger.ReservationTimeout), store), "ledger");
+            var ledger = system.ActorOf(LedgerActor.Props(settings.Ledger.Options, store), "ledger");
             return positional[0] switch
             {
                 "create" => await CreateAsync(ledger, settings, options),
