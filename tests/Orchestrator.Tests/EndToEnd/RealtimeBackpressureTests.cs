@@ -56,6 +56,7 @@ public sealed class RealtimeBackpressureTests(ITestOutputHelper output) : IAsync
         var before = GC.GetTotalMemory(forceFullCollection: true);
 
         var sent = 0;
+        var cutByRelay = false;
         try
         {
             for (; sent < 2000; sent++) await stream.WriteAsync(bad).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
@@ -63,12 +64,15 @@ public sealed class RealtimeBackpressureTests(ITestOutputHelper output) : IAsync
         catch (IOException)
         {
             // The relay closed a socket whose client sends on while not reading (the bounded queue's last resort).
+            cutByRelay = true;
         }
 
         // Every frame written was taken off the socket by the relay (26 MB cannot sit in loopback buffers): what it
         // kept of them is on the heap now.
         var after = GC.GetTotalMemory(forceFullCollection: true);
-        Assert.True(sent > 64, $"the relay stopped taking frames after {sent}");   // far more than its queue holds
+        // Far more than its queue holds, unless the relay cut the socket first: with send-buffer-frames = 4, a slow
+        // moment of the relay's own writer (a loaded machine) fills the queue early, and the cut is the bound at work.
+        Assert.True(sent > 64 || cutByRelay, $"the relay stopped taking frames after {sent} without closing the socket");
         output.WriteLine($"heap {before / 1048576.0:0.0} -> {after / 1048576.0:0.0} MiB over {sent} bad frames");
         // Typically about 1 MiB; 16 MiB leaves room for whatever else the process does meanwhile.
         Assert.True(after - before < 16L << 20, $"the heap grew by {(after - before) / 1048576.0:0.0} MiB over {sent} bad frames (~150 MiB before the bounds)");
