@@ -254,10 +254,10 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
 
     private void OnReserve(Reserve reserve)
     {
-        if (Refusal(reserve) is { } error)
+        if (Refusal(reserve) is { } refused)
         {
-            OrchestratorMetrics.RecordRefusal(_keyId, RefusalReason(error));
-            Sender.Tell(new NotAdmitted(reserve.RequestId, error));
+            OrchestratorMetrics.RecordRefusal(_keyId, refused.Reason);
+            Sender.Tell(new NotAdmitted(reserve.RequestId, refused.Error));
             return;
         }
         var reserved = new Reserved(reserve.RequestId, reserve.Model, reserve.Tokens, reserve.CostUsd, Now);
@@ -266,44 +266,38 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         WriteLater(reserved);
     }
 
-    private ApiError? Refusal(Reserve reserve)
+    /// <summary>Why a request is not admitted: the client's error, and the reason the refusals metric counts it under.</summary>
+    private sealed record Refused(ApiError Error, string Reason);
+
+    private Refused? Refusal(Reserve reserve)
     {
-        if (_created is null) return ApiError.InvalidApiKey("Incorrect API key provided.");
-        if (_revokedAt is not null) return ApiError.InvalidApiKey("This API key has been revoked.");
-        if (_expiresAt is { } expires && expires <= Now) return ApiError.InvalidApiKey($"This API key expired at {expires:yyyy-MM-ddTHH:mm:ssZ}.");
+        if (_created is null) return new(ApiError.InvalidApiKey("Incorrect API key provided."), "unknown");
+        if (_revokedAt is not null) return new(ApiError.InvalidApiKey("This API key has been revoked."), "revoked");
+        if (_expiresAt is { } expires && expires <= Now) return new(ApiError.InvalidApiKey($"This API key expired at {expires:yyyy-MM-ddTHH:mm:ssZ}."), "expired");
         if (_allowed is not null && !_allowed.Contains(reserve.Model))
-            return ApiError.ModelNotFound($"The model '{ApiError.Quote(reserve.Model)}' does not exist or is not configured here.");
-        if (_open.ContainsKey(reserve.RequestId)) return ApiError.InvalidRequest($"Request id '{ApiError.Quote(reserve.RequestId)}' is already in flight.", null);
+            return new(ApiError.ModelNotFound($"The model '{ApiError.Quote(reserve.Model)}' does not exist or is not configured here."), "model");
+        if (_open.ContainsKey(reserve.RequestId)) return new(ApiError.InvalidRequest($"Request id '{ApiError.Quote(reserve.RequestId)}' is already in flight.", null), "other");
         var now = Now;
         if (_limits.MaxConcurrent is { } max && _open.Count >= max)
-            return RateLimited($"This key already has {max} requests in flight, its max_concurrent limit in this relay.", TimeSpan.FromSeconds(1), now);
+            return new(RateLimited($"This key already has {max} requests in flight, its max_concurrent limit in this relay.", TimeSpan.FromSeconds(1), now), "max_concurrent");
         if (_rpm is not null && !_rpm.TryTake(1, now, out var rpmWait))
-            return RateLimited($"Rate limit reached for this key: {_rpm.Capacity} requests per minute (a limit this relay sets on the key, not the provider's).", rpmWait, now);
+            return new(RateLimited($"Rate limit reached for this key: {_rpm.Capacity} requests per minute (a limit this relay sets on the key, not the provider's).", rpmWait, now), "rpm");
         if (_tpm is not null && !_tpm.TryTake(reserve.Tokens, now, out var tpmWait))
         {
             _rpm?.Give(1);   // the request is refused: it took no request
-            return RateLimited($"Rate limit reached for this key: {_tpm.Capacity} tokens per minute (a limit this relay sets on the key, not the provider's); this request reserves {reserve.Tokens}.", tpmWait, now, "tokens");
+            return new(RateLimited($"Rate limit reached for this key: {_tpm.Capacity} tokens per minute (a limit this relay sets on the key, not the provider's); this request reserves {reserve.Tokens}.", tpmWait, now, "tokens"), "tpm");
         }
         var available = _credited - _spent - _reserved;
         if (available < reserve.CostUsd)
         {
             _rpm?.Give(1);
             _tpm?.Give(reserve.Tokens);
-            return new ApiError(402,
+            return new(new ApiError(402,
                 $"This key's balance cannot cover the request: it reserves up to ${reserve.CostUsd:0.######} (its prompt and max tokens at the model's prices) and ${Math.Max(0, available):0.######} is available. Add credit, or send a lower max_tokens.",
-                "insufficient_quota", null, "insufficient_quota");
+                "insufficient_quota", null, "insufficient_quota"), "balance");
         }
         return null;
     }
-
-    private static string RefusalReason(ApiError error) => error.Status switch
-    {
-        402 => "balance",
-        404 => "model",
-        401 => error.Message.Contains("revoked", StringComparison.Ordinal) ? "revoked" : error.Message.Contains("expired", StringComparison.Ordinal) ? "expired" : "unknown",
-        429 => error.Type == "tokens" ? "tpm" : error.Message.Contains("max_concurrent", StringComparison.Ordinal) ? "max_concurrent" : "rpm",
-        _ => "other",
-    };
 
     private ApiError RateLimited(string message, TimeSpan wait, DateTimeOffset now, string type = "requests")
     {
