@@ -83,8 +83,8 @@ public static class KeysCommand
         DateTimeOffset? expires = null;
         if (options.GetValueOrDefault("expires-at") is { } raw)
         {
-            if (!DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)) return await Fail("--expires-at must be an ISO-8601 time.");
-            expires = at.ToUniversalTime();
+            if (!Http.AdminJson.TryParseTime(raw, out var at)) return await Fail("--expires-at must be an ISO-8601 time.");
+            expires = at;
         }
         var key = LedgerKeys.Create();
         var reply = await ledger.Ask<object>(new CreateKey(key.KeyId, name, key.SecretHash, credit, models, new KeyLimits(rpm, tpm, concurrent), expires), Timeout);

@@ -84,15 +84,22 @@ public static class AdminJson
             time = Change<DateTimeOffset?>.To(null);
             return null;
         }
-        if (element.ValueKind != JsonValueKind.String
-            || !DateTimeOffset.TryParse(element.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
+        if (element.ValueKind != JsonValueKind.String || !TryParseTime(element.GetString(), out var value))
             return ApiError.InvalidRequest($"'{name}' must be an ISO-8601 time such as \"2027-01-01T00:00:00Z\", or null.", name);
-        time = Change<DateTimeOffset?>.To(value.ToUniversalTime());
+        time = Change<DateTimeOffset?>.To(value);
         return null;
     }
 
+    /// <summary>An ISO-8601 time, UTC when it names no offset, returned in UTC: every time the admin API and the keys command read.</summary>
+    public static bool TryParseTime(string? text, out DateTimeOffset time)
+    {
+        var parsed = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
+        if (parsed) time = time.ToUniversalTime();
+        return parsed;
+    }
+
     /// <summary>The same amount without trailing zeros (0.000340 -> 0.00034): what money looks like in JSON and CSV.</summary>
-    public static decimal Money(decimal amount) => amount / 1.000000000000000000000000000000000m;
+    public static decimal Plain(decimal amount) => amount / 1.000000000000000000000000000000000m;
 
     public static string Format(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFF'Z'", CultureInfo.InvariantCulture);
 

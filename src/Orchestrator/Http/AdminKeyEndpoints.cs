@@ -141,10 +141,10 @@ public static class AdminKeyEndpoints
         json.WriteString("id", view.KeyId);
         json.WriteString("object", "key");
         json.WriteString("name", view.Name);
-        json.WriteNumber("balance_usd", AdminJson.Money(view.BalanceUsd));
-        json.WriteNumber("spent_usd", AdminJson.Money(view.SpentUsd));
-        json.WriteNumber("reserved_usd", AdminJson.Money(view.ReservedUsd));
-        json.WriteNumber("credited_usd", AdminJson.Money(view.CreditedUsd));
+        json.WriteNumber("balance_usd", AdminJson.Plain(view.BalanceUsd));
+        json.WriteNumber("spent_usd", AdminJson.Plain(view.SpentUsd));
+        json.WriteNumber("reserved_usd", AdminJson.Plain(view.ReservedUsd));
+        json.WriteNumber("credited_usd", AdminJson.Plain(view.CreditedUsd));
         json.WriteNumber("requests", view.Requests);
         if (view.Models is { } models)
         {

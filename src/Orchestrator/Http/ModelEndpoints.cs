@@ -38,16 +38,13 @@ public static class ModelEndpoints
             Created = Started,
             Pricing = m.PriceSource == PriceSource.None ? null : new ModelPricing
             {
-                Input = Plain(m.Price.Input),
-                Output = Plain(m.Price.Output),
-                CachedInput = Plain(m.Price.CachedInput),
+                Input = AdminJson.Plain(m.Price.Input),
+                Output = AdminJson.Plain(m.Price.Output),
+                CachedInput = AdminJson.Plain(m.Price.CachedInput),
             },
             ContextWindow = m.ContextWindow,
         })],
     };
-
-    /// <summary>The same value without trailing zeros (2.00 -> 2), so the JSON reads as the price was meant.</summary>
-    private static decimal Plain(decimal value) => value / 1.0000000000000000000000000000m;
 
     private static readonly long Started = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 }

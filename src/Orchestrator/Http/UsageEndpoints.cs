@@ -78,9 +78,9 @@ public static class UsageEndpoints
             {
                 json.WriteString("key_id", key.KeyId);
                 json.WriteString("name", key.Name);
-                json.WriteNumber("balance_usd", AdminJson.Money(key.BalanceUsd));
-                json.WriteNumber("spent_usd", AdminJson.Money(key.SpentUsd));
-                json.WriteNumber("reserved_usd", AdminJson.Money(key.ReservedUsd));
+                json.WriteNumber("balance_usd", AdminJson.Plain(key.BalanceUsd));
+                json.WriteNumber("spent_usd", AdminJson.Plain(key.SpentUsd));
+                json.WriteNumber("reserved_usd", AdminJson.Plain(key.ReservedUsd));
                 json.WriteNumber("requests", key.Requests);
             }
             json.WriteStartArray("data");
@@ -111,7 +111,7 @@ public static class UsageEndpoints
         json.WriteNumber("cached_input_tokens", r.CachedInputTokens);
         json.WriteNumber("output_tokens", r.OutputTokens);
         json.WriteNumber("reasoning_tokens", r.ReasoningTokens);
-        json.WriteNumber("cost_usd", AdminJson.Money(r.CostUsd));
+        json.WriteNumber("cost_usd", AdminJson.Plain(r.CostUsd));
         json.WriteNumber("status", r.Status);
         if (r.FinishReason is { } reason) json.WriteString("finish_reason", reason);
         else json.WriteNull("finish_reason");
@@ -132,7 +132,7 @@ public static class UsageEndpoints
             csv.AppendJoin(',',
                 Quoted(r.RequestId), Quoted(r.KeyId), Quoted(r.Model), Quoted(r.Provider),
                 Number(r.InputTokens), Number(r.CachedInputTokens), Number(r.OutputTokens), Number(r.ReasoningTokens),
-                AdminJson.Money(r.CostUsd).ToString(CultureInfo.InvariantCulture), Number(r.Status), Quoted(r.FinishReason ?? ""),
+                AdminJson.Plain(r.CostUsd).ToString(CultureInfo.InvariantCulture), Number(r.Status), Quoted(r.FinishReason ?? ""),
                 r.UsageEstimated ? "true" : "false", AdminJson.Format(r.StartedAt), AdminJson.Format(r.EndedAt),
                 r.TtftMs?.ToString(CultureInfo.InvariantCulture) ?? "").Append("\r\n");
         }
@@ -153,9 +153,9 @@ public static class UsageEndpoints
     {
         time = null;
         if (string.IsNullOrEmpty(raw)) return null;
-        if (!DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
+        if (!AdminJson.TryParseTime(raw, out var value))
             return ApiError.InvalidRequest($"'{name}' must be an ISO-8601 time such as 2026-12-01T00:00:00Z.", name);
-        time = value.ToUniversalTime();
+        time = value;
         return null;
     }
 

@@ -180,8 +180,8 @@ public sealed class ConsoleFeed(IRequiredActor<HttpFrontActor> front, IRequiredA
         json.WriteStartObject();
         json.WriteString("id", k.KeyId);   // never the secret: the view has none
         json.WriteString("name", k.Name);
-        json.WriteNumber("balance_usd", AdminJson.Money(k.BalanceUsd));
-        json.WriteNumber("spent_usd", AdminJson.Money(k.SpentUsd));
+        json.WriteNumber("balance_usd", AdminJson.Plain(k.BalanceUsd));
+        json.WriteNumber("spent_usd", AdminJson.Plain(k.SpentUsd));
         json.WriteNumber("requests", k.Requests);
         json.WriteBoolean("revoked", k.Revoked);
         json.WriteEndObject();
