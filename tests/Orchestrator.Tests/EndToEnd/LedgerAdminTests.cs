@@ -1,10 +1,8 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Serilog.Core;
 using Serilog.Events;
-using Serilog.Formatting.Display;
 
 namespace Orchestrator.Tests.EndToEnd;
 
@@ -12,22 +10,6 @@ namespace Orchestrator.Tests.EndToEnd;
 public sealed class LedgerAdminTests
 {
     private const string Static = "sk-static-client-key";
-
-    private sealed class CapturingSink : ILogEventSink
-    {
-        private static readonly MessageTemplateTextFormatter Format = new("{Level} {SourceContext} {Message:lj}");
-
-        public ConcurrentQueue<string> Lines { get; } = new();
-
-        public void Emit(LogEvent logEvent)
-        {
-            using var text = new StringWriter();
-            Format.Format(logEvent, text);
-            foreach (var property in logEvent.Properties) text.Write($" {property.Key}={property.Value}");
-            if (logEvent.Exception is { } ex) text.Write(" " + ex);
-            Lines.Enqueue(text.ToString());
-        }
-    }
 
     private static string Config(string admin) => $$"""
         orchestrator {
@@ -98,7 +80,7 @@ public sealed class LedgerAdminTests
     public async Task WholeScenario_LogExportsAndErrors_NoSecretAnywhere()
     {
         var admin = "sk-admin-" + Guid.NewGuid().ToString("N");
-        var sink = new CapturingSink();
+        var sink = new CapturingLogSink("{Level} {SourceContext} {Message:lj}");
         var secrets = new List<string> { admin, Static };
         var seen = new StringBuilder();   // every body the run received, but the ones that made the keys
         await using (var relay = await RelayHost.StartAsync(Config($"\"{admin}\""), services => services.AddSingleton<ILogEventSink>(sink)))

@@ -1,9 +1,7 @@
-using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using Microsoft.Extensions.DependencyInjection;
 using Serilog.Core;
 using Serilog.Events;
-using Serilog.Formatting.Display;
 
 namespace Orchestrator.Tests.EndToEnd;
 
@@ -21,29 +19,13 @@ public sealed class LogRedactionTests
     [CollectionDefinition(Name, DisableParallelization = true)]
     public sealed class Alone;
 
-    private sealed class CapturingSink : ILogEventSink
-    {
-        // As the console shows it: strings unquoted.
-        private static readonly MessageTemplateTextFormatter Format = new("{Message:lj}");
-
-        public ConcurrentQueue<string> Lines { get; } = new();
-
-        public void Emit(LogEvent logEvent)
-        {
-            using var text = new StringWriter();
-            Format.Format(logEvent, text);
-            foreach (var property in logEvent.Properties) text.Write($" {property.Key}={property.Value}");
-            if (logEvent.Exception is { } ex) text.Write(" " + ex);
-            Lines.Enqueue(text.ToString());
-        }
-    }
-
     [Fact]
     public async Task RequestLog_RealtimeApiKeyQuery_IsRedacted()
     {
         var good = "sk-good-" + Guid.NewGuid().ToString("N");
         var wrong = "sk-wrong-" + Guid.NewGuid().ToString("N");
-        var sink = new CapturingSink();
+        // As the console shows it: strings unquoted.
+        var sink = new CapturingLogSink("{Message:lj}");
         await using (var relay = await RelayHost.StartAsync($$"""
             orchestrator {
               logging { level = Debug, requests = on }
