@@ -17,22 +17,7 @@ public sealed class ChatProbe(HttpClient client)
     private static readonly byte[] CompletionText = Encoding.UTF8.GetBytes(CannedAnswer.CompletionText);
 
     /// <summary>A client for many parallel requests: one connection per request in flight, no proxy, no cookies.</summary>
-    public static HttpClient CreateClient() => new(new SocketsHttpHandler
-    {
-        MaxConnectionsPerServer = int.MaxValue,
-        UseProxy = false,
-        UseCookies = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        ConnectTimeout = TimeSpan.FromSeconds(10),
-        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-        ActivityHeadersPropagator = null,
-    })
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
-        DefaultRequestVersion = HttpVersion.Version11,
-        DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
-    };
+    public static HttpClient CreateClient() => LoadClient.Create(TimeSpan.FromMinutes(5));
 
     public async Task<Outcome> SendAsync(Target target, RequestShape shape, CancellationToken ct)
     {

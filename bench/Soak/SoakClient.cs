@@ -33,22 +33,7 @@ public sealed class SoakClient(HttpClient http, Uri relay, string key, TimeSpan 
         (Behaviour.Abort, 15), (Behaviour.BadInput, 10),
     ];
 
-    public static HttpClient CreateHttpClient() => new(new SocketsHttpHandler
-    {
-        MaxConnectionsPerServer = int.MaxValue,
-        UseProxy = false,
-        UseCookies = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        ConnectTimeout = TimeSpan.FromSeconds(10),
-        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-        ActivityHeadersPropagator = null,
-    })
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
-        DefaultRequestVersion = HttpVersion.Version11,
-        DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
-    };
+    public static HttpClient CreateHttpClient() => LoadClient.Create(TimeSpan.FromSeconds(30));
 
     public static Behaviour Draw()
     {
