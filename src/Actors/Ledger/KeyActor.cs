@@ -15,11 +15,19 @@ namespace Orchestrator.Actors.Ledger;
 /// run under Akka.Cluster.Sharding. Admission answers from memory; the journal write of a reservation or a settlement
 /// follows (PersistAllAsync), grouped: the reservations and settlements of <see cref="LedgerOptions.GroupCommit"/> go
 /// to the journal as one write, so a busy key costs one database transaction per group rather than two per request.
+/// A reservation is written only once its request has run <see cref="LedgerOptions.ReserveWriteDelay"/>: most
+/// requests end sooner and write one event, their settlement (applied to a state that never held them, it spends
+/// the same), and a process that dies meanwhile loses only holds nobody was billed for.
 /// </summary>
 public sealed class KeyActor : ReceivePersistentActor, IWithTimers
 {
     private const string SweepTimer = "reservation-timeout";
     private const string GroupCommitTimer = "group-commit";
+    private const string ReserveWriteTimer = "reserve-write-delay";
+    private sealed record ReserveWriteDue
+    {
+        public static readonly ReserveWriteDue Instance = new();
+    }
     private sealed record GroupCommitDue
     {
         public static readonly GroupCommitDue Instance = new();
@@ -49,6 +57,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
     private long _requests;
     private int _pendingWrites;       // events applied but not yet written (grouped or in flight): no snapshot until there are none
     private readonly List<IKeyEvent> _group = [];   // applied, waiting for the group's write
+    private readonly Dictionary<string, Reserved> _unwritten = new(StringComparer.Ordinal);   // open, younger than reserve-write-delay: not journaled
     private long _sinceSnapshot;
     private RateBucket? _rpm;
     private RateBucket? _tpm;
@@ -76,6 +85,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         });
         Command<SweepTick>(_ => Sweep());
         Command<GroupCommitDue>(_ => WriteGroup());
+        Command<ReserveWriteDue>(_ => WriteOldReservations());
         Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(failed => _log.Warning("Key {KeyId}: snapshot not saved: {Reason}", _keyId, failed.Cause.Message));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -139,8 +149,8 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
                 SetTerms(changed.Name, changed.Models, changed.Limits, changed.ExpiresAt);
                 break;
             case Reserved reserved:
-                _open[reserved.RequestId] = reserved;
-                _reserved += reserved.CostUsd;
+                // Once: a snapshot may already hold a reservation whose event was written after it was taken.
+                if (_open.TryAdd(reserved.RequestId, reserved)) _reserved += reserved.CostUsd;
                 break;
             case Settled settled:
                 if (_open.Remove(settled.Record.RequestId, out var held)) _reserved -= held.CostUsd;
@@ -263,7 +273,47 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         var reserved = new Reserved(reserve.RequestId, reserve.Model, reserve.Tokens, reserve.CostUsd, Now);
         Apply(reserved);   // at once: the next request must see this one's hold
         Sender.Tell(new Admitted(reserve.RequestId));
-        WriteLater(reserved);
+        if (_options.ReserveWriteDelay <= TimeSpan.Zero)
+        {
+            WriteLater(reserved);
+            return;
+        }
+        _unwritten[reserved.RequestId] = reserved;
+        if (!Timers.IsTimerActive(ReserveWriteTimer)) Timers.StartSingleTimer(ReserveWriteTimer, ReserveWriteDue.Instance, _options.ReserveWriteDelay);
+    }
+
+    /// <summary>The reservations of requests still running after reserve-write-delay go to the journal; the timer follows the next oldest.</summary>
+    private void WriteOldReservations()
+    {
+        var cutoff = Now - _options.ReserveWriteDelay;
+        DateTimeOffset? nextOldest = null;
+        foreach (var reserved in _unwritten.Values.ToList())
+        {
+            if (reserved.At <= cutoff)
+            {
+                _unwritten.Remove(reserved.RequestId);
+                WriteLater(reserved);
+            }
+            else if (nextOldest is null || reserved.At < nextOldest) nextOldest = reserved.At;
+        }
+        if (nextOldest is { } oldest)
+            Timers.StartSingleTimer(ReserveWriteTimer, ReserveWriteDue.Instance, Max(oldest - cutoff, TimeSpan.FromMilliseconds(1)));
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>
+    /// Takes a request's reservation out of what is still to be written (not yet old enough, or waiting in the group);
+    /// true when its event never reached the journal, so what ends it needs no event of its own to undo it.
+    /// </summary>
+    private bool Unwrite(string requestId)
+    {
+        if (_unwritten.Remove(requestId)) return true;
+        var grouped = _group.FindIndex(e => e is Reserved r && r.RequestId == requestId);
+        if (grouped < 0) return false;
+        _group.RemoveAt(grouped);
+        _pendingWrites--;
+        return true;
     }
 
     /// <summary>Why a request is not admitted: the client's error, and the reason the refusals metric counts it under.</summary>
@@ -326,6 +376,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         var settled = new Settled(record);
         Apply(settled);
         OrchestratorMetrics.RecordCost(record.Model, _keyId, record.CostUsd);
+        Unwrite(record.RequestId);   // a settlement replayed without its reservation spends the same
         WriteLater(settled);
     }
 
@@ -338,7 +389,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         foreach (var released in stale)
         {
             Apply(released);
-            WriteLater(released);
+            if (!Unwrite(released.RequestId)) WriteLater(released);
         }
     }
 

@@ -20,11 +20,14 @@ public sealed record LedgerSettings(LedgerStorage Storage, string Path, Secret? 
     /// <summary>How long a key's events wait to share one journal write (<c>group-commit</c>).</summary>
     public TimeSpan GroupCommit { get; init; } = TimeSpan.FromMilliseconds(5);
 
+    /// <summary>How long a request runs before its reservation is journaled (<c>reserve-write-delay</c>; zero: at once).</summary>
+    public TimeSpan ReserveWriteDelay { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How long settled requests wait to share one usage-table write (<c>usage-flush-interval</c>).</summary>
     public TimeSpan UsageFlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>What every key actor is told.</summary>
-    public Ledger.LedgerOptions Options => new(SnapshotEvery, ReservationTimeout) { GroupCommit = GroupCommit, UsageFlushInterval = UsageFlushInterval };
+    public Ledger.LedgerOptions Options => new(SnapshotEvery, ReservationTimeout) { GroupCommit = GroupCommit, ReserveWriteDelay = ReserveWriteDelay, UsageFlushInterval = UsageFlushInterval };
 
     /// <summary>sqlite: the database file's full path, resolved against the working directory.</summary>
     public string DatabaseFile => System.IO.Path.GetFullPath(Path);
@@ -54,6 +57,7 @@ public sealed record LedgerSettings(LedgerStorage Storage, string Path, Secret? 
         {
             ReservationTimeout = node.Duration("reservation-timeout"),
             GroupCommit = node.Duration("group-commit", allowZero: true),
+            ReserveWriteDelay = node.Duration("reserve-write-delay", allowZero: true),
             UsageFlushInterval = node.Duration("usage-flush-interval", allowZero: true),
         };
     }

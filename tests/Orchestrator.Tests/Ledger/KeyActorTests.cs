@@ -259,6 +259,50 @@ public sealed class KeyActorTests() : Akka.TestKit.Xunit2.TestKit(TestConfigs.Te
         Assert.Equal("r1", (await Recorder.ExpectMsgAsync<RecordUsage>()).Record.RequestId);
     }
 
+    [Fact]
+    public async Task ReserveWriteDelay_ShortRequestsWriteOnlyTheirSettlement_LongOnesTheirReservationToo()
+    {
+        var options = Options with { ReserveWriteDelay = TimeSpan.FromSeconds(1) };
+        var key = await KeyAsync("lazy", credit: 1m, options: options);
+        Assert.IsType<Admitted>(await ReserveAsync(key, "lazy", "short", 10, 0.2m));
+        key.Tell(new Settle("lazy", Usage("lazy", "short", 3, 4, 0.05m)));
+        await Recorder.ExpectMsgAsync<RecordUsage>();                                   // the settlement is written
+        Assert.IsType<Admitted>(await ReserveAsync(key, "lazy", "long", 10, 0.3m));
+        Assert.IsType<Admitted>(await ReserveAsync(key, "lazy", "young", 10, 0.1m));
+        Scheduler.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.Equal(["KeyCreated", "Settled"], await JournalAsync("key-lazy"));
+        Scheduler.Advance(TimeSpan.FromMilliseconds(1));                                // "long" and "young" are 1 s old
+        await AwaitAssertAsync(async () => Assert.Equal(["KeyCreated", "Settled", "Reserved", "Reserved"], await JournalAsync("key-lazy")));
+        Assert.IsType<Admitted>(await ReserveAsync(key, "lazy", "newest", 10, 0.15m)); // dies unwritten with the process
+        Assert.Equal(0.55m, (await ViewAsync(key, "lazy")).ReservedUsd);
+
+        await StopAsync(key);
+        var again = Sys.ActorOf(KeyActor.Props("lazy", options, Recorder), "key-lazy-2");
+        var view = await ViewAsync(again, "lazy");
+        Assert.Equal(0m, view.ReservedUsd);
+        Assert.Equal(0.95m, view.BalanceUsd);
+        Assert.Equal(1, view.Requests);
+        // The two written reservations are released as such; the unwritten one held nothing the journal knows of.
+        await AwaitAssertAsync(async () =>
+            Assert.Equal(["KeyCreated", "Settled", "Reserved", "Reserved", "Released", "Released"], await JournalAsync("key-lazy")));
+    }
+
+    /// <summary>The event types in a key's journal, in order.</summary>
+    private async Task<string[]> JournalAsync(string persistenceId)
+    {
+        var journal = Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null);
+        var reader = CreateTestProbe();
+        journal.Tell(new ReplayMessages(0, long.MaxValue, long.MaxValue, persistenceId, reader.Ref), reader.Ref);
+        var events = new List<string>();
+        while (true)
+        {
+            var message = await reader.ExpectMsgAsync<object>();
+            if (message is ReplayedMessage replayed) events.Add(replayed.Persistent.Payload.GetType().Name);
+            else if (message is RecoverySuccess) return [.. events];
+            else throw new InvalidOperationException($"unexpected {message}");
+        }
+    }
+
     private async Task StopAsync(IActorRef key)
     {
         Watch(key);
