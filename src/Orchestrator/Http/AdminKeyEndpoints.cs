@@ -115,8 +115,12 @@ public static class AdminKeyEndpoints
         await WriteReplyAsync(http, reply);
     }
 
-    private static async Task RevokeAsync(string id, HttpContext http, IRequiredActor<LedgerActor> ledger) =>
-        await WriteReplyAsync(http, await ledger.ActorRef.Ask<object>(new RevokeKey(id), AskTimeout, http.RequestAborted));
+    private static async Task RevokeAsync(string id, HttpContext http, IRequiredActor<LedgerActor> ledger, ClientKeys keys)
+    {
+        var reply = await ledger.ActorRef.Ask<object>(new RevokeKey(id), AskTimeout, http.RequestAborted);
+        keys.Forget(id);
+        await WriteReplyAsync(http, reply);
+    }
 
     // ---- replies -----------------------------------------------------------------------------------------------
 
