@@ -124,7 +124,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
 
     public static Props Props(CreateChat command, IActorRef caller, ModelSettings model, OrchestratorSettings settings,
         IReadOnlyDictionary<string, IActorRef> providers, IEnumerable<(string Provider, string Model)> noPrefill, BillTo? bill = null) =>
-        Akka.Actor.Props.Create(() => new ChatSessionActor(command, caller, model, settings, providers, noPrefill, bill));
+        Akka.Actor.Props.CreateBy(new FactoryProducer<ChatSessionActor>(() => new ChatSessionActor(command, caller, model, settings, providers, noPrefill, bill)));
 
     private string RequestId => _command.RequestId;
     private RouteSettings Route(int index) => _model.Routes[index];

@@ -53,7 +53,7 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(StartAttempt attempt, IUpstreamClient client) =>
-        Akka.Actor.Props.Create(() => new UpstreamRequestActor(attempt, client));
+        Akka.Actor.Props.CreateBy(new FactoryProducer<UpstreamRequestActor>(() => new UpstreamRequestActor(attempt, client)));
 
     private string Provider => _attempt.Route.Provider;
 
