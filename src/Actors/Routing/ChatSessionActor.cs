@@ -29,7 +29,7 @@ namespace Orchestrator.Actors.Routing;
 ///  WaitingToRetry                     Ending                       WaitingToRetry
 /// </code>
 /// </summary>
-public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
+public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
 {
     private const string RetryTimer = "retry-backoff";
 
@@ -119,7 +119,6 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         // only when a resume could use it.
         _transcript = new Transcript(keepText: model.Resume.Enabled && model.Resume.MaxResumes > 0 && singleChoice);
         _telemetry = new SessionTelemetry(command, model.Id);
-        Attempting();
     }
 
     public static Props Props(CreateChat command, IActorRef caller, ModelSettings model, OrchestratorSettings settings,
@@ -164,73 +163,143 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     }
 
     // ---- states ------------------------------------------------------------------------------------------------
+    // A method each, switched with Become; what a state does not handle falls through to InEveryState. An
+    // UntypedActor, not a ReceiveActor, for what a ReceiveActor costs per request (see README.md).
     // asker: the client stream waiting for this actor's next segment; null while the caller waits for its reply.
 
+    /// <summary>The first state: <see cref="Attempting"/>.</summary>
+    protected override void OnReceive(object message) => Attempting(message);
+
     /// <summary>The caller waits for its reply and one attempt is out: its outcome is the reply, or decides what next.</summary>
-    private void Attempting()
+    private void Attempting(object message)
     {
-        Receive<AttemptStreaming>(OnFirstStreaming);
-        Receive<AttemptCompleted>(OnCompleted);
-        Receive<AttemptFailed>(failed => OnAttemptFailed(failed, asker: null));
-        Receive<OutcomeOverdue>(overdue => OnOutcomeOverdue(overdue, asker: null));
-        Receive<TotalExpired>(_ => TimedOut(asker: null));
-        InEveryState();
+        switch (message)
+        {
+            case AttemptStreaming streaming:
+                OnFirstStreaming(streaming);
+                break;
+            case AttemptCompleted completed:
+                OnCompleted(completed);
+                break;
+            case AttemptFailed failed:
+                OnAttemptFailed(failed, asker: null);
+                break;
+            case OutcomeOverdue overdue:
+                OnOutcomeOverdue(overdue, asker: null);
+                break;
+            case TotalExpired:
+                TimedOut(asker: null);
+                break;
+            default:
+                InEveryState(message);
+                break;
+        }
     }
 
     /// <summary>A backoff runs before the next attempt; the caller (or, mid-stream, the client stream) waits.</summary>
-    private void WaitingToRetry(IActorRef? asker)
+    private void WaitingToRetry(object message, IActorRef? asker)
     {
-        Receive<RetryDue>(due => Launch(due.Step, asker));
-        Receive<TotalExpired>(_ => TimedOut(asker));
-        InEveryState();
+        switch (message)
+        {
+            case RetryDue due:
+                Launch(due.Step, asker);
+                break;
+            case TotalExpired:
+                TimedOut(asker);
+                break;
+            default:
+                InEveryState(message);
+                break;
+        }
     }
 
     /// <summary>The client has its stream and no attempt is out: the running segment ends whole, is cut, or the client stops reading.</summary>
-    private void Streaming()
+    private void Streaming(object message)
     {
-        Receive<AnswerStream.SegmentFailed>(OnSegmentFailed);
-        Receive<AnswerStream.Ended>(OnSegmentEnded);
-        Receive<TotalExpired>(_ => ExpireStream());
-        InEveryState();
+        switch (message)
+        {
+            case AnswerStream.SegmentFailed failed:
+                OnSegmentFailed(failed);
+                break;
+            case AnswerStream.Ended ended:
+                OnSegmentEnded(ended);
+                break;
+            case TotalExpired:
+                ExpireStream();
+                break;
+            default:
+                InEveryState(message);
+                break;
+        }
     }
 
     /// <summary>A segment failed and the client stream waits for the next one: a retry or resume attempt is out.</summary>
-    private void Resuming(IActorRef asker)
+    private void Resuming(object message, IActorRef asker)
     {
-        Receive<AttemptStreaming>(streaming => OnNextStreaming(streaming, asker));
-        Receive<AttemptFailed>(failed => OnAttemptFailed(failed, asker));
-        Receive<OutcomeOverdue>(overdue => OnOutcomeOverdue(overdue, asker));
-        Receive<TotalExpired>(_ => TimedOut(asker));
-        InEveryState();   // a streamed request is never answered whole: no AttemptCompleted here
+        switch (message)
+        {
+            case AttemptStreaming streaming:
+                OnNextStreaming(streaming, asker);
+                break;
+            case AttemptFailed failed:
+                OnAttemptFailed(failed, asker);
+                break;
+            case OutcomeOverdue overdue:
+                OnOutcomeOverdue(overdue, asker);
+                break;
+            case TotalExpired:
+                TimedOut(asker);
+                break;
+            default:
+                InEveryState(message);   // a streamed request is never answered whole: no AttemptCompleted here
+                break;
+        }
     }
 
     /// <summary>total-timeout passed mid-stream and the attempt was cancelled: the segment fails and the client hears the timeout.</summary>
-    private void Ending()
+    private void Ending(object message)
     {
-        Receive<AnswerStream.SegmentFailed>(failed =>
+        switch (message)
         {
-            var failure = Classify(failed);   // our own cancellation: nobody's fault at the provider, so not settled
-            _log.Warning("Request {RequestId}: stream from {Provider} ended by total-timeout ({Kind}): {Failure}",
-                RequestId, CurrentRoute.Provider, failure.Kind, failure.Message);
-            GiveUp(TotalTimeoutError(), Sender);
-        });
-        Receive<AnswerStream.Ended>(OnSegmentEnded);   // it finished first
-        Receive<ExpiryGraceOver>(_ => Context.Stop(Self));
-        InEveryState();
+            case AnswerStream.SegmentFailed failed:
+            {
+                var failure = Classify(failed);   // our own cancellation: nobody's fault at the provider, so not settled
+                _log.Warning("Request {RequestId}: stream from {Provider} ended by total-timeout ({Kind}): {Failure}",
+                    RequestId, CurrentRoute.Provider, failure.Kind, failure.Message);
+                GiveUp(TotalTimeoutError(), Sender);
+                break;
+            }
+            case AnswerStream.Ended ended:
+                OnSegmentEnded(ended);   // it finished first
+                break;
+            case ExpiryGraceOver:
+                Context.Stop(Self);
+                break;
+            default:
+                InEveryState(message);
+                break;
+        }
     }
 
-    private void InEveryState()
+    /// <summary>What every state handles alike; anything else is unhandled (published as <see cref="UnhandledMessage"/>).</summary>
+    private void InEveryState(object message)
     {
-        Receive<CancelChat>(_ =>
+        switch (message)
         {
-            _status = ClientClosed;
-            _answered = true;   // the caller gave up: nobody to answer
-            _telemetry.Cancelled();
-            Context.Stop(Self);
-        });
-        // A late or repeated outcome (of an attempt cancelled or given up on) and stale ticks: nothing to decide.
-        Receive<IAttemptOutcome>(_ => { });
-        Receive<OutcomeOverdue>(_ => { });
+            case CancelChat:
+                _status = ClientClosed;
+                _answered = true;   // the caller gave up: nobody to answer
+                _telemetry.Cancelled();
+                Context.Stop(Self);
+                break;
+            // A late or repeated outcome (of an attempt cancelled or given up on) and stale ticks: nothing to decide.
+            case IAttemptOutcome:
+            case OutcomeOverdue:
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     // ---- attempts ----------------------------------------------------------------------------------------------
@@ -283,13 +352,13 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
             RequestId, request, new RouteTarget(route.Provider, route.UpstreamModel) { MaxTokensDefault = _model.MaxTokensDefault }, _attempts++, _model.Limits.FirstByteTimeout, Self)
             { Panic = _panic, Trace = _telemetry.Trace, ReceivedAt = _command.ReceivedAt });
         if (asker is null) Become(Attempting);
-        else Become(() => Resuming(asker));
+        else Become(message => Resuming(message, asker));
     }
 
     private void WaitThenLaunch(Step step, TimeSpan delay, IActorRef? asker)
     {
         Timers.StartSingleTimer(RetryTimer, new RetryDue(step), delay);
-        Become(() => WaitingToRetry(asker));
+        Become(message => WaitingToRetry(message, asker));
     }
 
     private void OnFirstStreaming(AttemptStreaming streaming)
