@@ -68,7 +68,7 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
     private readonly SegmentLimits _limits;
     private readonly Transcript _transcript;
     private readonly SessionTelemetry _telemetry;
-    private readonly ILoggingAdapter _log;
+    private ILoggingAdapter? _log;
     private readonly List<string> _failures = [];
     private readonly Random _random = new();
     private DateTimeOffset _deadline;
@@ -101,7 +101,6 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
     {
         _command = command;
         _bill = bill;
-        _log = SessionTelemetry.Logger(Context, command.Trace);
         _caller = caller;
         _model = model;
         _settings = settings;
@@ -126,6 +125,10 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
         Akka.Actor.Props.CreateBy(new FactoryProducer<ChatSessionActor>(() => new ChatSessionActor(command, caller, model, settings, providers, noPrefill, bill)));
 
     private string RequestId => _command.RequestId;
+
+    /// <summary>Made at its first line (most requests log none): a logger costs its actor path as a string.</summary>
+    private ILoggingAdapter Log => _log ??= SessionTelemetry.Logger(Context, _command.Trace);
+
     private RouteSettings Route(int index) => _model.Routes[index];
     private RouteSettings CurrentRoute => Route(_current!.RouteIndex);
 
@@ -264,7 +267,7 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
             case AnswerStream.SegmentFailed failed:
             {
                 var failure = Classify(failed);   // our own cancellation: nobody's fault at the provider, so not settled
-                _log.Warning("Request {RequestId}: stream from {Provider} ended by total-timeout ({Kind}): {Failure}",
+                Log.Warning("Request {RequestId}: stream from {Provider} ended by total-timeout ({Kind}): {Failure}",
                     RequestId, CurrentRoute.Provider, failure.Kind, failure.Message);
                 GiveUp(TotalTimeoutError(), Sender);
                 break;
@@ -314,7 +317,7 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
                 _failures.Add($"{Describe(route)}: skipped, {reason}");
                 continue;
             }
-            if (_current is not null) _log.Info("Request {RequestId}: falling back to {Provider}", RequestId, route.Provider);
+            if (_current is not null) Log.Info("Request {RequestId}: falling back to {Provider}", RequestId, route.Provider);
             _routeIndex = i;
             _retries = 0;
             Launch(new Step(i, null), asker);
@@ -337,7 +340,7 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
     private void Panic(IActorRef? asker)
     {
         _panic = true;
-        _log.Warning("Request {RequestId}: every route of model {Model} is open or parked; trying them anyway (panic mode)", RequestId, _model.Id);
+        Log.Warning("Request {RequestId}: every route of model {Model} is open or parked; trying them anyway (panic mode)", RequestId, _model.Id);
         _failures.Clear();   // the refusals say nothing the trials won't
         StartRoute(0, asker);
     }
@@ -380,7 +383,7 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
         {
             Note(CurrentRoute, RoutingEvent.Resume);
             _telemetry.Resume(strategy.Value.ToString().ToLowerInvariant(), "resumed");
-            _log.Info("Request {RequestId}: resuming on {Provider} by {Strategy}", RequestId, streaming.Provider, strategy);
+            Log.Info("Request {RequestId}: resuming on {Provider} by {Strategy}", RequestId, streaming.Provider, strategy);
         }
         _answeredBy = streaming.Provider;
         var plan = new SegmentPlan(_continuation || strategy is not null, strategy, strategy == ResumeStrategy.Replay ? _resume!.Text : null);
@@ -439,7 +442,7 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
     private void Retry(UpstreamFailure failure, IActorRef? asker)
     {
         var route = CurrentRoute;
-        _log.Warning("Request {RequestId}: {Provider} failed ({Kind}): {Failure}", RequestId, route.Provider, failure.Kind, failure.Message);
+        Log.Warning("Request {RequestId}: {Provider} failed ({Kind}): {Failure}", RequestId, route.Provider, failure.Kind, failure.Message);
         var upstream = _settings.Providers[route.Provider].Upstream;
         var context = new RetryContext(_routeIndex, _retries, _freshRetryUsed, _deadline - Context.System.Scheduler.Now) { Panic = _panic };
         switch (RetryPolicy.Decide(failure, upstream, _model.Routes, context, _random))
@@ -451,14 +454,14 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
             case RetryDecision.RetryAfter after:
                 _retries++;
                 Note(route, RoutingEvent.Retry);
-                _log.Info("Request {RequestId}: retrying {Provider} in {DelayMs} ms (retry {Retry} of {MaxRetries})",
+                Log.Info("Request {RequestId}: retrying {Provider} in {DelayMs} ms (retry {Retry} of {MaxRetries})",
                     RequestId, route.Provider, (int)after.Delay.TotalMilliseconds, _retries, upstream.MaxRetries);
                 WaitThenLaunch(new Step(_routeIndex, null), after.Delay, asker);
                 break;
             case RetryDecision.LargeContextRoute larger:
                 Record(route, failure);
                 Note(route, RoutingEvent.Fallback);
-                _log.Info("Request {RequestId}: too long for {Provider}, trying the large-context route {Larger}",
+                Log.Info("Request {RequestId}: too long for {Provider}, trying the large-context route {Larger}",
                     RequestId, route.Provider, Route(larger.RouteIndex).Provider);
                 StartRoute(larger.RouteIndex, asker);
                 break;
@@ -491,7 +494,7 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
             return;
         }
 
-        _log.Warning("Request {RequestId}: stream from {Provider} broke after {Chunks} chunks ({Kind}): {Failure}",
+        Log.Warning("Request {RequestId}: stream from {Provider} broke after {Chunks} chunks ({Kind}): {Failure}",
             RequestId, CurrentRoute.Provider, snapshot.ChunksForwarded, failure.Kind, failure.Message);
         if (_resume is not null && snapshot.Text.Length <= _resume.Text.Length)
         {
@@ -500,7 +503,7 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
         }
         if (ResumePlanner.Refusal(_model.Resume, snapshot) is { } refusal)
         {
-            _log.Info("Request {RequestId}: not resuming: {Reason}", RequestId, refusal);
+            Log.Info("Request {RequestId}: not resuming: {Reason}", RequestId, refusal);
             _telemetry.Resume(null, "refused");
             GiveUp(FailureClassifier.StreamError(failure), asker);
             return;
@@ -535,11 +538,11 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
         {
             _noPrefill.Add((route.Provider, route.UpstreamModel));
             Context.Parent.Tell(new PrefillRefused(route.Provider, route.UpstreamModel));
-            _log.Warning("Request {RequestId}: {Provider} ({Model}) refused prefill; not trying it there again", RequestId, route.Provider, route.UpstreamModel);
+            Log.Warning("Request {RequestId}: {Provider} ({Model}) refused prefill; not trying it there again", RequestId, route.Provider, route.UpstreamModel);
         }
         else
         {
-            _log.Warning("Request {RequestId}: resume on {Provider} by {Strategy} failed ({Kind}): {Failure}",
+            Log.Warning("Request {RequestId}: resume on {Provider} by {Strategy} failed ({Kind}): {Failure}",
                 RequestId, route.Provider, _current.Strategy, failure.Kind, failure.Message);
         }
         NextResumeStep(asker);
@@ -557,7 +560,7 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
         Billed(ended.Billed, ended.FinishReason, ended.FirstTokenAt);
         _status = ended.Whole ? 200 : ClientClosed;
         if (ended.Whole) Settle(null, ended.SkippedEvents);   // the answer is whole: the attempt that finished it succeeded
-        else _log.Info("Request {RequestId}: the client stopped reading before the answer was whole", RequestId);
+        else Log.Info("Request {RequestId}: the client stopped reading before the answer was whole", RequestId);
         Context.Stop(Self);
     }
 
@@ -580,12 +583,12 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
     }
 
     private void LogExpired() =>
-        _log.Warning("Request {RequestId}: total-timeout ({Seconds}s) reached", RequestId, _model.Limits.TotalTimeout.TotalSeconds);
+        Log.Warning("Request {RequestId}: total-timeout ({Seconds}s) reached", RequestId, _model.Limits.TotalTimeout.TotalSeconds);
 
     /// <summary>The caller, or the client stream waiting (<paramref name="asker"/>), gets <paramref name="error"/>, and nothing is left to decide.</summary>
     private void GiveUp(ApiError error, IActorRef? asker)
     {
-        _log.Error("Request {RequestId}: {Status} for model {Model}: {Error}", RequestId, error.Status, _model.Id, error.Message);
+        Log.Error("Request {RequestId}: {Status} for model {Model}: {Error}", RequestId, error.Status, _model.Id, error.Message);
         _status = error.Status;
         _telemetry.Failed(error);
         if (asker is null)

@@ -38,7 +38,7 @@ public sealed class UpstreamRequestActor : UntypedActor, IWithTimers
     private readonly StartAttempt _attempt;
     private readonly IUpstreamClient _client;
     private readonly CancellationTokenSource _cancel = new();
-    private readonly ILoggingAdapter _log;
+    private ILoggingAdapter? _log;
     private IDisposable? _release;
     private AttemptTelemetry _telemetry;
 
@@ -48,13 +48,15 @@ public sealed class UpstreamRequestActor : UntypedActor, IWithTimers
     {
         _attempt = attempt;
         _client = client;
-        _log = SessionTelemetry.Logger(Context, attempt.Trace);
     }
 
     public static Props Props(StartAttempt attempt, IUpstreamClient client) =>
         Akka.Actor.Props.CreateBy(new FactoryProducer<UpstreamRequestActor>(() => new UpstreamRequestActor(attempt, client)));
 
     private string Provider => _attempt.Route.Provider;
+
+    /// <summary>Made at its first line (most attempts log none): a logger costs its actor path as a string.</summary>
+    private ILoggingAdapter Log => _log ??= SessionTelemetry.Logger(Context, _attempt.Trace);
 
     protected override void PreStart()
     {
@@ -150,7 +152,7 @@ public sealed class UpstreamRequestActor : UntypedActor, IWithTimers
                 OnStreamEnded(ended);
                 break;
             case SubscribeExpired:
-                _log.Warning("Request {RequestId}: the stream from {Provider} was never read; releasing it", _attempt.RequestId, Provider);
+                Log.Warning("Request {RequestId}: the stream from {Provider} was never read; releasing it", _attempt.RequestId, Provider);
                 Context.Stop(Self);
                 break;
             case CancelAttempt:
@@ -191,7 +193,7 @@ public sealed class UpstreamRequestActor : UntypedActor, IWithTimers
         {
             var failure = FailureClassifier.FromException(cause);
             _telemetry.Failed(failure);
-            _log.Warning("Request {RequestId}: stream from {Provider} failed: {Failure}", _attempt.RequestId, Provider, failure.Message);
+            Log.Warning("Request {RequestId}: stream from {Provider} failed: {Failure}", _attempt.RequestId, Provider, failure.Message);
         }
         Context.Stop(Self);
     }
