@@ -31,7 +31,7 @@ public sealed partial class ChatSessionActor
         var failure = failed.Cause is ReplayDivergedException
             ? new UpstreamFailure(FailureKind.Protocol, null, failed.Cause.Message)
             : FailureClassifier.FromException(failed.Cause);
-        if (failure.Kind == FailureKind.Internal) _log.Error(failed.Cause, "Request {RequestId}: segment failed", RequestId);
+        if (failure.Kind == FailureKind.Internal) Log.Error(failed.Cause, "Request {RequestId}: segment failed", RequestId);
         return failure;
     }
 }

@@ -29,7 +29,7 @@ namespace Orchestrator.Actors.Routing;
 ///  WaitingToRetry                     Ending                       WaitingToRetry
 /// </code>
 /// </summary>
-public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
+public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
 {
     private const string RetryTimer = "retry-backoff";
 
@@ -68,7 +68,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     private readonly SegmentLimits _limits;
     private readonly Transcript _transcript;
     private readonly SessionTelemetry _telemetry;
-    private readonly ILoggingAdapter _log;
+    private ILoggingAdapter? _log;
     private readonly List<string> _failures = [];
     private readonly Random _random = new();
     private DateTimeOffset _deadline;
@@ -101,7 +101,6 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     {
         _command = command;
         _bill = bill;
-        _log = SessionTelemetry.Logger(Context, command.Trace);
         _caller = caller;
         _model = model;
         _settings = settings;
@@ -119,14 +118,17 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         // only when a resume could use it.
         _transcript = new Transcript(keepText: model.Resume.Enabled && model.Resume.MaxResumes > 0 && singleChoice);
         _telemetry = new SessionTelemetry(command, model.Id);
-        Attempting();
     }
 
     public static Props Props(CreateChat command, IActorRef caller, ModelSettings model, OrchestratorSettings settings,
         IReadOnlyDictionary<string, IActorRef> providers, IEnumerable<(string Provider, string Model)> noPrefill, BillTo? bill = null) =>
-        Akka.Actor.Props.Create(() => new ChatSessionActor(command, caller, model, settings, providers, noPrefill, bill));
+        Akka.Actor.Props.CreateBy(new FactoryProducer<ChatSessionActor>(() => new ChatSessionActor(command, caller, model, settings, providers, noPrefill, bill)));
 
     private string RequestId => _command.RequestId;
+
+    /// <summary>Made at its first line (most requests log none): a logger costs its actor path as a string.</summary>
+    private ILoggingAdapter Log => _log ??= SessionTelemetry.Logger(Context, _command.Trace);
+
     private RouteSettings Route(int index) => _model.Routes[index];
     private RouteSettings CurrentRoute => Route(_current!.RouteIndex);
 
@@ -164,73 +166,143 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     }
 
     // ---- states ------------------------------------------------------------------------------------------------
+    // A method each, switched with Become; what a state does not handle falls through to InEveryState. An
+    // UntypedActor, not a ReceiveActor, for what a ReceiveActor costs per request (see README.md).
     // asker: the client stream waiting for this actor's next segment; null while the caller waits for its reply.
 
+    /// <summary>The first state: <see cref="Attempting"/>.</summary>
+    protected override void OnReceive(object message) => Attempting(message);
+
     /// <summary>The caller waits for its reply and one attempt is out: its outcome is the reply, or decides what next.</summary>
-    private void Attempting()
+    private void Attempting(object message)
     {
-        Receive<AttemptStreaming>(OnFirstStreaming);
-        Receive<AttemptCompleted>(OnCompleted);
-        Receive<AttemptFailed>(failed => OnAttemptFailed(failed, asker: null));
-        Receive<OutcomeOverdue>(overdue => OnOutcomeOverdue(overdue, asker: null));
-        Receive<TotalExpired>(_ => TimedOut(asker: null));
-        InEveryState();
+        switch (message)
+        {
+            case AttemptStreaming streaming:
+                OnFirstStreaming(streaming);
+                break;
+            case AttemptCompleted completed:
+                OnCompleted(completed);
+                break;
+            case AttemptFailed failed:
+                OnAttemptFailed(failed, asker: null);
+                break;
+            case OutcomeOverdue overdue:
+                OnOutcomeOverdue(overdue, asker: null);
+                break;
+            case TotalExpired:
+                TimedOut(asker: null);
+                break;
+            default:
+                InEveryState(message);
+                break;
+        }
     }
 
     /// <summary>A backoff runs before the next attempt; the caller (or, mid-stream, the client stream) waits.</summary>
-    private void WaitingToRetry(IActorRef? asker)
+    private void WaitingToRetry(object message, IActorRef? asker)
     {
-        Receive<RetryDue>(due => Launch(due.Step, asker));
-        Receive<TotalExpired>(_ => TimedOut(asker));
-        InEveryState();
+        switch (message)
+        {
+            case RetryDue due:
+                Launch(due.Step, asker);
+                break;
+            case TotalExpired:
+                TimedOut(asker);
+                break;
+            default:
+                InEveryState(message);
+                break;
+        }
     }
 
     /// <summary>The client has its stream and no attempt is out: the running segment ends whole, is cut, or the client stops reading.</summary>
-    private void Streaming()
+    private void Streaming(object message)
     {
-        Receive<AnswerStream.SegmentFailed>(OnSegmentFailed);
-        Receive<AnswerStream.Ended>(OnSegmentEnded);
-        Receive<TotalExpired>(_ => ExpireStream());
-        InEveryState();
+        switch (message)
+        {
+            case AnswerStream.SegmentFailed failed:
+                OnSegmentFailed(failed);
+                break;
+            case AnswerStream.Ended ended:
+                OnSegmentEnded(ended);
+                break;
+            case TotalExpired:
+                ExpireStream();
+                break;
+            default:
+                InEveryState(message);
+                break;
+        }
     }
 
     /// <summary>A segment failed and the client stream waits for the next one: a retry or resume attempt is out.</summary>
-    private void Resuming(IActorRef asker)
+    private void Resuming(object message, IActorRef asker)
     {
-        Receive<AttemptStreaming>(streaming => OnNextStreaming(streaming, asker));
-        Receive<AttemptFailed>(failed => OnAttemptFailed(failed, asker));
-        Receive<OutcomeOverdue>(overdue => OnOutcomeOverdue(overdue, asker));
-        Receive<TotalExpired>(_ => TimedOut(asker));
-        InEveryState();   // a streamed request is never answered whole: no AttemptCompleted here
+        switch (message)
+        {
+            case AttemptStreaming streaming:
+                OnNextStreaming(streaming, asker);
+                break;
+            case AttemptFailed failed:
+                OnAttemptFailed(failed, asker);
+                break;
+            case OutcomeOverdue overdue:
+                OnOutcomeOverdue(overdue, asker);
+                break;
+            case TotalExpired:
+                TimedOut(asker);
+                break;
+            default:
+                InEveryState(message);   // a streamed request is never answered whole: no AttemptCompleted here
+                break;
+        }
     }
 
     /// <summary>total-timeout passed mid-stream and the attempt was cancelled: the segment fails and the client hears the timeout.</summary>
-    private void Ending()
+    private void Ending(object message)
     {
-        Receive<AnswerStream.SegmentFailed>(failed =>
+        switch (message)
         {
-            var failure = Classify(failed);   // our own cancellation: nobody's fault at the provider, so not settled
-            _log.Warning("Request {RequestId}: stream from {Provider} ended by total-timeout ({Kind}): {Failure}",
-                RequestId, CurrentRoute.Provider, failure.Kind, failure.Message);
-            GiveUp(TotalTimeoutError(), Sender);
-        });
-        Receive<AnswerStream.Ended>(OnSegmentEnded);   // it finished first
-        Receive<ExpiryGraceOver>(_ => Context.Stop(Self));
-        InEveryState();
+            case AnswerStream.SegmentFailed failed:
+            {
+                var failure = Classify(failed);   // our own cancellation: nobody's fault at the provider, so not settled
+                Log.Warning("Request {RequestId}: stream from {Provider} ended by total-timeout ({Kind}): {Failure}",
+                    RequestId, CurrentRoute.Provider, failure.Kind, failure.Message);
+                GiveUp(TotalTimeoutError(), Sender);
+                break;
+            }
+            case AnswerStream.Ended ended:
+                OnSegmentEnded(ended);   // it finished first
+                break;
+            case ExpiryGraceOver:
+                Context.Stop(Self);
+                break;
+            default:
+                InEveryState(message);
+                break;
+        }
     }
 
-    private void InEveryState()
+    /// <summary>What every state handles alike; anything else is unhandled (published as <see cref="UnhandledMessage"/>).</summary>
+    private void InEveryState(object message)
     {
-        Receive<CancelChat>(_ =>
+        switch (message)
         {
-            _status = ClientClosed;
-            _answered = true;   // the caller gave up: nobody to answer
-            _telemetry.Cancelled();
-            Context.Stop(Self);
-        });
-        // A late or repeated outcome (of an attempt cancelled or given up on) and stale ticks: nothing to decide.
-        Receive<IAttemptOutcome>(_ => { });
-        Receive<OutcomeOverdue>(_ => { });
+            case CancelChat:
+                _status = ClientClosed;
+                _answered = true;   // the caller gave up: nobody to answer
+                _telemetry.Cancelled();
+                Context.Stop(Self);
+                break;
+            // A late or repeated outcome (of an attempt cancelled or given up on) and stale ticks: nothing to decide.
+            case IAttemptOutcome:
+            case OutcomeOverdue:
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     // ---- attempts ----------------------------------------------------------------------------------------------
@@ -245,7 +317,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
                 _failures.Add($"{Describe(route)}: skipped, {reason}");
                 continue;
             }
-            if (_current is not null) _log.Info("Request {RequestId}: falling back to {Provider}", RequestId, route.Provider);
+            if (_current is not null) Log.Info("Request {RequestId}: falling back to {Provider}", RequestId, route.Provider);
             _routeIndex = i;
             _retries = 0;
             Launch(new Step(i, null), asker);
@@ -268,7 +340,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     private void Panic(IActorRef? asker)
     {
         _panic = true;
-        _log.Warning("Request {RequestId}: every route of model {Model} is open or parked; trying them anyway (panic mode)", RequestId, _model.Id);
+        Log.Warning("Request {RequestId}: every route of model {Model} is open or parked; trying them anyway (panic mode)", RequestId, _model.Id);
         _failures.Clear();   // the refusals say nothing the trials won't
         StartRoute(0, asker);
     }
@@ -283,13 +355,13 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
             RequestId, request, new RouteTarget(route.Provider, route.UpstreamModel) { MaxTokensDefault = _model.MaxTokensDefault }, _attempts++, _model.Limits.FirstByteTimeout, Self)
             { Panic = _panic, Trace = _telemetry.Trace, ReceivedAt = _command.ReceivedAt });
         if (asker is null) Become(Attempting);
-        else Become(() => Resuming(asker));
+        else Become(message => Resuming(message, asker));
     }
 
     private void WaitThenLaunch(Step step, TimeSpan delay, IActorRef? asker)
     {
         Timers.StartSingleTimer(RetryTimer, new RetryDue(step), delay);
-        Become(() => WaitingToRetry(asker));
+        Become(message => WaitingToRetry(message, asker));
     }
 
     private void OnFirstStreaming(AttemptStreaming streaming)
@@ -311,7 +383,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         {
             Note(CurrentRoute, RoutingEvent.Resume);
             _telemetry.Resume(strategy.Value.ToString().ToLowerInvariant(), "resumed");
-            _log.Info("Request {RequestId}: resuming on {Provider} by {Strategy}", RequestId, streaming.Provider, strategy);
+            Log.Info("Request {RequestId}: resuming on {Provider} by {Strategy}", RequestId, streaming.Provider, strategy);
         }
         _answeredBy = streaming.Provider;
         var plan = new SegmentPlan(_continuation || strategy is not null, strategy, strategy == ResumeStrategy.Replay ? _resume!.Text : null);
@@ -370,7 +442,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     private void Retry(UpstreamFailure failure, IActorRef? asker)
     {
         var route = CurrentRoute;
-        _log.Warning("Request {RequestId}: {Provider} failed ({Kind}): {Failure}", RequestId, route.Provider, failure.Kind, failure.Message);
+        Log.Warning("Request {RequestId}: {Provider} failed ({Kind}): {Failure}", RequestId, route.Provider, failure.Kind, failure.Message);
         var upstream = _settings.Providers[route.Provider].Upstream;
         var context = new RetryContext(_routeIndex, _retries, _freshRetryUsed, _deadline - Context.System.Scheduler.Now) { Panic = _panic };
         switch (RetryPolicy.Decide(failure, upstream, _model.Routes, context, _random))
@@ -382,14 +454,14 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
             case RetryDecision.RetryAfter after:
                 _retries++;
                 Note(route, RoutingEvent.Retry);
-                _log.Info("Request {RequestId}: retrying {Provider} in {DelayMs} ms (retry {Retry} of {MaxRetries})",
+                Log.Info("Request {RequestId}: retrying {Provider} in {DelayMs} ms (retry {Retry} of {MaxRetries})",
                     RequestId, route.Provider, (int)after.Delay.TotalMilliseconds, _retries, upstream.MaxRetries);
                 WaitThenLaunch(new Step(_routeIndex, null), after.Delay, asker);
                 break;
             case RetryDecision.LargeContextRoute larger:
                 Record(route, failure);
                 Note(route, RoutingEvent.Fallback);
-                _log.Info("Request {RequestId}: too long for {Provider}, trying the large-context route {Larger}",
+                Log.Info("Request {RequestId}: too long for {Provider}, trying the large-context route {Larger}",
                     RequestId, route.Provider, Route(larger.RouteIndex).Provider);
                 StartRoute(larger.RouteIndex, asker);
                 break;
@@ -422,7 +494,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
             return;
         }
 
-        _log.Warning("Request {RequestId}: stream from {Provider} broke after {Chunks} chunks ({Kind}): {Failure}",
+        Log.Warning("Request {RequestId}: stream from {Provider} broke after {Chunks} chunks ({Kind}): {Failure}",
             RequestId, CurrentRoute.Provider, snapshot.ChunksForwarded, failure.Kind, failure.Message);
         if (_resume is not null && snapshot.Text.Length <= _resume.Text.Length)
         {
@@ -431,7 +503,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         }
         if (ResumePlanner.Refusal(_model.Resume, snapshot) is { } refusal)
         {
-            _log.Info("Request {RequestId}: not resuming: {Reason}", RequestId, refusal);
+            Log.Info("Request {RequestId}: not resuming: {Reason}", RequestId, refusal);
             _telemetry.Resume(null, "refused");
             GiveUp(FailureClassifier.StreamError(failure), asker);
             return;
@@ -466,11 +538,11 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         {
             _noPrefill.Add((route.Provider, route.UpstreamModel));
             Context.Parent.Tell(new PrefillRefused(route.Provider, route.UpstreamModel));
-            _log.Warning("Request {RequestId}: {Provider} ({Model}) refused prefill; not trying it there again", RequestId, route.Provider, route.UpstreamModel);
+            Log.Warning("Request {RequestId}: {Provider} ({Model}) refused prefill; not trying it there again", RequestId, route.Provider, route.UpstreamModel);
         }
         else
         {
-            _log.Warning("Request {RequestId}: resume on {Provider} by {Strategy} failed ({Kind}): {Failure}",
+            Log.Warning("Request {RequestId}: resume on {Provider} by {Strategy} failed ({Kind}): {Failure}",
                 RequestId, route.Provider, _current.Strategy, failure.Kind, failure.Message);
         }
         NextResumeStep(asker);
@@ -488,7 +560,7 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
         Billed(ended.Billed, ended.FinishReason, ended.FirstTokenAt);
         _status = ended.Whole ? 200 : ClientClosed;
         if (ended.Whole) Settle(null, ended.SkippedEvents);   // the answer is whole: the attempt that finished it succeeded
-        else _log.Info("Request {RequestId}: the client stopped reading before the answer was whole", RequestId);
+        else Log.Info("Request {RequestId}: the client stopped reading before the answer was whole", RequestId);
         Context.Stop(Self);
     }
 
@@ -511,12 +583,12 @@ public sealed partial class ChatSessionActor : ReceiveActor, IWithTimers
     }
 
     private void LogExpired() =>
-        _log.Warning("Request {RequestId}: total-timeout ({Seconds}s) reached", RequestId, _model.Limits.TotalTimeout.TotalSeconds);
+        Log.Warning("Request {RequestId}: total-timeout ({Seconds}s) reached", RequestId, _model.Limits.TotalTimeout.TotalSeconds);
 
     /// <summary>The caller, or the client stream waiting (<paramref name="asker"/>), gets <paramref name="error"/>, and nothing is left to decide.</summary>
     private void GiveUp(ApiError error, IActorRef? asker)
     {
-        _log.Error("Request {RequestId}: {Status} for model {Model}: {Error}", RequestId, error.Status, _model.Id, error.Message);
+        Log.Error("Request {RequestId}: {Status} for model {Model}: {Error}", RequestId, error.Status, _model.Id, error.Message);
         _status = error.Status;
         _telemetry.Failed(error);
         if (asker is null)

@@ -16,7 +16,7 @@ namespace Orchestrator.Actors.Upstream;
 /// caller), fused with the write to the client, so a slow reader slows the upstream read; this actor only hears
 /// when it starts and ends, and can stop it. When this actor stops, the upstream call is closed.
 /// </summary>
-public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
+public sealed class UpstreamRequestActor : UntypedActor, IWithTimers
 {
     private const string FirstByteTimer = "first-byte-timeout";
     private const string SubscribeTimer = "subscribe-timeout";
@@ -38,7 +38,7 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
     private readonly StartAttempt _attempt;
     private readonly IUpstreamClient _client;
     private readonly CancellationTokenSource _cancel = new();
-    private readonly ILoggingAdapter _log;
+    private ILoggingAdapter? _log;
     private IDisposable? _release;
     private AttemptTelemetry _telemetry;
 
@@ -48,14 +48,15 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
     {
         _attempt = attempt;
         _client = client;
-        _log = SessionTelemetry.Logger(Context, attempt.Trace);
-        Sending();
     }
 
     public static Props Props(StartAttempt attempt, IUpstreamClient client) =>
-        Akka.Actor.Props.Create(() => new UpstreamRequestActor(attempt, client));
+        Akka.Actor.Props.CreateBy(new FactoryProducer<UpstreamRequestActor>(() => new UpstreamRequestActor(attempt, client)));
 
     private string Provider => _attempt.Route.Provider;
+
+    /// <summary>Made at its first line (most attempts log none): a logger costs its actor path as a string.</summary>
+    private ILoggingAdapter Log => _log ??= SessionTelemetry.Logger(Context, _attempt.Trace);
 
     protected override void PreStart()
     {
@@ -113,24 +114,54 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
 
     private readonly Handoff _handoff = new();
 
-    private void Sending()
+    // ---- states: a method each, switched with Become (an UntypedActor, not a ReceiveActor: see README.md) --------
+
+    /// <summary>The first state: <see cref="Sending"/>.</summary>
+    protected override void OnReceive(object message) => Sending(message);
+
+    private void Sending(object message)
     {
-        Receive<Responded>(OnResponded);
-        Receive<SendFailed>(f => Fail(FailureClassifier.FromException(f.Cause)));
-        Receive<FirstByteExpired>(_ => Fail(new UpstreamFailure(FailureKind.Timeout, null, $"no response headers within first-byte-timeout ({_attempt.FirstByteTimeout.TotalSeconds:0.###}s)")));
-        Receive<CancelAttempt>(_ => Context.Stop(Self));
+        switch (message)
+        {
+            case Responded responded:
+                OnResponded(responded);
+                break;
+            case SendFailed failed:
+                Fail(FailureClassifier.FromException(failed.Cause));
+                break;
+            case FirstByteExpired:
+                Fail(new UpstreamFailure(FailureKind.Timeout, null, $"no response headers within first-byte-timeout ({_attempt.FirstByteTimeout.TotalSeconds:0.###}s)"));
+                break;
+            case CancelAttempt:
+                Context.Stop(Self);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
-    private void HandedOver()
+    private void HandedOver(object message)
     {
-        Receive<BodyReadStarted>(_ => Timers.Cancel(SubscribeTimer));
-        Receive<BodyReadEnded>(OnStreamEnded);
-        Receive<SubscribeExpired>(_ =>
+        switch (message)
         {
-            _log.Warning("Request {RequestId}: the stream from {Provider} was never read; releasing it", _attempt.RequestId, Provider);
-            Context.Stop(Self);
-        });
-        Receive<CancelAttempt>(_ => Context.Stop(Self));
+            case BodyReadStarted:
+                Timers.Cancel(SubscribeTimer);
+                break;
+            case BodyReadEnded ended:
+                OnStreamEnded(ended);
+                break;
+            case SubscribeExpired:
+                Log.Warning("Request {RequestId}: the stream from {Provider} was never read; releasing it", _attempt.RequestId, Provider);
+                Context.Stop(Self);
+                break;
+            case CancelAttempt:
+                Context.Stop(Self);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     private void OnResponded(Responded responded)
@@ -162,7 +193,7 @@ public sealed class UpstreamRequestActor : ReceiveActor, IWithTimers
         {
             var failure = FailureClassifier.FromException(cause);
             _telemetry.Failed(failure);
-            _log.Warning("Request {RequestId}: stream from {Provider} failed: {Failure}", _attempt.RequestId, Provider, failure.Message);
+            Log.Warning("Request {RequestId}: stream from {Provider} failed: {Failure}", _attempt.RequestId, Provider, failure.Message);
         }
         Context.Stop(Self);
     }

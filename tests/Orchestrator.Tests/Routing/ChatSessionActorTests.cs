@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using Akka;
 using Akka.Actor;
+using Akka.Event;
 using Akka.IO;
 using Akka.Streams;
 using Akka.Streams.Dsl;
@@ -211,6 +212,28 @@ public sealed class ChatSessionActorTests() : Akka.TestKit.Xunit2.TestKit(TestCo
         await ExpectTerminatedAsync(s.Actor);
         first.ReplyTo.Tell(new AttemptStreaming("r1", "a", StreamedBody.FromSource(Source.Empty<ByteString>())));   // too late: nobody is told
         await s.Caller.ExpectNoMsgAsync(Short);
+    }
+
+    [Fact]
+    public async Task Session_StaleOutcomeAndStrayMessageWhileStreaming_IgnoredThenCancelChatStops()
+    {
+        var unhandled = CreateTestProbe();
+        Sys.EventStream.Subscribe(unhandled.Ref, typeof(UnhandledMessage));
+        var s = Start();
+        var first = await s.A.ExpectMsgAsync<StartAttempt>();
+        first.ReplyTo.Tell(new AttemptStreaming("r1", "a", StreamedBody.FromSource(Source.Empty<ByteString>())));
+        await s.Caller.ExpectMsgAsync<ChatStreaming>();   // Streaming from here on
+
+        first.ReplyTo.Tell(new AttemptFailed("r1", "a", Failure(FailureKind.Transport, null, "late")));   // every state: nothing to decide
+        s.Actor.Tell("stray");
+        Assert.Equal("stray", (await unhandled.ExpectMsgAsync<UnhandledMessage>()).Message);
+        await Handled(s.Actor);
+        await s.A.ExpectNoMsgAsync(Short);   // no retry for the late failure
+        await unhandled.ExpectNoMsgAsync(Short);   // ... and it was handled, not unhandled
+
+        s.Actor.Tell(new CancelChat("r1"));
+        Assert.Equal("r1", (await s.A.ExpectMsgAsync<CancelAttempt>()).RequestId);
+        await ExpectTerminatedAsync(s.Actor);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.TestKit;
 using Akka.TestKit.Configs;
 using Orchestrator.Actors.Settings;
@@ -76,6 +77,21 @@ public sealed class UpstreamRequestActorTests() : Akka.TestKit.Xunit2.TestKit(Te
         var failed = await parent.ExpectMsgAsync<AttemptFailed>();
         Assert.Equal(FailureKind.Transport, failed.Failure.Kind);
         Assert.Contains("ConnectionError", failed.Failure.Message);
+    }
+
+    [Fact]
+    public async Task Request_StrayMessageWhileSending_PublishedAsUnhandledAndKeepsWaiting()
+    {
+        var unhandled = CreateTestProbe();
+        Sys.EventStream.Subscribe(unhandled.Ref, typeof(UnhandledMessage));
+        var parent = CreateTestProbe();
+        var request = parent.ChildActorOf(UpstreamRequestActor.Props(Attempt(parent.Ref), new SilentUpstream()));
+
+        request.Tell(BodyReadStarted.Instance);   // only a stream handed over is read
+        Assert.IsType<BodyReadStarted>((await unhandled.ExpectMsgAsync<UnhandledMessage>()).Message);
+        ((TestScheduler)Sys.Scheduler).Advance(FirstByteTimeout);
+
+        Assert.Equal(FailureKind.Timeout, (await parent.ExpectMsgAsync<AttemptFailed>()).Failure.Kind);   // still Sending
     }
 
     [Fact]
