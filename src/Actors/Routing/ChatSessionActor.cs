@@ -353,7 +353,7 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
         Timers.StartSingleTimer(OutcomeTimer, new OutcomeOverdue(_attempts), _model.Limits.FirstByteTimeout + OutcomeGrace);
         _providers[route.Provider].Tell(new StartAttempt(
             RequestId, request, new RouteTarget(route.Provider, route.UpstreamModel) { MaxTokensDefault = _model.MaxTokensDefault }, _attempts++, _model.Limits.FirstByteTimeout, Self)
-            { Panic = _panic, Trace = _telemetry.Trace, ReceivedAt = _command.ReceivedAt });
+            { Panic = _panic, Trace = _telemetry.Trace, PropagateTrace = _command.PropagateTrace, ReceivedAt = _command.ReceivedAt });
         if (asker is null) Become(Attempting);
         else Become(message => Resuming(message, asker));
     }

@@ -5,7 +5,7 @@ namespace Orchestrator.Actors.Telemetry;
 
 /// <summary>
 /// One upstream attempt's span (<c>chat {upstream model}</c>, a client span under the request's) and its timing. The
-/// span, or when nobody records spans but the request has a trace, a bare activity of the same trace, is current
+/// span, or when nobody records spans but the client sent a trace, a bare activity of that trace, is current
 /// while the attempt's HTTP request starts: .NET's HTTP client (SocketsHttpHandler's diagnostics handler) then starts
 /// its own span under it and writes that span's W3C <c>traceparent</c> header itself, so the relay never adds one.
 /// </summary>
@@ -34,9 +34,9 @@ public struct AttemptTelemetry
                 if (attempt.Panic) span.SetTag("orchestrator.panic", true);
             }
         }
-        else if (attempt.Trace != default)
+        else if (attempt.PropagateTrace && attempt.Trace != default)
         {
-            // Nobody records spans, but the caller's trace still goes on upstream.
+            // Nobody records spans, but the client's trace still goes on upstream.
             span = new Activity("orchestrator.upstream");
             span.SetParentId(attempt.Trace.TraceId, attempt.Trace.SpanId, attempt.Trace.TraceFlags);
             var previous = Activity.Current;

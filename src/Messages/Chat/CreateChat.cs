@@ -14,6 +14,12 @@ public sealed record CreateChat(string RequestId, ChatRequest Request, string Ca
 
     /// <summary>The caller's trace (its <c>traceparent</c>, or the edge's span for it); default when there is none.</summary>
     public System.Diagnostics.ActivityContext Trace { get; init; }
+
+    /// <summary>
+    /// Whether <see cref="Trace"/> goes on upstream as <c>traceparent</c>: when the client sent one or spans are
+    /// recorded. Otherwise the trace exists only to tie this relay's log lines together, and nothing is sent.
+    /// </summary>
+    public bool PropagateTrace { get; init; }
 }
 
 /// <summary>The caller went away before the reply: stop whatever is still being tried upstream.</summary>

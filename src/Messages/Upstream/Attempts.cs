@@ -29,6 +29,9 @@ public sealed record StartAttempt(string RequestId, ChatRequest Request, RouteTa
     /// <summary>The request's span: the attempt's span goes under it, and it is what goes upstream as <c>traceparent</c>.</summary>
     public System.Diagnostics.ActivityContext Trace { get; init; }
 
+    /// <summary>Whether the upstream call carries <see cref="Trace"/> as its <c>traceparent</c> even when no span is recorded.</summary>
+    public bool PropagateTrace { get; init; }
+
     /// <summary>When the request arrived at the relay (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>; 0: unknown).</summary>
     public long ReceivedAt { get; init; }
 }

@@ -56,10 +56,14 @@ public sealed class EdgeTelemetry(OrchestratorSettings settings)
             edge.Front = OrchestratorTracing.FrontOf(command.Request);
             edge.Model = _models.TryGetValue(command.Request.Model, out var configured) ? configured : "unknown";
         }
+        var current = Activity.Current;
         return command with
         {
             ReceivedAt = edge?.ReceivedAt ?? Stopwatch.GetTimestamp(),
-            Trace = Activity.Current?.Context ?? default,
+            Trace = current?.Context ?? default,
+            // ASP.NET Core makes an activity for every request; its trace is worth sending on only when the client
+            // started it (traceparent) or someone records it.
+            PropagateTrace = current is not null && (current.ParentId is not null || current.Recorded),
         };
     }
 

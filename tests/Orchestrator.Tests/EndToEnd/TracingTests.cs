@@ -135,6 +135,31 @@ public sealed class TracingTests
     }
 
     [Fact]
+    public async Task Trace_NoClientTraceNoSpansRecorded_NoTraceparentUpstream()
+    {
+        var (upstream, url, traceParents) = await StartUpstreamAsync();
+        try
+        {
+            await using var relay = await RelayHost.StartAsync(Config(url));
+            using var client = relay.Client();
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+            {
+                Content = new StringContent("""{"model":"tel-trace","stream":true,"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"),
+            };
+            using var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Contains("[DONE]", await response.Content.ReadAsStringAsync());
+            // Both calls (the 503 and the stream) went without one: the edge's own trace is for its log lines only.
+            Assert.Equal(2, traceParents.Count);
+            Assert.All(traceParents, Assert.Empty);
+        }
+        finally
+        {
+            await upstream.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Otlp_EndpointSet_SpansOfTheClientsTraceReachTheCollector()
     {
         var posts = new ConcurrentQueue<(string? ContentType, byte[] Body)>();
