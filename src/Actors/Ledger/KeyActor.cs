@@ -153,10 +153,10 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
                 if (_open.TryAdd(reserved.RequestId, reserved)) _reserved += reserved.CostUsd;
                 break;
             case Settled settled:
-                if (_open.Remove(settled.Record.RequestId, out var held)) _reserved -= held.CostUsd;
-                _spent += settled.Record.CostUsd;
-                _requests++;
-                if (IsRecovering) _unrecorded[settled.Record.RequestId] = settled.Record;
+                ApplySettled(settled.Record);
+                break;
+            case SettledBatch batch:
+                foreach (var record in batch.Records) ApplySettled(record);
                 break;
             case Released released:
                 if (_open.Remove(released.RequestId, out var freed)) _reserved -= freed.CostUsd;
@@ -165,6 +165,14 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
                 _revokedAt = revoked.At;
                 break;
         }
+    }
+
+    private void ApplySettled(UsageRecord record)
+    {
+        if (_open.Remove(record.RequestId, out var held)) _reserved -= held.CostUsd;
+        _spent += record.CostUsd;
+        _requests++;
+        if (IsRecovering) _unrecorded[record.RequestId] = record;
     }
 
     private void SetTerms(string name, ImmutableArray<string>? models, KeyLimits limits, DateTimeOffset? expiresAt)
@@ -377,7 +385,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         Apply(settled);
         OrchestratorMetrics.RecordCost(record.Model, _keyId, record.CostUsd);
         Unwrite(record.RequestId);   // a settlement replayed without its reservation spends the same
-        WriteLater(settled);
+        WriteLater(settled);         // joined with the group's other settlements into one SettledBatch
     }
 
     private void Sweep()
@@ -409,25 +417,54 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
     private void WriteGroup()
     {
         if (_group.Count == 0) return;
-        var group = _group.ToList();
+        var group = Batched(_group);
         _group.Clear();
         PersistAllAsync(group, e =>
         {
-            if (e is Settled settled)
+            ImmutableArray<UsageRecord> settled = e switch
             {
-                _unrecorded[settled.Record.RequestId] = settled.Record;
-                _recorder.Tell(new RecordUsage(_keyId, settled.Record));
-            }
-            Written(async: true);
+                Settled one => [one.Record],
+                SettledBatch batch => batch.Records,
+                _ => [],
+            };
+            foreach (var record in settled) Recorded(record);
+            Written(async: true, events: Math.Max(1, settled.Length));
         });
+    }
+
+    /// <summary>The group as written: its settlements as one <see cref="SettledBatch"/> where the first one was, when there are several.</summary>
+    private static List<IKeyEvent> Batched(List<IKeyEvent> group)
+    {
+        var settled = group.OfType<Settled>().Select(s => s.Record).ToImmutableArray();
+        if (settled.Length < 2) return [.. group];
+        var written = new List<IKeyEvent>(group.Count - settled.Length + 1);
+        var batched = false;
+        foreach (var e in group)
+        {
+            if (e is not Settled) written.Add(e);
+            else if (!batched)
+            {
+                written.Add(new SettledBatch(settled));
+                batched = true;
+            }
+        }
+        return written;
+    }
+
+    /// <summary>A settlement is in the journal: its usage row goes to the table, and stays owed until the table says it has it.</summary>
+    private void Recorded(UsageRecord record)
+    {
+        _unrecorded[record.RequestId] = record;
+        _recorder.Tell(new RecordUsage(_keyId, record));
     }
 
     // ---- snapshots ---------------------------------------------------------------------------------------------
 
-    private void Written(bool async = false)
+    /// <param name="events">How many applied events the write covered (a batch covers one per record).</param>
+    private void Written(bool async = false, int events = 1)
     {
-        if (async) _pendingWrites--;
-        _sinceSnapshot++;
+        if (async) _pendingWrites -= events;
+        _sinceSnapshot += events;
         MaybeSnapshot();
     }
 

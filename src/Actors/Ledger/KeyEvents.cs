@@ -5,7 +5,7 @@ namespace Orchestrator.Actors.Ledger;
 
 /// <summary>
 /// What a key's journal holds, in the order things happened. The balance is never stored: it is the credits
-/// (<see cref="KeyCreated.CreditUsd"/> and every <see cref="CreditAdded"/>) less every <see cref="Settled"/> cost, so
+/// (<see cref="KeyCreated.CreditUsd"/> and every <see cref="CreditAdded"/>) less every <see cref="Settled"/> cost (and each in a <see cref="SettledBatch"/>), so
 /// the log proves it. Persisted by <see cref="LedgerSerializer"/> as JSON under a stable name per type.
 /// </summary>
 public interface IKeyEvent;
@@ -22,6 +22,12 @@ public sealed record Reserved(string RequestId, string Model, long Tokens, decim
 
 /// <summary>A request ended and cost what <see cref="Record"/> says; its reservation is gone.</summary>
 public sealed record Settled(UsageRecord Record) : IKeyEvent;
+
+/// <summary>
+/// Requests that settled within one group commit, as one journal row: the same as a <see cref="Settled"/> for each
+/// record, in order, for a fraction of the writing (the journal's cost is per row, not per byte).
+/// </summary>
+public sealed record SettledBatch(ImmutableArray<UsageRecord> Records) : IKeyEvent;
 
 /// <summary>A reservation ended without a settlement (the process died with the request, or it outlived reservation-timeout).</summary>
 public sealed record Released(string RequestId, string Reason, DateTimeOffset At) : IKeyEvent;

@@ -19,6 +19,7 @@ public sealed class LedgerSerializer(ExtendedActorSystem system) : SerializerWit
         ["limits-changed"] = typeof(LimitsChanged),
         ["reserved"] = typeof(Reserved),
         ["settled"] = typeof(Settled),
+        ["settled-batch"] = typeof(SettledBatch),
         ["released"] = typeof(Released),
         ["revoked"] = typeof(Revoked),
         ["key-snapshot"] = typeof(KeySnapshot),

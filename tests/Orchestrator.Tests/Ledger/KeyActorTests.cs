@@ -287,6 +287,32 @@ public sealed class KeyActorTests() : Akka.TestKit.Xunit2.TestKit(TestConfigs.Te
             Assert.Equal(["KeyCreated", "Settled", "Reserved", "Reserved", "Released", "Released"], await JournalAsync("key-lazy")));
     }
 
+    [Fact]
+    public async Task GroupCommit_SeveralSettlements_OneJournalRowSameStateAfterRestart()
+    {
+        var key = await KeyAsync("batch", credit: 1m);
+        for (var i = 0; i < 5; i++) Assert.IsType<Admitted>(await ReserveAsync(key, "batch", $"r{i}", 10, 0.1m));
+        await Recorder.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+        Assert.Equal(["KeyCreated", "Reserved", "Reserved", "Reserved", "Reserved", "Reserved"], await JournalAsync("key-batch"));
+        // Five settlements told at once share one group write: one row, every record sent on to the usage table.
+        for (var i = 0; i < 5; i++) key.Tell(new Settle("batch", Usage("batch", $"r{i}", 3, 4, 0.01m * (i + 1))));
+        var recorded = new List<string>();
+        for (var i = 0; i < 5; i++) recorded.Add((await Recorder.ExpectMsgAsync<RecordUsage>()).Record.RequestId);
+        Assert.Equal(["r0", "r1", "r2", "r3", "r4"], recorded);
+        Assert.Equal(["KeyCreated", "Reserved", "Reserved", "Reserved", "Reserved", "Reserved", "SettledBatch"], await JournalAsync("key-batch"));
+        var before = await ViewAsync(key, "batch");
+        Assert.Equal(1m - 0.15m, before.BalanceUsd);
+        Assert.Equal(0m, before.ReservedUsd);
+
+        await StopAsync(key);
+        var again = Sys.ActorOf(KeyActor.Props("batch", Options, Recorder), "key-batch-2");
+        Assert.Equal(before, await ViewAsync(again, "batch"));
+        // None was acknowledged by the usage table: recovery sends all five again.
+        var resent = new List<string>();
+        for (var i = 0; i < 5; i++) resent.Add((await Recorder.ExpectMsgAsync<RecordUsage>()).Record.RequestId);
+        Assert.Equal(recorded.Order(), resent.Order());
+    }
+
     /// <summary>The event types in a key's journal, in order.</summary>
     private async Task<string[]> JournalAsync(string persistenceId)
     {
