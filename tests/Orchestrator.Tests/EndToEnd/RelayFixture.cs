@@ -43,7 +43,9 @@ public sealed class RelayFixture : IAsyncLifetime
                 "caller-fault" { routes = [ { provider = fake, model = "fail-400" }, { provider = sim } ] }
                 "broken"       { routes = [ { provider = fake, model = "bad-json-mid-stream" } ] }
                 "endless"      { routes = [ { provider = fake, model = "endless" } ] }
-                "firehose"     { routes = [ { provider = fake, model = "firehose" } ] }
+                # A client that stops reading for seconds holds this stream back; a loaded machine must not turn a late
+                # read into an idle timeout.
+                "firehose"     { idle-timeout = 20s, routes = [ { provider = fake, model = "firehose" } ] }
                 "sim"          { routes = [ { provider = sim } ], price { input = 1.5, output = 3 } }
                 "slow-sim"     { routes = [ { provider = slowsim } ] }
                 "no-done"      { routes = [ { provider = fake, model = "finish-no-done" } ] }
