@@ -78,6 +78,7 @@ static async Task<int> SuiteAsync(Options o)
 static async Task<int> OnceAsync(Options o)
 {
     var shape = new RequestShape(o.Flag("stream"), o.Int("chunks", 50), o.Int("pace-ms", 0), o.Get("model") ?? "bench");
+    if (o.Get("front") == "messages") shape = shape.ThroughMessagesFront();   // the Anthropic Messages front, as scenario T
     var target = new Target("target", o.Url("url"), o.Get("key"), o.Get("pid") is null ? null : o.Int("pid"));
     using var client = ChatProbe.CreateClient();
     var window = new ProcessWindow(target.Pid);
