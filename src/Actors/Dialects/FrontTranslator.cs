@@ -8,14 +8,20 @@ namespace Orchestrator.Actors.Dialects;
 /// An answer on its way to a front that speaks another dialect: each block's chat chunks read into canonical events
 /// (<see cref="ChatChunkReader"/>) and handed to the front's <see cref="IAnswerEncoder"/>. One per response; used
 /// by one stream stage at a time. An answer whose upstream sent no usage gets an estimate at its end, marked as
-/// such: a front never reports zero tokens for an answer it delivered.
+/// such: a front never reports zero tokens for an answer it delivered. A block is encoded into a buffer of its own
+/// and handed to the output in one write: an encoder writes each event in several small pieces, and each piece is a
+/// call into the response pipe otherwise.
 /// </summary>
 public sealed class FrontTranslator(IAnswerEncoder encoder, int inputTokensEstimate = 0)
 {
+    /// <summary>Past this, the block buffer is given back after the block rather than kept for the next.</summary>
+    private const int KeptBufferBytes = 64 * 1024;
+
     private bool _sawUsage;
     private int _outputEvents;
     private readonly ChatChunkReader _reader = new();
     private readonly List<AnswerEvent> _events = new(4);
+    private ArrayBufferWriter<byte> _block = new(1024);
 
     public IAnswerEncoder Encoder => encoder;
 
@@ -23,6 +29,14 @@ public sealed class FrontTranslator(IAnswerEncoder encoder, int inputTokensEstim
     public int Skipped { get; private set; }
 
     public void Write(AnswerBlock block, IBufferWriter<byte> output)
+    {
+        _block.ResetWrittenCount();
+        Encode(block, _block);
+        output.Write(_block.WrittenSpan);
+        if (_block.Capacity > KeptBufferBytes) _block = new ArrayBufferWriter<byte>(1024);
+    }
+
+    private void Encode(AnswerBlock block, IBufferWriter<byte> output)
     {
         foreach (var payload in block.Payloads())
         {
