@@ -33,10 +33,15 @@ public sealed class HttpFrontActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef? _ledger;
     private readonly Dictionary<string, Admission> _admitting = new(StringComparer.Ordinal);
+    // Key actors that have answered an admission (a reply's sender), watched: the next Reserve on that key goes to it
+    // straight, one mailbox fewer than through the ledger. One that stops is forgotten and what waited on it is asked
+    // again through the ledger.
+    private readonly Dictionary<string, IActorRef> _keyActors = new(StringComparer.Ordinal);
+    private readonly Dictionary<IActorRef, string> _keyIds = [];
     private long _sessionCount;
 
-    /// <summary>A billed request waiting for its key's answer.</summary>
-    private sealed record Admission(CreateChat Command, IActorRef Caller, ModelSettings Model, DateTimeOffset StartedAt)
+    /// <summary>A billed request waiting for its key's answer (<see cref="Reserve"/>, kept to ask again if the key's actor stops).</summary>
+    private sealed record Admission(CreateChat Command, IActorRef Caller, ModelSettings Model, DateTimeOffset StartedAt, Reserve Reserve)
     {
         public bool Cancelled { get; init; }
     }
@@ -51,8 +56,9 @@ public sealed class HttpFrontActor : ReceiveActor
         Receive<Admitted>(OnAdmitted);
         Receive<NotAdmitted>(refused =>
         {
-            if (_admitting.Remove(refused.RequestId, out var admission))
-                admission.Caller.Tell(new ChatRejected(refused.RequestId, refused.Error));
+            if (!_admitting.Remove(refused.RequestId, out var admission)) return;
+            Remember(admission.Reserve.KeyId, Sender);
+            admission.Caller.Tell(new ChatRejected(refused.RequestId, refused.Error));
         });
         Receive<CancelChat>(cancel =>
         {
@@ -106,14 +112,25 @@ public sealed class HttpFrontActor : ReceiveActor
         if (request.Stream && !request.IncludeUsage) request = request with { IncludeUsage = true, UsageForBilling = true };
         var input = Dialects.TokenEstimate.Input(request.Body);
         var output = (long)(request.MaxTokens ?? model.MaxTokensDefault) * Math.Max(1, request.Choices);
-        _admitting[command.RequestId] = new Admission(command with { Request = request }, Sender, model, DateTimeOffset.UtcNow);
-        _ledger!.Tell(new Reserve(keyId, command.RequestId, model.Id, input + output, Pricing.Reservation(model.Price, input, output)));
+        var reserve = new Reserve(keyId, command.RequestId, model.Id, input + output, Pricing.Reservation(model.Price, input, output));
+        _admitting[command.RequestId] = new Admission(command with { Request = request }, Sender, model, DateTimeOffset.UtcNow, reserve);
+        (_keyActors.TryGetValue(keyId, out var key) ? key : _ledger!).Tell(reserve);
+    }
+
+    /// <summary>The key's actor answered an admission (the ledger itself answers only for keys it does not know).</summary>
+    private void Remember(string keyId, IActorRef replied)
+    {
+        if (replied.Equals(_ledger) || replied.IsNobody() || _keyActors.ContainsKey(keyId)) return;
+        _keyActors[keyId] = replied;
+        _keyIds[replied] = keyId;
+        Context.Watch(replied);
     }
 
     private void OnAdmitted(Admitted admitted)
     {
         if (!_admitting.Remove(admitted.RequestId, out var admission)) return;
         var keyId = admission.Command.KeyId!;
+        Remember(keyId, Sender);
         if (admission.Cancelled)
         {
             // The caller left while the key decided: nothing ran, nothing is owed, the reservation ends.
@@ -136,6 +153,15 @@ public sealed class HttpFrontActor : ReceiveActor
 
     private void OnTerminated(Terminated terminated)
     {
-        if (_requestIds.Remove(terminated.ActorRef, out var requestId)) _sessions.Remove(requestId);
+        if (_requestIds.Remove(terminated.ActorRef, out var requestId))
+        {
+            _sessions.Remove(requestId);
+            return;
+        }
+        if (!_keyIds.Remove(terminated.ActorRef, out var keyId)) return;
+        _keyActors.Remove(keyId);
+        // What was sent to it may have died with it: asked again through the ledger, which starts the key anew. A
+        // request the old actor did admit is refused there as already in flight only while that reservation lives.
+        foreach (var admission in _admitting.Values.Where(a => a.Reserve.KeyId == keyId).ToList()) _ledger!.Tell(admission.Reserve);
     }
 }

@@ -5,6 +5,7 @@ using Orchestrator.Actors.Front;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Messages.Api;
 using Orchestrator.Messages.Chat;
+using Orchestrator.Messages.Ledger;
 using Orchestrator.Messages.Upstream;
 
 namespace Orchestrator.Tests.Front;
@@ -98,6 +99,34 @@ public sealed class HttpFrontActorTests : Akka.TestKit.Xunit2.TestKit
         var rejected = await ExpectMsgAsync<ChatRejected>();
         Assert.Equal(404, rejected.Error.Status);
         Assert.Contains("gpt-4.1, gpt-4o", rejected.Error.Message);
+    }
+
+    [Fact]
+    public async Task Admission_KeyActorAnswered_NextReserveGoesStraightToIt_AgainThroughTheLedgerWhenItStops()
+    {
+        var ledger = CreateTestProbe();
+        var key = CreateTestProbe();
+        var providers = Settings.Providers.Keys.ToImmutableDictionary(name => name, _ => CreateTestProbe().Ref);
+        var front = Sys.ActorOf(HttpFrontActor.Props(Settings, providers, ledger.Ref));
+        CreateChat Billed(string id) => Chat(id, "gpt-4o") with { KeyId = "key_a" };
+
+        // The first admission goes through the ledger; the key's actor answers it.
+        front.Tell(Billed("b1"), TestActor);
+        Assert.Equal("b1", (await ledger.ExpectMsgAsync<Reserve>()).RequestId);
+        front.Tell(new Admitted("b1"), key.Ref);
+
+        // The next one on that key goes to that actor, not through the ledger.
+        front.Tell(Billed("b2"), TestActor);
+        Assert.Equal("b2", (await key.ExpectMsgAsync<Reserve>()).RequestId);
+        await ledger.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+
+        // It stops without answering: what waited on it is asked again through the ledger, and so is the next request.
+        Sys.Stop(key.Ref);
+        Assert.Equal("b2", (await ledger.ExpectMsgAsync<Reserve>()).RequestId);
+        front.Tell(Billed("b3"), TestActor);
+        Assert.Equal("b3", (await ledger.ExpectMsgAsync<Reserve>()).RequestId);
+        front.Tell(new NotAdmitted("b3", ApiError.InvalidApiKey("This API key has been revoked.")), ledger.Ref);
+        Assert.Equal("b3", (await ExpectMsgAsync<ChatRejected>()).RequestId);
     }
 
     [Fact]
