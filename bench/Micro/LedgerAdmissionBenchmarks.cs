@@ -17,7 +17,7 @@ namespace Orchestrator.Bench.Micro;
 /// settlement, which also writes the usage row.
 /// </summary>
 [MemoryDiagnoser]
-[MedianColumn]   // the mean of a round trip through three mailboxes is pulled up by the few that wait for a thread
+[MedianColumn]   // the mean of a round trip through the ledger's mailboxes is pulled up by the few that wait for a thread
 public class LedgerAdmissionBenchmarks
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
