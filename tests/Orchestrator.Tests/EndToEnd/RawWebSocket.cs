@@ -38,4 +38,28 @@ public static class RawWebSocket
         frame.AddRange(payload.Select((b, i) => (byte)(b ^ mask[i % 4])));
         return [.. frame];
     }
+
+    /// <summary>
+    /// Takes the first whole server frame (unmasked, up to 64 KiB of payload) off the front of <paramref name="pending"/>,
+    /// the bytes read so far; false while it is not all there.
+    /// </summary>
+    public static bool TryTakeFrame(List<byte> pending, out int opcode, out byte[] payload)
+    {
+        opcode = 0;
+        payload = [];
+        if (pending.Count < 2) return false;
+        var length = pending[1] & 0x7F;
+        var header = 2;
+        if (length == 126)
+        {
+            if (pending.Count < 4) return false;
+            length = (pending[2] << 8) | pending[3];
+            header = 4;
+        }
+        if (pending.Count < header + length) return false;
+        opcode = pending[0] & 0x0F;
+        payload = pending.GetRange(header, length).ToArray();
+        pending.RemoveRange(0, header + length);
+        return true;
+    }
 }

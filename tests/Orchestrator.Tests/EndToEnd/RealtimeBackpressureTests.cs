@@ -103,21 +103,14 @@ public sealed class RealtimeBackpressureTests(ITestOutputHelper output) : IAsync
                 var read = await stream.ReadAsync(buffer, deadline.Token);
                 if (read == 0) { ended = true; break; }
                 pending.AddRange(buffer.AsSpan(0, read).ToArray());
-                while (pending.Count >= 2)
+                while (RawWebSocket.TryTakeFrame(pending, out var opcode, out var payload))
                 {
-                    var opcode = pending[0] & 0x0F;
-                    var length = pending[1] & 0x7F;
-                    var header = 2;
-                    if (length == 126) { if (pending.Count < 4) break; length = (pending[2] << 8) | pending[3]; header = 4; }
-                    if (pending.Count < header + length) break;
-                    var payload = pending.GetRange(header, length).ToArray();
                     if (opcode == 0x1)
                     {
-                        longest = Math.Max(longest, length);
+                        longest = Math.Max(longest, payload.Length);
                         if (System.Text.Encoding.UTF8.GetString(payload).Contains("\"type\":\"error\"", StringComparison.Ordinal)) errors++;
                     }
-                    if (opcode == 0x8) { close = length >= 2 ? (payload[0] << 8) | payload[1] : 1005; ended = true; }
-                    pending.RemoveRange(0, header + length);
+                    if (opcode == 0x8) { close = payload.Length >= 2 ? (payload[0] << 8) | payload[1] : 1005; ended = true; }
                 }
             }
         }

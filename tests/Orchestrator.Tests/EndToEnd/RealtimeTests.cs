@@ -185,16 +185,8 @@ public sealed class RealtimeTests(RelayFixture fixture)
             var read = await stream.ReadAsync(buffer, timeout.Token);
             Assert.True(read > 0, "the server closed before it pinged");
             pending.AddRange(buffer.AsSpan(0, read).ToArray());
-            while (pending.Count >= 2)
-            {
-                var opcode = pending[0] & 0x0F;
-                var length = pending[1] & 0x7F;
-                var header = 2;
-                if (length == 126) { if (pending.Count < 4) break; length = (pending[2] << 8) | pending[3]; header = 4; }
-                if (pending.Count < header + length) break;
+            while (RawWebSocket.TryTakeFrame(pending, out var opcode, out _))
                 if (opcode == 0x9) sawPing = true;
-                pending.RemoveRange(0, header + length);
-            }
         }
 
         // No pong ever: within heartbeat-timeout the server gives up on us, and the upstream stream is closed.
