@@ -131,15 +131,13 @@ public sealed class HttpFrontActor : ReceiveActor
         if (!_admitting.Remove(admitted.RequestId, out var admission)) return;
         var keyId = admission.Command.KeyId!;
         Remember(keyId, Sender);
+        var bill = new BillTo(_ledger!, keyId, admission.Model.Price, admission.StartedAt);
         if (admission.Cancelled)
         {
             // The caller left while the key decided: nothing ran, nothing is owed, the reservation ends.
-            var now = DateTimeOffset.UtcNow;
-            _ledger!.Tell(new Settle(keyId, new UsageRecord(admitted.RequestId, keyId, admission.Model.Id, "", 0, 0, 0, 0, 0m, 499, null, false,
-                admission.StartedAt, now, null)));
+            bill.Settle(admitted.RequestId, admission.Model.Id, "", default, ChatSessionActor.ClientClosed, null, null);
             return;
         }
-        var bill = new BillTo(_ledger!, keyId, admission.Model.Price, admission.StartedAt);
         StartSession(admission.Command, admission.Caller, admission.Model, bill);
     }
 

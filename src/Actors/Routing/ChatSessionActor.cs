@@ -34,7 +34,7 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
     private const string RetryTimer = "retry-backoff";
 
     /// <summary>The status a request is recorded with when its client went away first (nginx's 499).</summary>
-    private const int ClientClosed = 499;
+    internal const int ClientClosed = 499;
     private const string TotalTimer = "total-timeout";
     private const string OutcomeTimer = "attempt-outcome";
     private const string ExpiryGraceTimer = "expiry-grace";
@@ -158,11 +158,8 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
     private void SettleBill()
     {
         if (_bill is not { } bill) return;
-        var now = DateTimeOffset.UtcNow;
         double? ttft = _firstTokenAt == 0 ? null : Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(_startedAt, _firstTokenAt).TotalMilliseconds, 3);
-        bill.Ledger.Tell(new Settle(bill.KeyId, new UsageRecord(RequestId, bill.KeyId, _command.Request.Model, _answeredBy,
-            _billed.Input, Math.Min(_billed.CachedInput, _billed.Input), _billed.Output, _billed.Reasoning, Pricing.Cost(bill.Price, _billed),
-            _status, _finishReason, _billed.Estimated, bill.StartedAt, now, ttft)));
+        bill.Settle(RequestId, _command.Request.Model, _answeredBy, _billed, _status, _finishReason, ttft);
     }
 
     // ---- states ------------------------------------------------------------------------------------------------
