@@ -10,6 +10,7 @@ try
     {
         "suite" => await SuiteAsync(options),
         "once" => await OnceAsync(options),
+        "paired" => await PairedAsync(options),
         _ => Usage(),
     };
 }
@@ -32,6 +33,8 @@ static int Usage()
                              [--orchestrator-metrics-off URL --orchestrator-metrics-off-pid PID]
                LoadGen once --url URL [--key KEY] [--model bench] [--stream] [--chunks 50] [--pace-ms 0]
                              (--concurrency N | --rate PER_SECOND) [--warmup 1] [--duration 5]
+               LoadGen paired --url URL --key KEY --second-key KEY [--model bench] [--stream] [--chunks 50]
+                             [--warmup 1] [--duration 5] [--rounds 4]
         """);
     return 2;
 }
@@ -56,9 +59,11 @@ static async Task<int> SuiteAsync(Options o)
         : new Target(Suite.MetricsOff, o.Url("orchestrator-metrics-off"), o.Get("key") ?? "sk-local-1", o.Int("orchestrator-metrics-off-pid"));
     var suite = new Suite(profile, targets, Console.Out, heldOverH2, metricsOff) { LedgerAdminKey = o.Get("ledger-admin-key") };
     await suite.RunAsync();
-    var markdown = header + Environment.NewLine + Environment.NewLine + Report.Markdown(suite.Rows, suite.Held);
+    var tables = Report.Markdown(suite.Rows, suite.Held);
+    if (suite.Paired.Count > 0) tables += Environment.NewLine + PairedSummary.Markdown(suite.Paired);
+    var markdown = header + Environment.NewLine + Environment.NewLine + tables;
     Console.WriteLine();
-    Console.WriteLine(Report.Markdown(suite.Rows, suite.Held));
+    Console.WriteLine(tables);
     if (o.Get("out") is { } file)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
@@ -92,6 +97,23 @@ static async Task<int> OnceAsync(Options o)
     var row = new Row(shape.ToString(), target);
     row.Add(result, window);
     Console.WriteLine(Report.Markdown([row], []));
+    return 0;
+}
+
+// c=1, requests alternating between --key and --second-key on one client: what the second key adds (scenario L's pairs).
+static async Task<int> PairedAsync(Options o)
+{
+    var shape = new RequestShape(o.Flag("stream"), o.Int("chunks", 50), o.Int("pace-ms", 0), o.Get("model") ?? "bench");
+    var first = new Target("key", o.Url("url"), o.Get("key"), null);
+    var second = first with { Name = "second key", ApiKey = o.Get("second-key") ?? throw new ArgumentException("--second-key is required") };
+    var summary = new PairedSummary(shape.ToString(), first.Name, second.Name);
+    for (var round = 0; round < o.Int("rounds", 4); round++)
+    {
+        using var client = ChatProbe.CreateClient();
+        summary.Add(await new Paired(new ChatProbe(client), first, second, shape)
+            .RoundAsync(TimeSpan.FromSeconds(o.Double("warmup", 1)), TimeSpan.FromSeconds(o.Double("duration", 5)), TimeSpan.FromSeconds(60)));
+    }
+    Console.WriteLine(PairedSummary.Markdown([summary]));
     return 0;
 }
 

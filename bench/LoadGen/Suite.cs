@@ -27,6 +27,8 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
 
     public List<HeldRow> Held { get; } = [];
 
+    public List<PairedSummary> Paired { get; } = [];
+
     /// <summary>An admin key of Orchestrator's: the ledger scenario makes a billed key with it and compares it with the config's key.</summary>
     public string? LedgerAdminKey { get; init; }
 
@@ -94,6 +96,8 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
             var unbilled = relay with { Name = ConfigKey };
             await InterleavedAsync("L. ledger: non-stream, c=1", [(unbilled, RequestShape.Completion), (billed, RequestShape.Completion)],
                 profile.Rounds * 2, runner => runner.ClosedAsync(1, profile.Warmup, profile.Measure, profile.Grace));
+            // The added latency itself, paired request by request (the rows above scatter by more than it).
+            await PairedAsync("L. ledger: non-stream, c=1, alternating", unbilled, billed, RequestShape.Completion, profile.Rounds * 2);
             await InterleavedAsync($"L. ledger: stream {Profile.Unpaced.Chunks} chunks unpaced, c={profile.UnpacedConcurrency}",
                 [(unbilled, Profile.Unpaced), (billed, Profile.Unpaced)],
                 profile.Rounds * 2, runner => runner.ClosedAsync(profile.UnpacedConcurrency, profile.Warmup, profile.Measure, profile.Grace));
@@ -125,6 +129,22 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
         }
 
         Rows.AddRange(rows);
+    }
+
+    private async Task PairedAsync(string scenario, Target first, Target second, RequestShape shape, int rounds)
+    {
+        var summary = new PairedSummary(scenario, first.Name, second.Name);
+        for (var round = 1; round <= rounds; round++)
+        {
+            EnsureAlive();
+            using var client = ChatProbe.CreateClient();
+            var result = await new Paired(new ChatProbe(client), first, second, shape).RoundAsync(profile.Warmup, profile.Measure, profile.Grace);
+            summary.Add(result);
+            log.WriteLine($"  {scenario} | round {round}/{rounds}: {result.First.Measured.Count()} + {result.Second.Measured.Count()} requests, " +
+                $"{result.First.Measured.Count(o => !o.Ok) + result.Second.Measured.Count(o => !o.Ok)} errors");
+        }
+
+        Paired.Add(summary);
     }
 
     // Held streams: a fixed number of streams started at a steady rate over the ramp, each open for its whole paced
