@@ -18,7 +18,7 @@ public sealed record LedgerSettings(LedgerStorage Storage, string Path, Secret? 
     public TimeSpan ReservationTimeout { get; init; } = TimeSpan.FromMinutes(30);
 
     /// <summary>How long a key's events wait to share one journal write (<c>group-commit</c>).</summary>
-    public TimeSpan GroupCommit { get; init; } = TimeSpan.FromMilliseconds(5);
+    public TimeSpan GroupCommit { get; init; } = TimeSpan.FromMilliseconds(25);
 
     /// <summary>How long a request runs before its reservation is journaled (<c>reserve-write-delay</c>; zero: at once).</summary>
     public TimeSpan ReserveWriteDelay { get; init; } = TimeSpan.FromSeconds(1);
