@@ -356,6 +356,7 @@ public static class AnswerStream
         private void WriteEstimatedUsage(SegmentLimits limits)
         {
             var output = Math.Max(1, _transcript.ContentEvents);   // a stream event carries about one token
+            var input = limits.Input?.Tokens ?? 0;
             Write(new ChatCompletionChunk
             {
                 Id = _transcript.CompletionId!,
@@ -364,9 +365,9 @@ public static class AnswerStream
                 Choices = [],
                 Usage = new Usage
                 {
-                    PromptTokens = limits.InputTokensEstimate,
+                    PromptTokens = input,
                     CompletionTokens = output,
-                    TotalTokens = limits.InputTokensEstimate + output,
+                    TotalTokens = input + output,
                     Extra = new() { ["estimated"] = EstimatedTrue },
                 },
             });
@@ -444,7 +445,7 @@ public static class AnswerStream
         {
             if (segment.Usage is { } usage) _transcript.Billed = _transcript.Billed.Plus(usage);
             else if (segment.GotToken)
-                _transcript.Billed = _transcript.Billed.Plus(new UsageCounts(segment.Limits.InputTokensEstimate, 0, Math.Max(1, segment.ContentEvents), 0, Estimated: true));
+                _transcript.Billed = _transcript.Billed.Plus(new UsageCounts(segment.Limits.Input?.Tokens ?? 0, 0, Math.Max(1, segment.ContentEvents), 0, Estimated: true));
         }
 
         private void Report(bool whole)

@@ -110,8 +110,7 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
         _limits = new SegmentLimits(model.Limits.FirstTokenTimeout, model.Limits.IdleTimeout, command.Request.IncludeUsage, singleChoice)
         {
             Model = command.Request.Model,
-            // Only a client that asked for usage can be owed an estimate; the walk over the body is skipped otherwise.
-            InputTokensEstimate = command.Request.IncludeUsage ? Dialects.TokenEstimate.Input(command.Request.Body) : 0,
+            Input = new Dialects.InputEstimate(command.Request.Body),
             HideUsage = command.Request.UsageForBilling,
         };
         // Written only by the stream's stages; this actor hands it to them and reads snapshots. The text is kept
@@ -409,7 +408,7 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
         _finishReason = facts.FinishReason;
         _billed = facts.HasUsage
             ? facts.Usage
-            : new UsageCounts(_limits.InputTokensEstimate > 0 ? _limits.InputTokensEstimate : Dialects.TokenEstimate.Input(_command.Request.Body), 0, 1, 0, Estimated: true);
+            : new UsageCounts(_limits.Input!.Tokens, 0, 1, 0, Estimated: true);
     }
 
     private void OnAttemptFailed(AttemptFailed failed, IActorRef? asker)

@@ -1,3 +1,4 @@
+using Orchestrator.Actors.Dialects;
 using Orchestrator.Actors.Settings;
 
 namespace Orchestrator.Actors.Routing;
@@ -20,7 +21,7 @@ public sealed record SegmentLimits(TimeSpan FirstTokenTimeout, TimeSpan IdleTime
 
     /// <summary>The model the client asked for, and its input estimated: the usage chunk the relay writes when the upstream sent none.</summary>
     public string Model { get; init; } = "";
-    public int InputTokensEstimate { get; init; }
+    public InputEstimate? Input { get; init; }
 
     /// <summary>
     /// The relay asked the upstream for usage that the client did not (to bill the request): usage chunks are read,
