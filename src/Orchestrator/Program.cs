@@ -14,3 +14,9 @@ catch (InvalidConfigException ex)
     await Console.Error.WriteLineAsync(ex.Message);
     return 2;
 }
+catch (Orchestrator.Actors.Ledger.Storage.LedgerInUseException ex)
+{
+    await Console.Error.WriteLineAsync($"{ex.Message} One process runs a ledger at a time: stop the other one, or give this one " +
+        "a ledger of its own (orchestrator.ledger.path, or connection-string for PostgreSQL).");
+    return 2;
+}

@@ -47,7 +47,9 @@ public static class OrchestratorHosting
     /// <summary>
     /// The whole engine as a hosted service: the actor system (configured from <paramref name="config"/> with the
     /// ledger's persistence section over it, logging through Serilog), the actors, and <see cref="OrchestratorClient"/>
-    /// for in-process calls. A SQLite ledger's file (and directory) is created here, before the journal needs it.
+    /// for in-process calls. A SQLite ledger's file (and directory) is created here, before the journal needs it, and
+    /// the ledger is taken for this process (<see cref="LedgerOwnership"/>; <see cref="LedgerInUseException"/> when
+    /// another process runs it) until the actor system ends.
     /// </summary>
     public static IServiceCollection AddOrchestrator(
         this IServiceCollection services,
@@ -56,7 +58,9 @@ public static class OrchestratorHosting
         Func<ProviderSettings, IUpstreamClient>? clientFactory = null)
     {
         if (settings.Ledger.Storage == LedgerStorage.Sqlite) SqliteDatabase.Prepare(settings.Ledger.DatabaseFile);
+        var ownership = LedgerOwnership.Take(settings.Ledger);
         var store = LedgerStores.Create(settings.Ledger);
+        services.AddSingleton(ownership);
         services.AddSingleton(settings);
         services.AddSingleton(store);   // the read side, for /admin/usage
         services.AddSingleton<OrchestratorClient>();
@@ -69,7 +73,8 @@ public static class OrchestratorHosting
                 // so Serilog's own formatter is no longer needed for message templates.
                 loggers.AddLogger<SerilogLogger>();
             })
-            .WithOrchestrator(settings, clientFactory, store));
+            .WithOrchestrator(settings, clientFactory, store)
+            .WithActors((system, _) => system.RegisterOnTermination(ownership.Dispose)));
     }
 
     /// <summary>

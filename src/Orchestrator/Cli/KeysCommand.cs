@@ -12,9 +12,10 @@ namespace Orchestrator.Cli;
 
 /// <summary>
 /// <c>Orchestrator keys ...</c>: the admin API's key commands for operators without curl, on the same binary and the
-/// same store (the configured ledger), through the same ledger actors. Best run while the service is stopped, or for
-/// <c>create</c> and <c>list</c> alone: a running service learns of a key made here on its first use, but keeps its
-/// own view of a key it already holds (credit or revoke such a key through the admin API).
+/// same store (the configured ledger), through the same ledger actors. Only while the service is stopped: a ledger has
+/// one process running it (<see cref="LedgerOwnership"/>), and while the service runs, this command refuses and names
+/// the admin API's calls instead (its ledger actor replays every key at start, which beside a running service would
+/// release the service's open reservations and write over its journal).
 /// </summary>
 public static class KeysCommand
 {
@@ -45,6 +46,20 @@ public static class KeysCommand
             return 2;
         }
         if (settings.Ledger.Storage == LedgerStorage.Sqlite) SqliteDatabase.Prepare(settings.Ledger.DatabaseFile);
+        LedgerOwnership ownership;
+        try
+        {
+            ownership = LedgerOwnership.Take(settings.Ledger);
+        }
+        catch (LedgerInUseException ex)
+        {
+            // Replaying the keys beside the service would release what it holds and take its journal's numbers.
+            await Console.Error.WriteLineAsync($"{ex.Ledger} is in use by a running Orchestrator: the keys command would replay its keys " +
+                "beside it and undo what it holds. While it runs, use its admin API (POST /admin/keys, GET /admin/keys[/ID], " +
+                "POST /admin/keys/ID/credit, DELETE /admin/keys/ID); or stop it first.");
+            return 2;
+        }
+        using var owned = ownership;
         var quiet = ConfigurationFactory.ParseString("akka.loglevel = WARNING, akka.stdout-loglevel = WARNING, akka.log-dead-letters = 0");
         using var system = ActorSystem.Create("orchestrator-keys", quiet.WithFallback(OrchestratorHosting.WithLedger(config, settings.Ledger)));
         try

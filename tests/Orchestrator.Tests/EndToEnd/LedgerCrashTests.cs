@@ -9,7 +9,8 @@ namespace Orchestrator.Tests.EndToEnd;
 
 /// <summary>
 /// The real service as its own process on a SQLite ledger, killed with SIGKILL while streams are in flight and
-/// started again on the same file: no finished request lost or counted twice, no reservation left behind.
+/// started again on the same file: no finished request lost or counted twice, no reservation left behind. And the
+/// <c>keys</c> command beside it, which must not touch a ledger the service runs.
 /// </summary>
 public sealed class LedgerCrashTests(ITestOutputHelper output) : IDisposable
 {
@@ -34,17 +35,7 @@ public sealed class LedgerCrashTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Process_KilledWithStreamsInFlight_RestartLosesNothingCountsNothingTwice()
     {
-        var port = FreePort();
-        var baseUrl = new Uri($"http://127.0.0.1:{port}");
-        await File.WriteAllTextAsync(_configFile, $$"""
-            orchestrator {
-              logging { level = Warning, requests = off }
-              admin.keys = ["{{Admin}}"]
-              ledger { storage = sqlite, path = "{{_database.Path}}", snapshot-every = 7 }
-              providers { slow { kind = simulator, token-delay = 50ms, completion-tokens = 200 } }
-              models { "slow" { routes = [ { provider = slow } ], price { input = {{InputPrice}}, output = {{OutputPrice}} } } }
-            }
-            """);
+        var baseUrl = await WriteConfigAsync();
 
         Process? relay = null;
         try
@@ -119,6 +110,104 @@ public sealed class LedgerCrashTests(ITestOutputHelper output) : IDisposable
             }
             relay?.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task KeysCommand_ServiceRunningWithAStreamOpen_RefusesAndTheStreamIsBilled()
+    {
+        var baseUrl = await WriteConfigAsync();
+        Process? relay = null;
+        try
+        {
+            relay = await StartAsync(baseUrl);
+            using var ledger = new LedgerClient(baseUrl, Admin);
+            var key = await ledger.CreateKeyAsync($$"""{"name":"beside","credit_usd":{{Credit}}}""");
+            using var client = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
+            // 60 tokens, 3 s: its reservation is in the journal (reserve-write-delay 1 s) when the command runs.
+            var stream = new Stream();
+            var read = ReadAsync(client, key.Secret, LedgerClient.StreamBody("slow", includeUsage: true, maxTokens: 60), stream);
+            await stream.Streaming.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+            // Replaying the keys beside the service would release the open reservation and take the journal's next
+            // number from under the stream's settlement: every command is refused, naming the admin API.
+            foreach (var command in (string[][])[["list"], ["credit", key.Id, "5"], ["revoke", key.Id], ["create", "--name", "x"]])
+            {
+                var (exit, _, error) = await RunKeysCommandAsync(command);
+                Assert.Equal(2, exit);
+                Assert.Contains("in use by a running Orchestrator", error);
+                Assert.Contains("POST /admin/keys/ID/credit", error);
+            }
+
+            await read.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(stream.Done);
+            JsonElement view = default;
+            await Eventually.AssertAsync(async () =>
+            {
+                view = await ledger.GetKeyAsync(key.Id);
+                Assert.Equal(1, view.GetProperty("requests").GetInt64());
+                Assert.Single(await ledger.UsageAsync(key.Id));
+            }, TimeSpan.FromSeconds(10));
+            var cost = (stream.PromptTokens!.Value * InputPrice + stream.CompletionTokens!.Value * OutputPrice) / 1_000_000m;
+            Assert.Equal(Credit - cost, view.GetProperty("balance_usd").GetDecimal());
+            Assert.Equal(0m, view.GetProperty("reserved_usd").GetDecimal());
+
+            // The service gone (SIGKILL: its lock goes with it), the command runs on the same file.
+            relay.Kill(entireProcessTree: true);
+            await relay.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            var (listed, output, _) = await RunKeysCommandAsync(["list"]);
+            Assert.Equal(0, listed);
+            Assert.Contains(key.Id, output);
+        }
+        finally
+        {
+            if (relay is { HasExited: false })
+            {
+                relay.Kill(entireProcessTree: true);
+                await relay.WaitForExitAsync();
+            }
+            relay?.Dispose();
+        }
+    }
+
+    private async Task<Uri> WriteConfigAsync()
+    {
+        await File.WriteAllTextAsync(_configFile, $$"""
+            orchestrator {
+              logging { level = Warning, requests = off }
+              admin.keys = ["{{Admin}}"]
+              ledger { storage = sqlite, path = "{{_database.Path}}", snapshot-every = 7 }
+              providers { slow { kind = simulator, token-delay = 50ms, completion-tokens = 200 } }
+              models { "slow" { routes = [ { provider = slow } ], price { input = {{InputPrice}}, output = {{OutputPrice}} } } }
+            }
+            """);
+        return new Uri($"http://127.0.0.1:{FreePort()}");
+    }
+
+    /// <summary><c>Orchestrator keys ...</c> on the test's config, as an operator runs it, to its end (bounded).</summary>
+    private async Task<(int Exit, string Output, string Error)> RunKeysCommandAsync(string[] command)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        foreach (var arg in (string[])[Path.Combine(AppContext.BaseDirectory, "Orchestrator.dll"), "keys", .. command, "--config", _configFile])
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+        Log($"keys {string.Join(' ', command)}: exit {process.ExitCode}; {await error}");
+        return (process.ExitCode, await output, await error);
     }
 
     /// <summary>Reads a stream event by event until it ends or the connection dies.</summary>
