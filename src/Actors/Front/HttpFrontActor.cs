@@ -41,7 +41,8 @@ public sealed class HttpFrontActor : ReceiveActor
     private long _sessionCount;
 
     /// <summary>A billed request waiting for its key's answer (<see cref="Reserve"/>, kept to ask again if the key's actor stops).</summary>
-    private sealed record Admission(CreateChat Command, IActorRef Caller, ModelSettings Model, DateTimeOffset StartedAt, Reserve Reserve)
+    /// <summary><see cref="Model"/> is null for a model the catalogue does not hold: the key only refuses it (<see cref="Reserve.UnknownModel"/>).</summary>
+    private sealed record Admission(CreateChat Command, IActorRef Caller, ModelSettings? Model, DateTimeOffset StartedAt, Reserve Reserve)
     {
         public bool Cancelled { get; init; }
     }
@@ -82,16 +83,18 @@ public sealed class HttpFrontActor : ReceiveActor
 
     private void OnCreateChat(CreateChat command)
     {
-        if (!_catalog.TryGet(command.Request.Model, out var model))
-        {
-            var closest = _catalog.Closest(command.Request.Model);
-            Sender.Tell(new ChatRejected(command.RequestId, ApiError.ModelNotFound(
-                $"The model '{ApiError.Quote(command.Request.Model)}' does not exist or is not configured here. Closest configured models: {string.Join(", ", closest)}.")));
-            return;
-        }
         if (_sessions.ContainsKey(command.RequestId) || _admitting.ContainsKey(command.RequestId))
         {
             Sender.Tell(new ChatRejected(command.RequestId, ApiError.InvalidRequest($"Request id '{command.RequestId}' is already in flight.", null)));
+            return;
+        }
+        if (!_catalog.TryGet(command.Request.Model, out var model))
+        {
+            var closest = _catalog.Closest(command.Request.Model);
+            // A billed key answers it: to a key with an allow-list, only its own models exist.
+            if (command.KeyId is { } billed && _ledger is not null) Ask(new Admission(command, Sender, null, DateTimeOffset.UtcNow,
+                new Reserve(billed, command.RequestId, command.Request.Model, 0, 0m) { UnknownModel = closest }));
+            else Sender.Tell(new ChatRejected(command.RequestId, ModelCatalog.NotFound(command.Request.Model, closest)));
             return;
         }
         if (command.KeyId is { } keyId && _ledger is not null)
@@ -113,8 +116,14 @@ public sealed class HttpFrontActor : ReceiveActor
         var input = Dialects.TokenEstimate.Input(request.Body);
         var output = (long)(request.MaxTokens ?? model.MaxTokensDefault) * Math.Max(1, request.Choices);
         var reserve = new Reserve(keyId, command.RequestId, model.Id, input + output, Pricing.Reservation(model.Price, input, output));
-        _admitting[command.RequestId] = new Admission(command with { Request = request }, Sender, model, DateTimeOffset.UtcNow, reserve);
-        (_keyActors.TryGetValue(keyId, out var key) ? key : _ledger!).Tell(reserve);
+        Ask(new Admission(command with { Request = request }, Sender, model, DateTimeOffset.UtcNow, reserve));
+    }
+
+    private void Ask(Admission admission)
+    {
+        _admitting[admission.Reserve.RequestId] = admission;
+        var keyId = admission.Reserve.KeyId;
+        (_keyActors.TryGetValue(keyId, out var key) ? key : _ledger!).Tell(admission.Reserve);
     }
 
     /// <summary>The key's actor answered an admission (the ledger itself answers only for keys it does not know).</summary>
@@ -131,14 +140,15 @@ public sealed class HttpFrontActor : ReceiveActor
         if (!_admitting.Remove(admitted.RequestId, out var admission)) return;
         var keyId = admission.Command.KeyId!;
         Remember(keyId, Sender);
-        var bill = new BillTo(_ledger!, keyId, admission.Model.Price, admission.StartedAt);
+        if (admission.Model is not { } model) return;   // never admitted (UnknownModel); nothing reserved
+        var bill = new BillTo(_ledger!, keyId, model.Price, admission.StartedAt);
         if (admission.Cancelled)
         {
             // The caller left while the key decided: nothing ran, nothing is owed, the reservation ends.
-            bill.Settle(admitted.RequestId, admission.Model.Id, "", default, ChatSessionActor.ClientClosed, null, null);
+            bill.Settle(admitted.RequestId, model.Id, "", default, ChatSessionActor.ClientClosed, null, null);
             return;
         }
-        StartSession(admission.Command, admission.Caller, admission.Model, bill);
+        StartSession(admission.Command, admission.Caller, model, bill);
     }
 
     private void StartSession(CreateChat command, IActorRef caller, ModelSettings model, BillTo? bill)

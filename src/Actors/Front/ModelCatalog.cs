@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
 using Orchestrator.Actors.Settings;
+using Orchestrator.Messages.Chat;
 
 namespace Orchestrator.Actors.Front;
 
@@ -22,14 +23,22 @@ public sealed class ModelCatalog
     /// <see cref="MaxComparedLength"/> characters count, so the cost is bounded whoever builds the request: this runs
     /// inside the single front actor.
     /// </summary>
-    public ImmutableArray<string> Closest(string id, int count = 3)
+    public ImmutableArray<string> Closest(string id, int count = 3) => Closest(id, _models.Keys, count);
+
+    /// <summary>The same among <paramref name="ids"/> (a key's allow-list).</summary>
+    public static ImmutableArray<string> Closest(string id, IEnumerable<string> ids, int count = 3)
     {
         var probe = (id.Length > MaxComparedLength ? id[..MaxComparedLength] : id).ToLowerInvariant();
-        return [.. _models.Keys
+        return [.. ids
             .OrderBy(candidate => EditDistance(probe, candidate.ToLowerInvariant()))
             .ThenBy(candidate => candidate, StringComparer.Ordinal)
             .Take(count)];
     }
+
+    /// <summary>The 404 for a model that does not exist (for the asker), with the nearest ones it may use.</summary>
+    public static ApiError NotFound(string id, IReadOnlyCollection<string> closest) => ApiError.ModelNotFound(
+        $"The model '{ApiError.Quote(id)}' does not exist or is not configured here." +
+        (closest.Count > 0 ? $" Closest configured models: {string.Join(", ", closest)}." : ""));
 
     private static int EditDistance(string a, string b)
     {

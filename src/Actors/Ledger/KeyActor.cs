@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using Orchestrator.Actors.Front;
 using Orchestrator.Actors.Telemetry;
 using Orchestrator.Messages.Chat;
 using Orchestrator.Messages.Ledger;
@@ -332,8 +333,11 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         if (_created is null) return new(ApiError.InvalidApiKey("Incorrect API key provided."), "unknown");
         if (_revokedAt is not null) return new(ApiError.InvalidApiKey("This API key has been revoked."), "revoked");
         if (_expiresAt is { } expires && expires <= Now) return new(ApiError.InvalidApiKey($"This API key expired at {expires:yyyy-MM-ddTHH:mm:ssZ}."), "expired");
+        // A model nobody configured, or one outside the allow-list: the same words, suggesting only what the key may use.
+        if (reserve.UnknownModel is { } closest)
+            return new(ModelCatalog.NotFound(reserve.Model, _allowed is null ? closest : ModelCatalog.Closest(reserve.Model, _allowed)), "model");
         if (_allowed is not null && !_allowed.Contains(reserve.Model))
-            return new(ApiError.ModelNotFound($"The model '{ApiError.Quote(reserve.Model)}' does not exist or is not configured here."), "model");
+            return new(ModelCatalog.NotFound(reserve.Model, ModelCatalog.Closest(reserve.Model, _allowed)), "model");
         if (_open.ContainsKey(reserve.RequestId)) return new(ApiError.InvalidRequest($"Request id '{ApiError.Quote(reserve.RequestId)}' is already in flight.", null), "other");
         var now = Now;
         if (_limits.MaxConcurrent is { } max && _open.Count >= max)

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Orchestrator.Messages.Chat;
 
 namespace Orchestrator.Messages.Ledger;
@@ -7,7 +8,15 @@ namespace Orchestrator.Messages.Ledger;
 /// <see cref="Tokens"/> prompt + output tokens at most) reserved from the balance. Replies <see cref="Admitted"/>
 /// or <see cref="NotAdmitted"/>. The reservation lasts until <see cref="Settle"/> for the same request.
 /// </summary>
-public sealed record Reserve(string KeyId, string RequestId, string Model, long Tokens, decimal CostUsd) : IKeyMessage;
+public sealed record Reserve(string KeyId, string RequestId, string Model, long Tokens, decimal CostUsd) : IKeyMessage
+{
+    /// <summary>
+    /// Not null: no model of that id is configured, and these are the configured ids nearest to it. The key refuses it
+    /// as it refuses a model outside its allow-list, in the same words, suggesting only models it may use: to a key
+    /// with an allow-list, a model outside it and a model nobody configured look the same.
+    /// </summary>
+    public ImmutableArray<string>? UnknownModel { get; init; }
+}
 
 public sealed record Admitted(string RequestId);
 

@@ -261,6 +261,30 @@ public sealed class LedgerAdmissionTests(LedgerRelayFixture fixture) : IClassFix
         Assert.Equal(1, fixture.Upstream.Calls("upstream-ok", user));
     }
 
+    [Fact]
+    public async Task AllowList_ModelOutsideAndUnknownModel_SameAnswerAndNoOutsideModelSuggested()
+    {
+        // "A model outside the key's allow-list is 404 as if it did not exist": the same words as for a model nobody
+        // configured, and the "closest configured models" of either name only what the key may use.
+        var user = "allow-leak-" + Guid.NewGuid().ToString("N");
+        var key = await _ledger.CreateKeyAsync("""{"name":"allow-leak","credit_usd":1,"models":["priced"]}""");
+
+        var outside = await LedgerClient.ChatAsync(_client, key.Secret, Body("other", user));
+        var missing = await LedgerClient.ChatAsync(_client, key.Secret, Body("zzzzz", user));
+        var typo = await LedgerClient.ChatAsync(_client, key.Secret, Body("othe", user));
+        Assert.Equal(HttpStatusCode.NotFound, outside.Status);
+        Assert.Equal(HttpStatusCode.NotFound, missing.Status);
+        Assert.Equal(HttpStatusCode.NotFound, typo.Status);
+
+        var outsideMessage = LedgerClient.ErrorOf(outside.Body).GetProperty("message").GetString()!;
+        var missingMessage = LedgerClient.ErrorOf(missing.Body).GetProperty("message").GetString()!;
+        Assert.Equal(missingMessage.Replace("'zzzzz'", "'M'"), outsideMessage.Replace("'other'", "'M'"));
+        var typoMessage = LedgerClient.ErrorOf(typo.Body).GetProperty("message").GetString()!;
+        Assert.DoesNotContain("other", typoMessage);
+        Assert.DoesNotContain("slow", typoMessage);
+        Assert.Equal(0, fixture.Upstream.Calls("upstream-ok", user));
+    }
+
     private async Task<HttpResponseMessage> SendAsync(string key, string body, HttpCompletionOption option = HttpCompletionOption.ResponseContentRead)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };

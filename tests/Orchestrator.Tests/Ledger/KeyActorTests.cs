@@ -48,6 +48,28 @@ public sealed class KeyActorTests() : Akka.TestKit.Xunit2.TestKit(TestConfigs.Te
     private static string Header(NotAdmitted refused, string name) => refused.Error.Headers.Single(h => h.Key == name).Value;
 
     [Fact]
+    public async Task UnknownModel_KeyWithAndWithoutAllowList_RefusedAsNotFoundSuggestingOnlyWhatTheKeyMayUse()
+    {
+        var open = await KeyAsync("open");
+        open.Tell(new Reserve("open", "r1", "gpt-41", 0, 0m) { UnknownModel = ["gpt-4.1", "gpt-4o"] });
+        var refused = await ExpectMsgAsync<NotAdmitted>();
+        Assert.Equal(404, refused.Error.Status);
+        Assert.Equal("The model 'gpt-41' does not exist or is not configured here. Closest configured models: gpt-4.1, gpt-4o.", refused.Error.Message);
+
+        var limited = Sys.ActorOf(KeyActor.Props("limited", Options, Recorder), "key-limited");
+        limited.Tell(new CreateKey("limited", "test", "hash-limited", 1m, ["claude-sonnet-4-5", "gpt-4o-mini"], KeyLimits.None, null));
+        await ExpectMsgAsync<KeyView>();
+        // Unknown to the relay, and configured but outside the allow-list: the same answer, from the key's own models.
+        limited.Tell(new Reserve("limited", "r2", "gpt-41", 0, 0m) { UnknownModel = ["gpt-4.1", "gpt-4o"] });
+        var unknown = await ExpectMsgAsync<NotAdmitted>();
+        limited.Tell(new Reserve("limited", "r3", "gpt-4.1", 10, 0.01m));
+        var outside = await ExpectMsgAsync<NotAdmitted>();
+        Assert.Equal("The model 'gpt-41' does not exist or is not configured here. Closest configured models: gpt-4o-mini, claude-sonnet-4-5.", unknown.Error.Message);
+        Assert.Equal(unknown.Error.Message.Replace("gpt-41", "M"), outside.Error.Message.Replace("gpt-4.1", "M"));
+        Assert.Equal(0m, (await ViewAsync(limited, "limited")).ReservedUsd);
+    }
+
+    [Fact]
     public async Task Rpm_BucketEmpty_RefusedUntilItRefills()
     {
         var key = await KeyAsync("rpm", limits: new KeyLimits(2, null, null));
