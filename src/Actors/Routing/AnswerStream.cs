@@ -356,7 +356,7 @@ public static class AnswerStream
         private void WriteEstimatedUsage(SegmentLimits limits)
         {
             var output = Math.Max(1, _transcript.ContentEvents);   // a stream event carries about one token
-            var input = limits.Input?.Tokens ?? 0;
+            var input = (limits.Input?.Tokens ?? 0) + _transcript.UnreportedPromptTokens;
             Write(new ChatCompletionChunk
             {
                 Id = _transcript.CompletionId!,
@@ -379,7 +379,12 @@ public static class AnswerStream
         private void Fail(Segment segment, Exception cause)
         {
             if (segment.Closed) return;
-            _transcript.UnreportedTokens += segment.ContentEvents;
+            if (segment.Usage is null && segment.GotToken)
+            {
+                // As Bill counts it: the client's usage and the bill stay one figure.
+                _transcript.UnreportedTokens += Math.Max(1, segment.ContentEvents);
+                _transcript.UnreportedPromptTokens += segment.Limits.Input?.Tokens ?? 0;
+            }
             Close(segment, cause);
             CancelTimer(FirstTokenTimer);
             CancelTimer(IdleTimer);

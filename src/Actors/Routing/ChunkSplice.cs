@@ -73,7 +73,7 @@ internal static class ChunkSplice
         var resumed = transcript.Resumes.Count > 0;
         var sameId = transcript.CompletionId is null || chunk.Id == transcript.CompletionId;
         var marks = resumed && (usage is not null || chunk.Choices.Any(c => c.FinishReason is not null));
-        var extraTokens = usage is not null ? transcript.UnreportedTokens : 0;
+        var extraTokens = usage is not null ? transcript.UnreportedTokens + transcript.UnreportedPromptTokens : 0;
         if (sameId && keepContent && !marks && extraTokens == 0) return chunk;
 
         var choices = chunk.Choices;
@@ -96,16 +96,17 @@ internal static class ChunkSplice
             Created = transcript.CompletionId is null ? chunk.Created : transcript.Created,
             Model = chunk.Model,
             Choices = choices,
-            Usage = usage is null ? chunk.Usage : Summed(usage, extraTokens),
+            Usage = usage is null ? chunk.Usage : Summed(usage, transcript),
             Extra = extra,
         };
     }
 
-    private static Usage Summed(Usage usage, int extraTokens) => extraTokens == 0 ? usage : new Usage
+    /// <summary>The last attempt's usage with what the cut ones cost added: the figures the request is billed for.</summary>
+    private static Usage Summed(Usage usage, Transcript transcript) => new()
     {
-        PromptTokens = usage.PromptTokens,
-        CompletionTokens = usage.CompletionTokens + extraTokens,
-        TotalTokens = usage.TotalTokens + extraTokens,
+        PromptTokens = usage.PromptTokens + transcript.UnreportedPromptTokens,
+        CompletionTokens = usage.CompletionTokens + transcript.UnreportedTokens,
+        TotalTokens = usage.TotalTokens + transcript.UnreportedPromptTokens + transcript.UnreportedTokens,
         Extra = usage.Extra,
     };
 
@@ -121,6 +122,7 @@ internal static class ChunkSplice
             foreach (var strategy in transcript.Resumes) writer.WriteStringValue(strategy);
             writer.WriteEndArray();
             writer.WriteNumber("estimated_completion_tokens"u8, transcript.UnreportedTokens);
+            writer.WriteNumber("estimated_prompt_tokens"u8, transcript.UnreportedPromptTokens);
             writer.WriteEndObject();
         }
         using var doc = JsonDocument.Parse(buffer.WrittenMemory);

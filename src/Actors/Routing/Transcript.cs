@@ -37,6 +37,12 @@ public sealed class Transcript(bool keepText = true)
     public int UnreportedTokens { get; set; }
 
     /// <summary>
+    /// The prompt of each attempt that produced tokens and ended without a usage chunk, estimated: billed like the rest
+    /// (every segment that produced tokens pays for its prompt), so the usage the client is shown adds it too.
+    /// </summary>
+    public int UnreportedPromptTokens { get; set; }
+
+    /// <summary>
     /// What the request is billed for so far: each closed segment's usage as its upstream reported it, or, for one
     /// that produced tokens and reported nothing, an estimate (marked). A segment that produced nothing adds nothing.
     /// </summary>

@@ -28,6 +28,8 @@ public sealed class LedgerRelayFixture : IAsyncLifetime
                 "priced" { routes = [ { provider = fake, model = "upstream-ok" } ], price { input = 1, output = 2 } }
                 "other"  { routes = [ { provider = fake, model = "upstream-ok" } ], price { input = 1, output = 2 } }
                 "slow"   { routes = [ { provider = slow } ], price { input = 1, output = 2 } }
+                # Cut after two tokens, resumed on the second route.
+                "resumed" { routes = [ { provider = fake, model = "cut-after-2" }, { provider = fake, model = "upstream-ok" } ], price { input = 1, output = 2 } }
               }
             }
             """);
@@ -194,6 +196,29 @@ public sealed class LedgerAdmissionTests(LedgerRelayFixture fixture) : IClassFix
         var view = await _ledger.GetKeyAsync(key.Id);
         Assert.Equal(0m, view.GetProperty("reserved_usd").GetDecimal());
         Assert.Equal(1m - record.GetProperty("cost_usd").GetDecimal(), view.GetProperty("balance_usd").GetDecimal());
+    }
+
+    [Fact]
+    public async Task Stream_CutAndResumed_ClientsUsageIsWhatIsBilled()
+    {
+        var key = await _ledger.CreateKeyAsync("""{"name":"resumed","credit_usd":1}""");
+        var body = LedgerClient.StreamBody("resumed", includeUsage: true, content: "What is the price of one request, exactly?");
+        var answer = await LedgerClient.ChatAsync(_client, key.Secret, body);
+        Assert.True(answer.Complete, answer.Body);
+        Assert.Contains("\"resumed\":1", answer.Body);
+
+        // Both attempts were paid for upstream: the cut one's two tokens and its prompt (estimated), the resumed one's
+        // usage. What the client was shown is what the ledger bills, so a client can check its bill from its usage.
+        JsonElement record = default;
+        await Eventually.AssertAsync(async () => record = (await _ledger.UsageAsync(key.Id))[answer.RequestId], TimeSpan.FromSeconds(10));
+        Assert.True(record.GetProperty("usage_estimated").GetBoolean(), record.GetRawText());
+        Assert.Equal(answer.PromptTokens, record.GetProperty("input_tokens").GetInt64());
+        Assert.Equal(answer.CompletionTokens, record.GetProperty("output_tokens").GetInt64());
+        var prompt = TokenEstimate.Input(JsonDocument.Parse(body).RootElement);
+        Assert.True(answer.PromptTokens > prompt, $"the client's prompt_tokens {answer.PromptTokens} include the cut attempt's {prompt}");
+        var cost = (answer.PromptTokens!.Value * 1m + answer.CompletionTokens!.Value * 2m) / 1_000_000m;
+        Assert.Equal(cost, record.GetProperty("cost_usd").GetDecimal());
+        Assert.Equal(1m - cost, (await _ledger.GetKeyAsync(key.Id)).GetProperty("balance_usd").GetDecimal());
     }
 
     [Fact]

@@ -44,7 +44,9 @@ public sealed class OpenAiSdkTests(RelayFixture fixture)
         }
         Assert.Equal(FakeUpstream.Answer, text.ToString());
         Assert.Single(ids);
-        Assert.Equal(13 + 2, usage?.TotalTokenCount);   // the resumed attempt's usage plus the two tokens of the cut one
+        // The resumed attempt's usage, plus what the cut one cost: its two tokens and its prompt, estimated as the
+        // ledger bills it (the message's strings, 24 characters, / 4, + 3 for the message: 9).
+        Assert.Equal(13 + 2 + 9, usage?.TotalTokenCount);
     }
 
     [Fact]
