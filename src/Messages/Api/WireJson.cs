@@ -8,6 +8,7 @@ namespace Orchestrator.Messages.Api;
 [JsonSerializable(typeof(ChatCompletionChunk))]
 [JsonSerializable(typeof(ChatCompletion))]
 [JsonSerializable(typeof(ModelList))]
+[JsonSerializable(typeof(ModelInfo))]
 [JsonSerializable(typeof(ErrorEnvelope))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(System.Text.Json.Nodes.JsonNode))]

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Orchestrator.Actors.Front;
 using Orchestrator.Actors.Ledger;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Messages.Api;
@@ -12,17 +13,31 @@ public static class ModelEndpoints
     public static IEndpointRouteBuilder MapModelEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/v1/models", ListAsync).AddEndpointFilter<ClientKeyFilter>();
+        // Ids may hold '/' ("meta-llama/Llama-3.3-70B"): the rest of the path is the id.
+        endpoints.MapGet("/v1/models/{**id}", RetrieveAsync).AddEndpointFilter<ClientKeyFilter>();
         return endpoints;
     }
 
+    private static async Task<IResult> ListAsync(HttpContext http, OrchestratorSettings settings, IRequiredActor<LedgerActor> ledger) =>
+        Results.Json(await VisibleAsync(http, settings, ledger), WireJson.Default.ModelList);
+
+    /// <summary>OpenAI's "retrieve model": one model of the list, or the 404 an unknown model gets in a chat request.</summary>
+    private static async Task<IResult> RetrieveAsync(string id, HttpContext http, OrchestratorSettings settings, IRequiredActor<LedgerActor> ledger)
+    {
+        var visible = await VisibleAsync(http, settings, ledger);
+        return visible.Data.FirstOrDefault(m => m.Id == id) is { } model
+            ? Results.Json(model, WireJson.Default.ModelInfo)
+            : OpenAiErrors.Result(ModelCatalog.NotFound(id, ModelCatalog.Closest(id, visible.Data.Select(m => m.Id))));
+    }
+
     /// <summary>A ledger key with an allow-list sees only its models: the others do not exist for it (they answer 404 too).</summary>
-    private static async Task<IResult> ListAsync(HttpContext http, OrchestratorSettings settings, IRequiredActor<LedgerActor> ledger)
+    private static async Task<ModelList> VisibleAsync(HttpContext http, OrchestratorSettings settings, IRequiredActor<LedgerActor> ledger)
     {
         var list = List(settings);
         if (ClientKeyFilter.KeyId(http) is { } keyId
             && await ledger.ActorRef.Ask<object>(new GetKey(keyId), TimeSpan.FromSeconds(5), http.RequestAborted) is KeyView { Models: { } allowed })
             list = new ModelList { Data = [.. list.Data.Where(m => allowed.Contains(m.Id))] };
-        return Results.Json(list, WireJson.Default.ModelList);
+        return list;
     }
 
     /// <summary>

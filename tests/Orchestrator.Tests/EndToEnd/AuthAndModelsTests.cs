@@ -21,6 +21,26 @@ public sealed class AuthAndModelsTests(RelayFixture fixture)
     }
 
     [Fact]
+    public async Task Models_RetrieveOne_TheListsEntry_UnknownIs404ModelNotFoundWithSuggestions()
+    {
+        using var client = fixture.Relay.Client();
+        var listed = (await client.GetFromJsonAsync<JsonElement>("/v1/models")).GetProperty("data").EnumerateArray().Single(m => m.GetProperty("id").GetString() == "sim");
+        var one = await client.GetFromJsonAsync<JsonElement>("/v1/models/sim");
+        Assert.Equal(listed.GetRawText(), one.GetRawText());
+
+        using var missing = await client.GetAsync("/v1/models/simm");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        var error = await ChatCompletionsTests.ErrorOf(missing);
+        Assert.Equal("model_not_found", error.GetProperty("code").GetString());
+        Assert.Equal("model", error.GetProperty("param").GetString());
+        Assert.StartsWith("The model 'simm' does not exist or is not configured here. Closest configured models: sim,", error.GetProperty("message").GetString());
+
+        using var anonymous = fixture.Relay.Client(key: null);
+        using var refused = await anonymous.GetAsync("/v1/models/sim");
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+
+    [Fact]
     public async Task SecondConfiguredKey_IsAccepted()
     {
         using var client = fixture.Relay.Client("sk-test-second");

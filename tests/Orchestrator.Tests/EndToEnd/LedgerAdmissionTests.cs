@@ -308,6 +308,14 @@ public sealed class LedgerAdmissionTests(LedgerRelayFixture fixture) : IClassFix
         Assert.DoesNotContain("other", typoMessage);
         Assert.DoesNotContain("slow", typoMessage);
         Assert.Equal(0, fixture.Upstream.Calls("upstream-ok", user));
+
+        // GET /v1/models/{id} answers alike: a model outside the allow-list is not there.
+        using var models = fixture.Relay.Client(key.Secret);
+        using var retrieved = await models.GetAsync("/v1/models/priced");
+        Assert.Equal(HttpStatusCode.OK, retrieved.StatusCode);
+        using var hidden = await models.GetAsync("/v1/models/other");
+        Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+        Assert.Equal(outsideMessage, LedgerClient.ErrorOf(await hidden.Content.ReadAsStringAsync()).GetProperty("message").GetString());
     }
 
     private async Task<HttpResponseMessage> SendAsync(string key, string body, HttpCompletionOption option = HttpCompletionOption.ResponseContentRead)

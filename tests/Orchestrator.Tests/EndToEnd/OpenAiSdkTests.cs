@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.Text;
 using OpenAI;
 using OpenAI.Chat;
+using OpenAI.Models;
 
 namespace Orchestrator.Tests.EndToEnd;
 
@@ -11,6 +12,22 @@ public sealed class OpenAiSdkTests(RelayFixture fixture)
 {
     private ChatClient Client(string model) => new(model, new ApiKeyCredential(RelayFixture.ClientKey),
         new OpenAIClientOptions { Endpoint = new Uri(fixture.Relay.BaseUrl, "/v1") });
+
+    [Fact]
+    public async Task Sdk_Models_ListAndRetrieveOne_UnknownIs404()
+    {
+        var models = new OpenAIModelClient(new ApiKeyCredential(RelayFixture.ClientKey), new OpenAIClientOptions { Endpoint = new Uri(fixture.Relay.BaseUrl, "/v1") });
+        var listed = (await models.GetModelsAsync()).Value;
+        Assert.Contains(listed, m => m.Id == "sim");
+
+        var one = (await models.GetModelAsync("sim")).Value;
+        Assert.Equal("sim", one.Id);
+        Assert.Equal("orchestrator", one.OwnedBy);
+
+        var missing = await Assert.ThrowsAsync<ClientResultException>(() => models.GetModelAsync("simm"));
+        Assert.Equal(404, missing.Status);
+        Assert.Contains("The model 'simm' does not exist", missing.Message);
+    }
 
     [Fact]
     public async Task Sdk_Streaming_ReceivesWholeAnswerAndUsage()
