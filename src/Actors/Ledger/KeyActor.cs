@@ -341,7 +341,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         if (_open.ContainsKey(reserve.RequestId)) return new(ApiError.InvalidRequest($"Request id '{ApiError.Quote(reserve.RequestId)}' is already in flight.", null), "other");
         var now = Now;
         if (_limits.MaxConcurrent is { } max && _open.Count >= max)
-            return new(RateLimited($"This key already has {max} requests in flight, its max_concurrent limit in this relay.", TimeSpan.FromSeconds(1), now), "max_concurrent");
+            return new(RateLimited($"This key already has {max} {(max == 1 ? "request" : "requests")} in flight, its max_concurrent limit in this relay.", TimeSpan.FromSeconds(1), now), "max_concurrent");
         if (_rpm is not null && !_rpm.TryTake(1, now, out var rpmWait))
             return new(RateLimited($"Rate limit reached for this key: {_rpm.Capacity} requests per minute (a limit this relay sets on the key, not the provider's).", rpmWait, now), "rpm");
         if (_tpm is not null && !_tpm.TryTake(reserve.Tokens, now, out var tpmWait))

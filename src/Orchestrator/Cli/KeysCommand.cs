@@ -117,7 +117,7 @@ public static class KeysCommand
         {
             if (await ledger.Ask<object>(new GetKey(id), Timeout) is not KeyView view) continue;
             await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"{view.KeyId,-22} {Truncate(view.Name, 20),-20} {view.BalanceUsd,14:0.######} {view.SpentUsd,12:0.######} {view.Requests,9} {(view.Revoked ? "revoked" : "active")}"));
+                $"{view.KeyId,-22} {Truncate(view.Name, 20),-20} {view.BalanceUsd,14:0.######} {view.SpentUsd,12:0.######} {view.Requests,9} {State(view)}"));
         }
         return 0;
     }
@@ -134,7 +134,10 @@ public static class KeysCommand
         {
             case KeyView view:
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{view.KeyId} ({view.Name}): balance ${view.BalanceUsd:0.######}, spent ${view.SpentUsd:0.######}, reserved ${view.ReservedUsd:0.######}, {view.Requests} requests, {(view.Revoked ? "revoked" : "active")}"));
+                    $"{view.KeyId} ({view.Name}): balance ${view.BalanceUsd:0.######}, spent ${view.SpentUsd:0.######}, reserved ${view.ReservedUsd:0.######}, {view.Requests} requests, {State(view)}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  models: {(view.Models is { } models ? string.Join(", ", models) : "all")}; rpm: {Limit(view.Limits.Rpm)}, tpm: {Limit(view.Limits.Tpm)}, " +
+                    $"max_concurrent: {Limit(view.Limits.MaxConcurrent)}; expires: {(view.ExpiresAt is { } at ? at.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) : "never")}"));
                 return 0;
             case KeyNotFound notFound:
                 Console.Error.WriteLine($"No key with id '{notFound.KeyId}'.");
@@ -147,6 +150,11 @@ public static class KeysCommand
                 return 1;
         }
     }
+
+    private static string State(KeyView view) =>
+        view.Revoked ? "revoked" : view.ExpiresAt is { } at && at <= DateTimeOffset.UtcNow ? "expired" : "active";
+
+    private static string Limit(int? limit) => limit?.ToString(CultureInfo.InvariantCulture) ?? "none";
 
     private static async Task<int> Fail(string message)
     {

@@ -157,6 +157,10 @@ public sealed class LedgerCrashTests(ITestOutputHelper output) : IDisposable
             var (listed, output, _) = await RunKeysCommandAsync(["list"]);
             Assert.Equal(0, listed);
             Assert.Contains(key.Id, output);
+            var (shown, shownOutput, _) = await RunKeysCommandAsync(["show", key.Id]);
+            Assert.Equal(0, shown);
+            Assert.Contains("1 requests, active", shownOutput);
+            Assert.Contains("models: all; rpm: none, tpm: none, max_concurrent: none; expires: never", shownOutput);
         }
         finally
         {
