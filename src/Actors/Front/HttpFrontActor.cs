@@ -141,7 +141,7 @@ public sealed class HttpFrontActor : ReceiveActor
         var keyId = admission.Command.KeyId!;
         Remember(keyId, Sender);
         if (admission.Model is not { } model) return;   // never admitted (UnknownModel); nothing reserved
-        var bill = new BillTo(_ledger!, keyId, model.Price, admission.StartedAt);
+        var bill = new BillTo(_ledger!, keyId, model.Price, admission.StartedAt) { Headers = admitted.Headers };
         if (admission.Cancelled)
         {
             // The caller left while the key decided: nothing ran, nothing is owed, the reservation ends.

@@ -8,6 +8,9 @@ namespace Orchestrator.Actors.Ledger;
 /// <summary>Where a billed request settles when it ends: the ledger, the key, and the model's prices.</summary>
 public sealed record BillTo(IActorRef Ledger, string KeyId, Price Price, DateTimeOffset StartedAt)
 {
+    /// <summary>The key's rate-limit headers as admission left them (<see cref="Messages.Ledger.Admitted.Headers"/>), for the answer.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+
     /// <summary>
     /// The request's one settlement, ending now: what it used (nothing, for a request that never ran) at the model's
     /// prices, and how it ended.

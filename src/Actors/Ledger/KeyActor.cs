@@ -281,7 +281,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         }
         var reserved = new Reserved(reserve.RequestId, reserve.Model, reserve.Tokens, reserve.CostUsd, Now);
         Apply(reserved);   // at once: the next request must see this one's hold
-        Sender.Tell(new Admitted(reserve.RequestId));
+        Sender.Tell(_rpm is null && _tpm is null ? new Admitted(reserve.RequestId) : new Admitted(reserve.RequestId) { Headers = LimitHeaders(reserved.At) });
         if (_options.ReserveWriteDelay <= TimeSpan.Zero)
         {
             WriteLater(reserved);
@@ -364,6 +364,14 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
     private ApiError RateLimited(string message, TimeSpan wait, DateTimeOffset now, string type = "requests")
     {
         var headers = new List<KeyValuePair<string, string>> { new("Retry-After", Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString()) };
+        headers.AddRange(LimitHeaders(now));
+        return new ApiError(429, message + $" Retry after {RateBucket.Format(wait)}.", type, null, "rate_limit_exceeded") { Headers = headers };
+    }
+
+    /// <summary>OpenAI's <c>x-ratelimit-*</c> headers for the key's rpm and tpm buckets as they stand.</summary>
+    private List<KeyValuePair<string, string>> LimitHeaders(DateTimeOffset now)
+    {
+        var headers = new List<KeyValuePair<string, string>>(6);
         if (_rpm is not null)
         {
             headers.Add(new("x-ratelimit-limit-requests", _rpm.Capacity.ToString()));
@@ -376,7 +384,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
             headers.Add(new("x-ratelimit-remaining-tokens", _tpm.Remaining(now).ToString()));
             headers.Add(new("x-ratelimit-reset-tokens", RateBucket.Format(_tpm.UntilFull(now))));
         }
-        return new ApiError(429, message + $" Retry after {RateBucket.Format(wait)}.", type, null, "rate_limit_exceeded") { Headers = headers };
+        return headers;
     }
 
     private void OnSettle(Settle settle)

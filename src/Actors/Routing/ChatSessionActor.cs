@@ -367,7 +367,7 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
         _answered = true;
         _answeredBy = streaming.Provider;
         _transcript.Telemetry = _telemetry.Answering(streaming.Provider);
-        _caller.Tell(new ChatStreaming(RequestId, streaming.Provider, ClientStream(streaming.Body)));
+        _caller.Tell(new ChatStreaming(RequestId, streaming.Provider, ClientStream(streaming.Body)) { Headers = _bill?.Headers ?? [] });
         Become(Streaming);
     }
 
@@ -394,7 +394,7 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
         _answered = true;
         BillCompletion(completed);   // with no ledger key too: its usage is the token metric's
         _telemetry.Answering(completed.Provider, completed.Body);
-        _caller.Tell(new ChatCompleted(RequestId, completed.Provider, completed.Body) { Timing = completed.Timing });
+        _caller.Tell(new ChatCompleted(RequestId, completed.Provider, completed.Body) { Timing = completed.Timing, Headers = _bill?.Headers ?? [] });
         _current = null;
         Context.Stop(Self);
     }

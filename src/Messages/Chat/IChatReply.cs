@@ -10,6 +10,14 @@ public interface IChatReply
     string RequestId { get; }
 }
 
+/// <summary>A reply that starts an answer, with headers the answer carries beside its own (a key's rate limits).</summary>
+public interface IChatAnswer : IChatReply
+{
+    string Provider { get; }
+
+    IReadOnlyList<KeyValuePair<string, string>> Headers { get; }
+}
+
 public sealed record ChatRejected(string RequestId, ApiError Error) : IChatReply;
 
 /// <summary>
@@ -17,11 +25,16 @@ public sealed record ChatRejected(string RequestId, ApiError Error) : IChatReply
 /// pulls from the upstream at the consumer's pace, and cancelling it cancels the upstream call.
 /// <paramref name="Provider"/> names who answered.
 /// </summary>
-public sealed record ChatStreaming(string RequestId, string Provider, Source<AnswerBlock, NotUsed> Answer) : IChatReply;
+public sealed record ChatStreaming(string RequestId, string Provider, Source<AnswerBlock, NotUsed> Answer) : IChatAnswer
+{
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+}
 
 /// <summary>A whole answer: <paramref name="Body"/> is the <c>chat.completion</c> JSON as the provider sent it.</summary>
-public sealed record ChatCompleted(string RequestId, string Provider, ReadOnlyMemory<byte> Body) : IChatReply
+public sealed record ChatCompleted(string RequestId, string Provider, ReadOnlyMemory<byte> Body) : IChatAnswer
 {
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+
     /// <summary>When the attempt that answered went upstream and when its answer was in (for the relay's overhead).</summary>
     public Upstream.UpstreamTiming Timing { get; init; }
 

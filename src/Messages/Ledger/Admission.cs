@@ -18,7 +18,14 @@ public sealed record Reserve(string KeyId, string RequestId, string Model, long 
     public ImmutableArray<string>? UnknownModel { get; init; }
 }
 
-public sealed record Admitted(string RequestId);
+public sealed record Admitted(string RequestId)
+{
+    /// <summary>
+    /// The key's rate limits after this request took its share (OpenAI's <c>x-ratelimit-*</c> headers, as on every
+    /// OpenAI response), for the answer's headers; empty for a key without rpm or tpm.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+}
 
 /// <summary>Refused: 401 (revoked, expired), 404 (a model outside the allow-list), 429 (a limit, with headers), 402 (balance).</summary>
 public sealed record NotAdmitted(string RequestId, ApiError Error);

@@ -68,8 +68,11 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
             return null;
         }
         EdgeTelemetry.Answered(http, reply);
-        if (!http.Response.HasStarted && reply is ChatStreaming or ChatCompleted)
-            http.Response.Headers["x-orchestrator-provider"] = reply is ChatStreaming s ? s.Provider : ((ChatCompleted)reply).Provider;
+        if (!http.Response.HasStarted && reply is IChatAnswer answer)
+        {
+            http.Response.Headers["x-orchestrator-provider"] = answer.Provider;
+            foreach (var (name, value) in answer.Headers) http.Response.Headers[name] = value;
+        }
         return reply;
     }
 

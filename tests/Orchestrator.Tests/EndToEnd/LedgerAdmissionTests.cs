@@ -83,7 +83,25 @@ public sealed class LedgerAdmissionTests(LedgerRelayFixture fixture) : IClassFix
     {
         var user = "rpm-" + Guid.NewGuid().ToString("N");
         var key = await _ledger.CreateKeyAsync("""{"name":"rpm","credit_usd":1,"rpm":2}""");
-        for (var i = 0; i < 2; i++) Assert.Equal(HttpStatusCode.OK, (await LedgerClient.ChatAsync(_client, key.Secret, Body("priced", user))).Status);
+        // An answer carries the key's limits as OpenAI's do, the request it answers already counted.
+        for (var i = 0; i < 2; i++)
+        {
+            using var answered = await SendAsync(key.Secret, Body("priced", user, stream: i == 1));
+            Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+            Assert.Equal("2", Header(answered, "x-ratelimit-limit-requests"));
+            Assert.Equal((1 - i).ToString(), Header(answered, "x-ratelimit-remaining-requests"));
+            Assert.Matches(@"^\d+(\.\d+)?s$|^\d+ms$", Header(answered, "x-ratelimit-reset-requests"));
+            Assert.False(answered.Headers.Contains("x-ratelimit-limit-tokens"));
+            await answered.Content.ReadAsStringAsync();
+        }
+        // A key without limits (a ledger key, the config's key) answers without them.
+        var unlimited = await _ledger.CreateKeyAsync("""{"name":"unlimited","credit_usd":1}""");
+        foreach (var plain in (string[])[unlimited.Secret, "sk-test-client"])
+        {
+            using var answered = await SendAsync(plain, Body("priced", user + "-plain"));
+            Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+            Assert.DoesNotContain(answered.Headers, h => h.Key.StartsWith("x-ratelimit-", StringComparison.Ordinal));
+        }
 
         using var refused = await SendAsync(key.Secret, Body("priced", user));
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
