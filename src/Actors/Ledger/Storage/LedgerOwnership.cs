@@ -47,17 +47,18 @@ public sealed class LedgerOwnership : IDisposable
         }
     }
 
-    private static NpgsqlConnection LockPostgres(string connectionString)
+    private static PostgresLock LockPostgres(string connectionString)
     {
         // A connection of its own, outside any pool, so the lock lives exactly as long as this ownership.
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
         var connection = new NpgsqlConnection(builder.ConnectionString);
+        var key = AdvisoryLockKey ^ Fnv1a(builder.SearchPath ?? "");
         try
         {
             connection.Open();
             using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", connection);
-            command.Parameters.AddWithValue("key", AdvisoryLockKey ^ Fnv1a(builder.SearchPath ?? ""));
-            if (command.ExecuteScalar() is true) return connection;
+            command.Parameters.AddWithValue("key", key);
+            if (command.ExecuteScalar() is true) return new PostgresLock(connection, key);
         }
         catch
         {
@@ -69,6 +70,28 @@ public sealed class LedgerOwnership : IDisposable
     }
 
     public void Dispose() => _held?.Dispose();
+
+    /// <summary>
+    /// Unlocked before its connection closes: the server drops a closed session's locks only once its backend has
+    /// gone, a moment after the client's Close returns, and a taker in that moment would be refused.
+    /// </summary>
+    private sealed class PostgresLock(NpgsqlConnection connection, long key) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                using var command = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", connection);
+                command.Parameters.AddWithValue("key", key);
+                command.ExecuteNonQuery();
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+            {
+                // The connection is already gone, and the lock with it.
+            }
+            connection.Dispose();
+        }
+    }
 
     // A hash that is the same in every process and every .NET version (string.GetHashCode is neither).
     private static long Fnv1a(string text)
