@@ -40,8 +40,10 @@ public sealed class HttpFrontActor : ReceiveActor
     private readonly Dictionary<IActorRef, string> _keyIds = [];
     private long _sessionCount;
 
-    /// <summary>A billed request waiting for its key's answer (<see cref="Reserve"/>, kept to ask again if the key's actor stops).</summary>
-    /// <summary><see cref="Model"/> is null for a model the catalogue does not hold: the key only refuses it (<see cref="Reserve.UnknownModel"/>).</summary>
+    /// <summary>
+    /// A billed request waiting for its key's answer (<see cref="Reserve"/>, kept to ask again if the key's actor stops).
+    /// <see cref="Model"/> is null for a model the catalogue does not hold: the key only refuses it (<see cref="Reserve.UnknownModel"/>).
+    /// </summary>
     private sealed record Admission(CreateChat Command, IActorRef Caller, ModelSettings? Model, DateTimeOffset StartedAt, Reserve Reserve)
     {
         public bool Cancelled { get; init; }
@@ -92,7 +94,7 @@ public sealed class HttpFrontActor : ReceiveActor
         {
             var closest = _catalog.Closest(command.Request.Model);
             // A billed key answers it: to a key with an allow-list, only its own models exist.
-            if (command.KeyId is { } billed && _ledger is not null) Ask(new Admission(command, Sender, null, DateTimeOffset.UtcNow,
+            if (command.KeyId is { } billed && _ledger is not null) SendReserve(new Admission(command, Sender, null, DateTimeOffset.UtcNow,
                 new Reserve(billed, command.RequestId, command.Request.Model, 0, 0m) { UnknownModel = closest }));
             else Sender.Tell(new ChatRejected(command.RequestId, ModelCatalog.NotFound(command.Request.Model, closest)));
             return;
@@ -116,10 +118,11 @@ public sealed class HttpFrontActor : ReceiveActor
         var input = Dialects.TokenEstimate.Input(request.Body);
         var output = (long)(request.MaxTokens ?? model.MaxTokensDefault) * Math.Max(1, request.Choices);
         var reserve = new Reserve(keyId, command.RequestId, model.Id, input + output, Pricing.Reservation(model.Price, input, output));
-        Ask(new Admission(command with { Request = request }, Sender, model, DateTimeOffset.UtcNow, reserve));
+        SendReserve(new Admission(command with { Request = request }, Sender, model, DateTimeOffset.UtcNow, reserve));
     }
 
-    private void Ask(Admission admission)
+    /// <summary>To the key's actor once it has answered one, else through the ledger.</summary>
+    private void SendReserve(Admission admission)
     {
         _admitting[admission.Reserve.RequestId] = admission;
         var keyId = admission.Reserve.KeyId;
