@@ -26,22 +26,25 @@ public sealed class RealtimeClientTests
         client.SessionExpiring += () => expiring.TrySetResult();
         var body = """{"model":"slow","messages":[{"role":"user","content":"hi"}]}"""u8.ToArray();
 
-        async Task<(string Text, int Socket)> AnswerAsync()
+        async Task<(string Text, int Socket)> AnswerAsync(TaskCompletionSource? streaming = null)
         {
             var text = new StringBuilder();
             var socket = 0;
             await foreach (var chunk in client.StreamAsync(body))
             {
                 if (socket == 0) socket = proxy.Accepted;   // which socket (in connect order) carried this answer
+                streaming?.TrySetResult();
                 foreach (var choice in chunk.Choices) text.Append(choice.Delta.Content);
             }
             return (text.ToString(), socket);
         }
 
         // The first answer takes ~1 s; the socket announces expiry 0.3 s in. A second request started after that
-        // must go to a new socket, and both answers must be whole.
-        var first = AnswerAsync();
-        await expiring.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        // (and after the first answer has begun, so a slow machine cannot reorder the two) must go to a new socket,
+        // and both answers must be whole.
+        var firstStreaming = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = AnswerAsync(firstStreaming);
+        await Task.WhenAll(expiring.Task, firstStreaming.Task).WaitAsync(TimeSpan.FromSeconds(10));
         var second = await AnswerAsync();
         var firstResult = await first;
 
