@@ -353,10 +353,14 @@ public static class AnswerStream
             CompleteStage();
         }
 
+        /// <summary>
+        /// What the answer is billed for (every segment closed by now: <see cref="Bill"/>), shown as the usage: an
+        /// estimate per segment that produced tokens, its prompt and about one token per content event.
+        /// </summary>
         private void WriteEstimatedUsage(SegmentLimits limits)
         {
-            var output = Math.Max(1, _transcript.ContentEvents);   // a stream event carries about one token
-            var input = (limits.Input?.Tokens ?? 0) + _transcript.UnreportedPromptTokens;
+            var input = (int)Math.Min(int.MaxValue, _transcript.Billed.Input);
+            var output = (int)Math.Min(int.MaxValue, _transcript.Billed.Output);
             Write(new ChatCompletionChunk
             {
                 Id = _transcript.CompletionId!,

@@ -106,7 +106,8 @@ public sealed class FakeUpstream : IAsyncDisposable
         Requests.Enqueue(new Recorded(http.Request.Headers.Authorization.ToString(), body));
         var model = body.GetProperty("model").GetString();
         var stream = body.TryGetProperty("stream", out var s) && s.GetBoolean();
-        var includeUsage = body.TryGetProperty("stream_options", out var o) && o.TryGetProperty("include_usage", out var u) && u.GetBoolean();
+        // "no-usage": answers as any other model but never sends usage, as some OpenAI-compatible upstreams do.
+        var includeUsage = model != "no-usage" && body.TryGetProperty("stream_options", out var o) && o.TryGetProperty("include_usage", out var u) && u.GetBoolean();
         var user = body.TryGetProperty("user", out var userElement) ? userElement.GetString() : null;
         var call = _calls.AddOrUpdate((model, user), 1, (_, n) => n + 1);
         var prefill = Prefill(body);

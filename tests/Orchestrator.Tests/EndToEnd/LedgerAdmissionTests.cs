@@ -30,6 +30,7 @@ public sealed class LedgerRelayFixture : IAsyncLifetime
                 "slow"   { routes = [ { provider = slow } ], price { input = 1, output = 2 } }
                 # Cut after two tokens, resumed on the second route.
                 "resumed" { routes = [ { provider = fake, model = "cut-after-2" }, { provider = fake, model = "upstream-ok" } ], price { input = 1, output = 2 } }
+                "resumed-no-usage" { routes = [ { provider = fake, model = "cut-after-2" }, { provider = fake, model = "no-usage" } ], price { input = 1, output = 2 } }
               }
             }
             """);
@@ -216,11 +217,13 @@ public sealed class LedgerAdmissionTests(LedgerRelayFixture fixture) : IClassFix
         Assert.Equal(1m - record.GetProperty("cost_usd").GetDecimal(), view.GetProperty("balance_usd").GetDecimal());
     }
 
-    [Fact]
-    public async Task Stream_CutAndResumed_ClientsUsageIsWhatIsBilled()
+    [Theory]
+    [InlineData("resumed")]            // the resumed attempt reports its usage; the cut one's is estimated
+    [InlineData("resumed-no-usage")]   // no attempt reports usage: all of it estimated, as billed
+    public async Task Stream_CutAndResumed_ClientsUsageIsWhatIsBilled(string model)
     {
         var key = await _ledger.CreateKeyAsync("""{"name":"resumed","credit_usd":1}""");
-        var body = LedgerClient.StreamBody("resumed", includeUsage: true, content: "What is the price of one request, exactly?");
+        var body = LedgerClient.StreamBody(model, includeUsage: true, content: "What is the price of one request, exactly?");
         var answer = await LedgerClient.ChatAsync(_client, key.Secret, body);
         Assert.True(answer.Complete, answer.Body);
         Assert.Contains("\"resumed\":1", answer.Body);
