@@ -4,6 +4,7 @@ using System.Text.Json;
 using Akka.Hosting;
 using Orchestrator.Actors.Dialects.Anthropic;
 using Orchestrator.Actors.Front;
+using Orchestrator.Actors.Ledger;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Messages.Chat;
 
@@ -54,12 +55,18 @@ public static class MessagesEndpoints
     /// <c>{"input_tokens": N}</c> from <see cref="MessagesTokenEstimate"/>: no upstream is asked (most cannot count),
     /// so the answer says it is an estimate, in the body and in a header.
     /// </summary>
-    private static async Task CountTokensAsync(HttpContext http, OrchestratorSettings settings)
+    private static async Task CountTokensAsync(HttpContext http, OrchestratorSettings settings, IRequiredActor<LedgerActor> ledger)
     {
         var parsed = await ChatRequestReader.ReadAsync(http.Request, body => ReadCountRequest(body, settings), http.RequestAborted);
         if (parsed.Error is { } invalid)
         {
             await MessagesHttpErrors.WriteAsync(http.Response, invalid);
+            return;
+        }
+        // A model outside the key's allow-list does not exist for it, here as on every other endpoint.
+        if (await ModelEndpoints.AllowedAsync(http, ledger) is { } allowed && !allowed.Contains(parsed.Request!.Model))
+        {
+            await MessagesHttpErrors.WriteAsync(http.Response, NoSuchModel(parsed.Request.Model));
             return;
         }
         var tokens = MessagesTokenEstimate.Estimate(parsed.Request!.Body);
@@ -80,10 +87,11 @@ public static class MessagesEndpoints
         if (model.ValueKind != JsonValueKind.String || model.GetString() is not { Length: > 0 } id) return Invalid("model: Input should be a valid string");
         if (!root.TryGetProperty("messages", out var messages) || messages.ValueKind == JsonValueKind.Null) return Invalid("messages: Field required");
         if (messages.ValueKind != JsonValueKind.Array) return Invalid("messages: Input should be a valid list");
-        if (!settings.Models.Any(m => m.Id == id))
-            return new ChatRequestReader.Result(null, ApiError.ModelNotFound($"model: The model '{ApiError.Quote(id)}' does not exist or is not configured here."));
+        if (!settings.Models.Any(m => m.Id == id)) return new ChatRequestReader.Result(null, NoSuchModel(id));
         return new ChatRequestReader.Result(new ChatRequest(id, false, false, null, root), null);
     }
+
+    private static ApiError NoSuchModel(string id) => ApiError.ModelNotFound($"model: The model '{ApiError.Quote(id)}' does not exist or is not configured here.");
 
     private static ChatRequestReader.Result Invalid(string message) => new(null, ApiError.InvalidRequest(message, null, "invalid_request"));
 }

@@ -34,11 +34,16 @@ public static class ModelEndpoints
     private static async Task<ModelList> VisibleAsync(HttpContext http, OrchestratorSettings settings, IRequiredActor<LedgerActor> ledger)
     {
         var list = List(settings);
-        if (ClientKeyFilter.KeyId(http) is { } keyId
-            && await ledger.ActorRef.Ask<object>(new GetKey(keyId), TimeSpan.FromSeconds(5), http.RequestAborted) is KeyView { Models: { } allowed })
-            list = new ModelList { Data = [.. list.Data.Where(m => allowed.Contains(m.Id))] };
+        if (await AllowedAsync(http, ledger) is { } allowed) list = new ModelList { Data = [.. list.Data.Where(m => allowed.Contains(m.Id))] };
         return list;
     }
+
+    /// <summary>The caller's allow-list: null for a key without one (or a config key), every model then being its.</summary>
+    public static async Task<IReadOnlyCollection<string>?> AllowedAsync(HttpContext http, IRequiredActor<LedgerActor> ledger) =>
+        ClientKeyFilter.KeyId(http) is { } keyId
+        && await ledger.ActorRef.Ask<object>(new GetKey(keyId), TimeSpan.FromSeconds(5), http.RequestAborted) is KeyView { Models: { } allowed }
+            ? allowed
+            : null;
 
     /// <summary>
     /// Model ids in config order, OpenAI's list shape; <c>created</c> is when this process started. Each model also

@@ -337,6 +337,24 @@ public sealed class LedgerAdmissionTests(LedgerRelayFixture fixture) : IClassFix
         using var hidden = await models.GetAsync("/v1/models/other");
         Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
         Assert.Equal(outsideMessage, LedgerClient.ErrorOf(await hidden.Content.ReadAsStringAsync()).GetProperty("message").GetString());
+
+        // And /v1/messages/count_tokens: the allow-list's model counts, the others are the same 404.
+        async Task<(HttpStatusCode Status, string Body)> CountAsync(string model)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages/count_tokens")
+            {
+                Content = new StringContent($$"""{"model":"{{model}}","messages":[{"role":"user","content":"hi"}]}""", System.Text.Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("x-api-key", key.Secret);
+            using var response = await _client.SendAsync(request);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(HttpStatusCode.OK, (await CountAsync("priced")).Status);
+        var countOutside = await CountAsync("other");
+        var countMissing = await CountAsync("zzzzz");
+        Assert.Equal(HttpStatusCode.NotFound, countOutside.Status);
+        Assert.Equal(HttpStatusCode.NotFound, countMissing.Status);
+        Assert.Equal(countMissing.Body.Replace("zzzzz", "M"), countOutside.Body.Replace("other", "M"));
     }
 
     private async Task<HttpResponseMessage> SendAsync(string key, string body, HttpCompletionOption option = HttpCompletionOption.ResponseContentRead)
