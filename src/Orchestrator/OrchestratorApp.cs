@@ -2,6 +2,7 @@ using Akka.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Ledger.Storage;
 using Orchestrator.Actors.Settings;
 using Orchestrator.Actors.Upstream;
 using Orchestrator.Http;
@@ -55,6 +56,7 @@ public static class OrchestratorApp
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        app.Services.GetRequiredService<LedgerOwnership>();   // so disposing an app that never ran lets the ledger go
         app.UseEdgeTelemetry();   // first: every response, errors included, carries x-request-id
         // A bug of ours still answers in the contract's shape: no stack trace, no exception text.
         app.UseExceptionHandler(errors => errors.Run(http =>

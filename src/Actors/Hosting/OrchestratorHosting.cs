@@ -49,7 +49,8 @@ public static class OrchestratorHosting
     /// ledger's persistence section over it, logging through Serilog), the actors, and <see cref="OrchestratorClient"/>
     /// for in-process calls. A SQLite ledger's file (and directory) is created here, before the journal needs it, and
     /// the ledger is taken for this process (<see cref="LedgerOwnership"/>; <see cref="LedgerInUseException"/> when
-    /// another process runs it) until the actor system ends.
+    /// another process runs it) until the actor system ends, or the service provider is disposed once it has handed
+    /// the <see cref="LedgerOwnership"/> out (a host built and never started: <c>OrchestratorApp</c> resolves it at once).
     /// </summary>
     public static IServiceCollection AddOrchestrator(
         this IServiceCollection services,
@@ -60,7 +61,7 @@ public static class OrchestratorHosting
         if (settings.Ledger.Storage == LedgerStorage.Sqlite) SqliteDatabase.Prepare(settings.Ledger.DatabaseFile);
         var ownership = LedgerOwnership.Take(settings.Ledger);
         var store = LedgerStores.Create(settings.Ledger);
-        services.AddSingleton(ownership);
+        services.AddSingleton(_ => ownership);   // a factory: the container disposes it with itself, once resolved
         services.AddSingleton(settings);
         services.AddSingleton(store);   // the read side, for /admin/usage
         services.AddSingleton<OrchestratorClient>();

@@ -15,6 +15,7 @@ public sealed class HealthAndHeadersTests
 {
     private const string Config = """
         orchestrator {
+          ledger.storage = memory   # its own: tests run in parallel, and one process runs a ledger at a time
           auth.keys = ["sk-test-client"]
           providers { sim { kind = simulator, token-delay = 0ms, completion-tokens = 3 } }
           models { sim { routes = [ { provider = sim } ] } }

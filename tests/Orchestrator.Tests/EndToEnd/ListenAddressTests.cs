@@ -70,7 +70,9 @@ public sealed class ListenAddressTests
     [Fact]
     public async Task Start_WellKnownKeyOnLoopback_ServesIt()
     {
-        var app = OrchestratorApp.Build(["--urls", "http://127.0.0.1:0"]);
+        // The defaults but the ledger: its own, in memory (tests run in parallel; one process runs a ledger at a time).
+        var file = await ConfigFileAsync("orchestrator.ledger.storage = memory");
+        var app = OrchestratorApp.Build(["--urls", "http://127.0.0.1:0", "--config", file]);
         try
         {
             Assert.Equal(HttpStatusCode.OK, await ModelsStatusAsync(app, "sk-local-1"));
@@ -78,13 +80,14 @@ public sealed class ListenAddressTests
         finally
         {
             await StopAsync(app);
+            File.Delete(file);
         }
     }
 
     [Fact]
     public async Task Start_RealKeysOnANonLoopbackAddress_Serves()
     {
-        var file = await ConfigFileAsync("""orchestrator { logging.requests = off, auth.keys = ["sk-real-key"] }""");
+        var file = await ConfigFileAsync("""orchestrator { logging.requests = off, auth.keys = ["sk-real-key"], ledger.storage = memory }""");
         var app = OrchestratorApp.Build(["--urls", "http://0.0.0.0:0", "--config", file]);
         try
         {

@@ -18,7 +18,7 @@ public sealed class LedgerOwnership : IDisposable
     // the ledger's tables are in), so two ledgers in two schemas of one database are two owners.
     private const long AdvisoryLockKey = 0x4F52_4348_4C45_4447;
 
-    private readonly IDisposable? _held;
+    private IDisposable? _held;
 
     private LedgerOwnership(IDisposable? held) => _held = held;
 
@@ -69,7 +69,8 @@ public sealed class LedgerOwnership : IDisposable
         throw new LedgerInUseException($"the PostgreSQL ledger (database '{builder.Database}' on {builder.Host}:{builder.Port})", null);
     }
 
-    public void Dispose() => _held?.Dispose();
+    /// <summary>Lets the ledger go; again is nothing (the actor system's end and the service provider may both call it).</summary>
+    public void Dispose() => Interlocked.Exchange(ref _held, null)?.Dispose();
 
     /// <summary>
     /// Unlocked before its connection closes: the server drops a closed session's locks only once its backend has

@@ -23,6 +23,27 @@ public sealed class LedgerOwnershipTests
     }
 
     [Fact]
+    public async Task App_BuiltNeverStartedThenDisposed_LetsTheLedgerGo()
+    {
+        using var database = new TempSqliteFile();
+        var config = Path.Combine(Path.GetTempPath(), $"orchestrator-owner-{Guid.NewGuid():N}.conf");
+        await File.WriteAllTextAsync(config, $"orchestrator.ledger {{ storage = sqlite, path = {Actors.Settings.HoconLoader.Quote(database.Path)} }}");
+        try
+        {
+            var settings = new LedgerSettings(LedgerStorage.Sqlite, database.Path, null, 500);
+            var app = OrchestratorApp.Build(["--urls", "http://127.0.0.1:0", "--config", config]);
+            Assert.Throws<LedgerInUseException>(() => LedgerOwnership.Take(settings));   // built: the ledger is its
+
+            await app.DisposeAsync();
+            LedgerOwnership.Take(settings).Dispose();
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
     public void Sqlite_TwoDatabases_TwoOwners()
     {
         using var one = new TempSqliteFile();
