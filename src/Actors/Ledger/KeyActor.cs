@@ -86,6 +86,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         });
         Command<SweepTick>(_ => Sweep());
         Command<GroupCommitDue>(_ => WriteGroup());
+        Command<FlushKey>(OnFlush);
         Command<ReserveWriteDue>(_ => WriteOldReservations());
         Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(failed => _log.Warning("Key {KeyId}: snapshot not saved: {Reason}", _keyId, failed.Cause.Message));
@@ -385,6 +386,15 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
             headers.Add(new("x-ratelimit-reset-tokens", RateBucket.Format(_tpm.UntilFull(now))));
         }
         return headers;
+    }
+
+    /// <summary>The group written now, not at its window's end; the asker told once it and every earlier write are in.</summary>
+    private void OnFlush(FlushKey flush)
+    {
+        Timers.Cancel(GroupCommitTimer);
+        WriteGroup();
+        var asker = Sender;
+        DeferAsync(flush, _ => asker.Tell(new KeyFlushed(_keyId)));
     }
 
     private void OnSettle(Settle settle)

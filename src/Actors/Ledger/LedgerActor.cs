@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Akka;
 using Akka.Actor;
 using Akka.Event;
 using Orchestrator.Actors.Ledger.Storage;
@@ -34,6 +35,7 @@ public sealed class LedgerActor : ReceiveActor, IWithUnboundedStash, IWithTimers
     private readonly List<string> _order = [];
     private IActorRef _recorder = ActorRefs.Nobody;
     private string _notReady = "the ledger is loading its keys";
+    private static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(3);   // within the shutdown phase's 5 s
 
     public LedgerActor(LedgerOptions options, ILedgerStore store)
     {
@@ -51,6 +53,21 @@ public sealed class LedgerActor : ReceiveActor, IWithUnboundedStash, IWithTimers
     {
         _recorder = Context.ActorOf(UsageRecorderActor.Props(_store, _options.UsageFlushInterval), "usage");
         Load();
+        // A clean stop (the host's, after its HTTP requests have ended) first writes what every key holds for its next
+        // group commit: settlements waiting for their window would otherwise go unbilled.
+        var self = Self;
+        CoordinatedShutdown.Get(Context.System).AddTask(CoordinatedShutdown.PhaseServiceStop, "ledger-write-groups", async () =>
+        {
+            try
+            {
+                await self.Ask<LedgerFlushed>(FlushLedger.Instance, FlushTimeout);
+            }
+            catch (Exception)
+            {
+                // Too slow, or the ledger already gone: the stop goes on; what was not written is lost as on a kill.
+            }
+            return Done.Instance;
+        });
     }
 
     private void Load() => LoadAsync().PipeTo(Self, success: keys => new KeysLoaded(keys), failure: ex => new LoadFailed(ex));
@@ -115,7 +132,16 @@ public sealed class LedgerActor : ReceiveActor, IWithUnboundedStash, IWithTimers
             Replace(row);
             Update(row);
         });
+        Receive<FlushLedger>(_ => FlushKeys(Sender));
         Receive<IKeyMessage>(message => Route(message));
+    }
+
+    /// <summary>Every live key writes its group now; the asker hears when all have.</summary>
+    private void FlushKeys(IActorRef replyTo)
+    {
+        var keys = _byId.Keys.Select(id => (Id: id, Actor: Context.Child("key-" + id))).Where(k => !k.Actor.IsNobody()).ToList();
+        Task.WhenAll(keys.Select(k => k.Actor.Ask<KeyFlushed>(new FlushKey(k.Id), FlushTimeout)))
+            .PipeTo(replyTo, success: flushed => new LedgerFlushed(flushed.Length), failure: ex => new Status.Failure(ex));
     }
 
     // ---- keys --------------------------------------------------------------------------------------------------

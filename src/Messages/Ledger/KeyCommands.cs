@@ -22,6 +22,22 @@ public sealed record RevokeKey(string KeyId) : IKeyMessage;
 /// <summary>Replies <see cref="KeyView"/>, or <see cref="KeyNotFound"/>.</summary>
 public sealed record GetKey(string KeyId) : IKeyMessage;
 
+/// <summary>
+/// Writes what the key holds for its next group commit now, and replies <see cref="KeyFlushed"/> once that and every
+/// earlier write are in the journal: a clean stop loses no settlement to the group-commit window.
+/// </summary>
+public sealed record FlushKey(string KeyId) : IKeyMessage;
+
+public sealed record KeyFlushed(string KeyId);
+
+/// <summary>Every live key flushed (<see cref="FlushKey"/>); replies <see cref="LedgerFlushed"/>.</summary>
+public sealed record FlushLedger
+{
+    public static readonly FlushLedger Instance = new();
+}
+
+public sealed record LedgerFlushed(int Keys);
+
 /// <summary>Every key the ledger knows, revoked ones included. Replies <see cref="KeyList"/>.</summary>
 public sealed record ListKeys
 {

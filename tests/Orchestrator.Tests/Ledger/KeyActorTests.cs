@@ -335,6 +335,24 @@ public sealed class KeyActorTests() : Akka.TestKit.Xunit2.TestKit(TestConfigs.Te
         Assert.Equal(recorded.Order(), resent.Order());
     }
 
+    [Fact]
+    public async Task Flush_SettlementWaitingForItsGroup_WrittenAtOnceThenAnswered()
+    {
+        // A window no test waits out: without the flush, the settlement would sit in memory for an hour.
+        var key = await KeyAsync("flush", credit: 1m, options: Options with { GroupCommit = TimeSpan.FromHours(1) });
+        Assert.IsType<Admitted>(await ReserveAsync(key, "flush", "r1", 10, 0.1m));
+        key.Tell(new Settle("flush", Usage("flush", "r1", 3, 4, 0.02m)));
+        Assert.Equal(["KeyCreated"], await JournalAsync("key-flush"));
+
+        key.Tell(new FlushKey("flush"));
+        await ExpectMsgAsync<KeyFlushed>();
+        Assert.Equal(["KeyCreated", "Settled"], await JournalAsync("key-flush"));
+
+        await StopAsync(key);
+        var again = Sys.ActorOf(KeyActor.Props("flush", Options, Recorder), "key-flush-2");
+        Assert.Equal(0.98m, (await ViewAsync(again, "flush")).BalanceUsd);
+    }
+
     /// <summary>The event types in a key's journal, in order.</summary>
     private async Task<string[]> JournalAsync(string persistenceId)
     {
