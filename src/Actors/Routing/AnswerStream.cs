@@ -383,12 +383,6 @@ public static class AnswerStream
         private void Fail(Segment segment, Exception cause)
         {
             if (segment.Closed) return;
-            if (segment.Usage is null && segment.GotToken)
-            {
-                // As Bill counts it: the client's usage and the bill stay one figure.
-                _transcript.UnreportedTokens += Math.Max(1, segment.ContentEvents);
-                _transcript.UnreportedPromptTokens += segment.Limits.Input?.Tokens ?? 0;
-            }
             Close(segment, cause);
             CancelTimer(FirstTokenTimer);
             CancelTimer(IdleTimer);
@@ -452,9 +446,17 @@ public static class AnswerStream
         /// </summary>
         private void Bill(Segment segment)
         {
-            if (segment.Usage is { } usage) _transcript.Billed = _transcript.Billed.Plus(usage);
-            else if (segment.GotToken)
-                _transcript.Billed = _transcript.Billed.Plus(new UsageCounts(segment.Limits.Input?.Tokens ?? 0, 0, Math.Max(1, segment.ContentEvents), 0, Estimated: true));
+            if (segment.Usage is { } usage)
+            {
+                _transcript.Billed = _transcript.Billed.Plus(usage);
+                return;
+            }
+            if (!segment.GotToken) return;
+            var estimate = new UsageCounts(segment.Limits.Input?.Tokens ?? 0, 0, Math.Max(1, segment.ContentEvents), 0, Estimated: true);
+            _transcript.Billed = _transcript.Billed.Plus(estimate);
+            // What a later segment's usage chunk adds for the client: the client's usage and the bill stay one figure.
+            _transcript.UnreportedPromptTokens += (int)estimate.Input;
+            _transcript.UnreportedTokens += (int)estimate.Output;
         }
 
         private void Report(bool whole)
