@@ -139,7 +139,7 @@ public sealed class LedgerActor : ReceiveActor, IWithUnboundedStash, IWithTimers
     /// <summary>Every live key writes its group now; the asker hears when all have.</summary>
     private void FlushKeys(IActorRef replyTo)
     {
-        var keys = _byId.Keys.Select(id => (Id: id, Actor: Context.Child("key-" + id))).Where(k => !k.Actor.IsNobody()).ToList();
+        var keys = _byId.Keys.Select(id => (Id: id, Actor: Context.Child(ChildName(id)))).Where(k => !k.Actor.IsNobody()).ToList();
         Task.WhenAll(keys.Select(k => k.Actor.Ask<KeyFlushed>(new FlushKey(k.Id), FlushTimeout)))
             .PipeTo(replyTo, success: flushed => new LedgerFlushed(flushed.Length), failure: ex => new Status.Failure(ex));
     }
@@ -213,9 +213,11 @@ public sealed class LedgerActor : ReceiveActor, IWithUnboundedStash, IWithTimers
         return false;
     }
 
+    private static string ChildName(string keyId) => "key-" + keyId;
+
     private IActorRef Child(string keyId)
     {
-        var name = "key-" + keyId;
+        var name = ChildName(keyId);
         var child = Context.Child(name);
         return child.IsNobody() ? Context.ActorOf(KeyActor.Props(keyId, _options, _recorder), name) : child;
     }
