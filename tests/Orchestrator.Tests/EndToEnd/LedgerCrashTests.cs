@@ -103,12 +103,7 @@ public sealed class LedgerCrashTests(ITestOutputHelper output) : IDisposable
         }
         finally
         {
-            if (relay is { HasExited: false })
-            {
-                relay.Kill(entireProcessTree: true);
-                await relay.WaitForExitAsync();
-            }
-            relay?.Dispose();
+            await KillAsync(relay);
         }
     }
 
@@ -164,13 +159,19 @@ public sealed class LedgerCrashTests(ITestOutputHelper output) : IDisposable
         }
         finally
         {
-            if (relay is { HasExited: false })
-            {
-                relay.Kill(entireProcessTree: true);
-                await relay.WaitForExitAsync();
-            }
-            relay?.Dispose();
+            await KillAsync(relay);
         }
+    }
+
+    /// <summary>The service, if still running, killed (SIGKILL) and waited for.</summary>
+    private static async Task KillAsync(Process? relay)
+    {
+        if (relay is { HasExited: false })
+        {
+            relay.Kill(entireProcessTree: true);
+            await relay.WaitForExitAsync();
+        }
+        relay?.Dispose();
     }
 
     private async Task<Uri> WriteConfigAsync()
