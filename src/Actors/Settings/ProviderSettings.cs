@@ -28,6 +28,18 @@ public sealed record ProviderSettings(
     /// <summary>Why routing must skip this provider, or null when it can take requests.</summary>
     public string? UnavailableReason => IsHttp(Kind) && ApiKey is null ? "no api-key is configured" : null;
 
+    /// <summary>
+    /// Whether a request written in <paramref name="dialect"/> goes to this provider as the client wrote it
+    /// (<see cref="Orchestrator.Messages.Chat.NativeRequest"/>) rather than as the engine's translation.
+    /// </summary>
+    public bool Speaks(Orchestrator.Messages.Chat.Dialect dialect) => (Kind, dialect) switch
+    {
+        (ProviderKind.Anthropic, Orchestrator.Messages.Chat.Dialect.AnthropicMessages) => true,
+        (ProviderKind.Gemini, Orchestrator.Messages.Chat.Dialect.Gemini) => true,
+        (ProviderKind.OpenAi or ProviderKind.Simulator or ProviderKind.WebSocket, Orchestrator.Messages.Chat.Dialect.OpenAiChat) => true,
+        _ => false,
+    };
+
     /// <summary>Whether this kind talks HTTP to a <c>base-url</c> (and so needs one).</summary>
     public static bool IsHttp(ProviderKind kind) => kind is ProviderKind.OpenAi or ProviderKind.Anthropic or ProviderKind.Gemini;
 

@@ -27,4 +27,11 @@ public sealed record ChatRequest(string Model, bool Stream, bool IncludeUsage, i
     /// its translation). Cleared whenever the engine changes the body (a resume), so it never disagrees with it.
     /// </summary>
     public NativeRequest? Native { get; init; }
+
+    /// <summary>
+    /// What the front's translation into <see cref="Body"/> could not carry (<c>client_metadata</c>,
+    /// <c>tools[7]:web_search</c>): named to the client in <c>x-orchestrator-dropped</c> when the answer came from an
+    /// upstream that read the translation, never from one that took <see cref="Native"/> as it came.
+    /// </summary>
+    public System.Collections.Immutable.ImmutableArray<string> Dropped { get; init; } = [];
 }

@@ -72,8 +72,25 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
         {
             http.Response.Headers["x-orchestrator-provider"] = answer.Provider;
             foreach (var (name, value) in answer.Headers) http.Response.Headers[name] = value;
+            NameDropped(http, command, answer.Provider);
         }
         return reply;
+    }
+
+    public const string DroppedHeader = "x-orchestrator-dropped";
+
+    /// <summary>
+    /// What the front's translation left out, named when the upstream that answered read the translation (a native
+    /// upstream got the request as the client wrote it, so nothing was dropped for it).
+    /// </summary>
+    private void NameDropped(HttpContext http, CreateChat command, string provider)
+    {
+        var request = command.Request;
+        if (request.Dropped.IsDefaultOrEmpty) return;
+        if (request.Native is { } native && settings.Providers.TryGetValue(provider, out var answered) && answered.Speaks(native.Dialect)) return;
+        var dropped = string.Join(", ", request.Dropped);
+        http.Response.Headers[DroppedHeader] = dropped;
+        log.LogDebug("Request {RequestId}: {Provider} read a translation without {Dropped}", command.RequestId, provider, dropped);
     }
 
     /// <summary>
