@@ -63,7 +63,8 @@ public static class OrchestratorApp
             OpenAiErrors.WriteAsync(http.Response, ApiError.Internal("The server had an error while processing your request."))));
         if (logging.Requests) app.UseSerilogRequestLogging(requests =>
         {
-            requests.MessageTemplate = "HTTP {RequestMethod} {RequestPath}{QueryString} responded {StatusCode} in {Elapsed:0.0000} ms";
+            // A completion request's line also names its front, the model asked for and who answered (or why nobody did).
+            requests.MessageTemplate = "HTTP {RequestMethod} {RequestPath}{QueryString} responded {StatusCode} in {Elapsed:0.0000} ms{Relay}";
             // This host's logger: the middleware's default is the process-wide static one, which the last host
             // built in the process owns (several hosts share a process in tests and when embedded).
             requests.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
@@ -72,7 +73,10 @@ public static class OrchestratorApp
                 : TelemetryHosting.IsProbe(http.Request.Path) ? LogEventLevel.Verbose
                 : LogEventLevel.Information;
             requests.EnrichDiagnosticContext = (diagnostics, http) =>
+            {
                 diagnostics.Set("QueryString", ApiKeyRedaction.Redact(http.Request.QueryString.Value ?? ""));
+                diagnostics.Set("Relay", EdgeTelemetry.Summary(http));
+            };
         });
         app.UseRateLimiter();   // after the request log, so refused requests are logged too
         app.UseSimulatorFaultHeader(settings.Simulator);

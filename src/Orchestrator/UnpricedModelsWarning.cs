@@ -11,7 +11,7 @@ public sealed class UnpricedModelsWarning(OrchestratorSettings settings, Serilog
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var prices = log.ForContext(Serilog.Core.Constants.SourceContextPropertyName, "Orchestrator.Prices");
-        foreach (var model in settings.Models.Where(m => m.PriceSource == PriceSource.None))
+        foreach (var model in settings.Models.Where(m => m.PriceSource == PriceSource.None && !m.IsPattern))
             prices.Warning("Model {Model} has no price: none in its config and no catalogue entry for it or its upstream model " +
                            "{UpstreamModel}; its requests cost 0. Set price {{ input, output }} in its block (0 for free)", model.Id, model.Routes[0].UpstreamModel);
         return Task.CompletedTask;

@@ -52,7 +52,7 @@ public sealed class HttpFrontActor : ReceiveActor
     public HttpFrontActor(OrchestratorSettings settings, IReadOnlyDictionary<string, IActorRef> providers, IActorRef? ledger = null)
     {
         _settings = settings;
-        _catalog = new ModelCatalog(settings.Models);
+        _catalog = new ModelCatalog(settings.Resolver);
         _providers = providers;
         _ledger = ledger;
         Receive<CreateChat>(OnCreateChat);

@@ -5,25 +5,25 @@ using Orchestrator.Messages.Chat;
 
 namespace Orchestrator.Actors.Front;
 
-/// <summary>The configured model ids, looked up exactly (as OpenAI does), with "did you mean" for a miss.</summary>
-public sealed class ModelCatalog
+/// <summary>
+/// The configured models as clients name them: an exact id, else the first pattern that matches it
+/// (<see cref="ModelResolver"/>), with "did you mean" for a miss.
+/// </summary>
+public sealed class ModelCatalog(ModelResolver resolver)
 {
     /// <summary>The most of an id "did you mean" compares: OpenAI refuses longer ids, and so does the HTTP edge.</summary>
     public const int MaxComparedLength = 256;
 
-    private readonly FrozenDictionary<string, ModelSettings> _models;
+    private readonly string[] _listed = [.. resolver.Listed.Select(m => m.Id)];
 
-    public ModelCatalog(IEnumerable<ModelSettings> models) =>
-        _models = models.ToFrozenDictionary(m => m.Id, StringComparer.Ordinal);
-
-    public bool TryGet(string id, out ModelSettings model) => _models.TryGetValue(id, out model!);
+    public bool TryGet(string id, out ModelSettings model) => resolver.TryResolve(id, out model);
 
     /// <summary>
-    /// Up to <paramref name="count"/> configured ids nearest to <paramref name="id"/> by edit distance. Only the first
+    /// Up to <paramref name="count"/> listed ids nearest to <paramref name="id"/> by edit distance. Only the first
     /// <see cref="MaxComparedLength"/> characters count, so the cost is bounded whoever builds the request: this runs
     /// inside the single front actor.
     /// </summary>
-    public ImmutableArray<string> Closest(string id, int count = 3) => Closest(id, _models.Keys, count);
+    public ImmutableArray<string> Closest(string id, int count = 3) => Closest(id, _listed, count);
 
     /// <summary>The same among <paramref name="ids"/> (a key's allow-list).</summary>
     public static ImmutableArray<string> Closest(string id, IEnumerable<string> ids, int count = 3)

@@ -158,6 +158,9 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
     {
         if (_bill is not { } bill) return;
         double? ttft = _firstTokenAt == 0 ? null : Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(_startedAt, _firstTokenAt).TotalMilliseconds, 3);
+        // A demo route's answer (the shipped simulator behind a provider without a key) is made-up text: never billed
+        // at the real model's price.
+        if (_model.Routes.Any(r => r.Demo && r.Provider == _answeredBy)) bill = bill with { Price = Price.Free };
         bill.Settle(RequestId, _command.Request.Model, _answeredBy, _billed, _status, _finishReason, ttft);
     }
 

@@ -31,7 +31,7 @@ internal sealed class ConfigNode
 
     public IEnumerable<string> Keys => _object.Items.Keys;
 
-    public string KeyPath(string key) => Path.Length == 0 ? key : $"{Path}.{(key.Contains('.') ? $"\"{key}\"" : key)}";
+    public string KeyPath(string key) => Path.Length == 0 ? key : $"{Path}.{(key.AsSpan().IndexOfAny(".*/ ") >= 0 ? $"\"{key}\"" : key)}";
 
     private HoconValue? Find(string key)
     {

@@ -16,7 +16,7 @@ internal static class HoconKeyLines
         {
             if (segment.StartsWith('[')) { text.Append(segment); continue; }
             if (text.Length > 0) text.Append('.');
-            text.Append(segment.Contains('.') ? $"\"{segment}\"" : segment);
+            text.Append(segment.AsSpan().IndexOfAny(".*/ ") >= 0 ? $"\"{segment}\"" : segment);
         }
         return text.ToString();
     }

@@ -7,15 +7,17 @@ namespace Orchestrator.Actors.Settings;
 /// <summary>
 /// Reads the default configuration and lays a user's file over it, as one HOCON document (later keys win,
 /// objects merge). Two things Akka's HOCON parser does not do are done here, on the text, before it parses:
-/// environment substitution (<c>${?NAME}</c>, <c>${NAME}</c>) and letting a user's <c>providers</c> or
-/// <c>models</c> replace the defaults rather than merge into them. The model catalogue (<c>catalogue.conf</c>, next to
+/// environment substitution (<c>${?NAME}</c>, <c>${NAME}</c>) and <c>orchestrator.default-models = off</c>, which drops
+/// the shipped <c>models</c> entries so that only the user's own remain. Otherwise a user's <c>providers</c> and
+/// <c>models</c> merge over the shipped ones by name, as HOCON merges objects: overriding one provider's key or adding
+/// one model never means copying the others. The model catalogue (<c>catalogue.conf</c>, next to
 /// the defaults) is laid over the defaults before the user's file, so a user's file may correct an entry. The merged
 /// result holds only keys the defaults know (<see cref="KnownKeys"/>).
 /// </summary>
 public static partial class HoconLoader
 {
-    /// <summary>The sections a user's file replaces as a whole when it sets them.</summary>
-    private static readonly string[] ReplacedSections = ["providers", "models"];
+    /// <summary>The key that drops the shipped models (<c>on</c> by default: they are served).</summary>
+    public const string DefaultModelsKey = "default-models";
 
     /// <summary>The model catalogue's file name, in the same folder as the default configuration.</summary>
     public const string CatalogueFile = "catalogue.conf";
@@ -36,11 +38,12 @@ public static partial class HoconLoader
 
         var user = SubstituteEnvironment(userText, userName);
         var userConfig = Parse(user, userName);
-        var text = new StringBuilder(defaults).Append('\n');
-        foreach (var section in ReplacedSections)
-        {
-            if (HasOrchestratorSection(userConfig, section)) text.Append("orchestrator.").Append(section).Append(" = null\n");
-        }
+        // The file's own models come first in config order (patterns are tried in that order), the shipped ones after:
+        // each of its keys is named once before the defaults, then given its value after them.
+        var text = new StringBuilder();
+        foreach (var id in UserModelIds(userConfig)) text.Append("orchestrator.models { ").Append(Quote(id)).Append(" {} }\n");
+        text.Append(defaults).Append('\n');
+        if (DropsDefaultModels(userConfig)) text.Append("orchestrator.models = null\n");
         var merged = Parse(text.Append(user).ToString(), userName);
         known.Check(merged, userText, userName);
         return merged;
@@ -56,9 +59,20 @@ public static partial class HoconLoader
             File.Exists(cataloguePath) ? File.ReadAllText(cataloguePath) : null);
     }
 
-    private static bool HasOrchestratorSection(Config config, string section) =>
-        config.Root.GetObject()?.Items.TryGetValue("orchestrator", out var root) == true
-        && root.GetObject()?.Items.ContainsKey(section) == true;
+    private static IEnumerable<string> UserModelIds(Config config)
+    {
+        if (config.Root.GetObject()?.Items.TryGetValue("orchestrator", out var root) != true || root is null) return [];
+        if (root.GetObject()?.Items.TryGetValue("models", out var models) != true || models is null || !models.IsObject()) return [];
+        return models.GetObject().Items.Keys;
+    }
+
+    /// <summary>Whether the user's file says <c>orchestrator.default-models = off</c> (HOCON's booleans: off, false, no).</summary>
+    private static bool DropsDefaultModels(Config config)
+    {
+        if (config.Root.GetObject()?.Items.TryGetValue("orchestrator", out var root) != true || root is null) return false;
+        if (root.GetObject()?.Items.TryGetValue(DefaultModelsKey, out var value) != true || value is null || value.IsObject() || value.IsArray()) return false;
+        return value.GetString()?.Trim().ToLowerInvariant() is "off" or "false" or "no";
+    }
 
     private static Config Parse(string text, string name)
     {

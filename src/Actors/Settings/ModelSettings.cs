@@ -17,6 +17,45 @@ public sealed record ModelSettings(string Id, ImmutableArray<RouteSettings> Rout
     /// <summary>Tokens the model takes in one request: its own <c>context-window</c>, else the catalogue's; null when unknown.</summary>
     public int? ContextWindow { get; init; }
 
+    /// <summary>
+    /// Whether <see cref="Id"/> is a pattern (<c>"claude-*"</c>, <see cref="ModelPattern"/>): it serves every id it
+    /// matches, each resolved by <see cref="For"/>, and is never itself a model a client can name or see listed.
+    /// </summary>
+    public bool IsPattern => ModelPattern.IsPattern(Id);
+
+    /// <summary>The pattern entry this model was resolved from (<see cref="For"/>); null for a model configured by its id.</summary>
+    public string? Pattern { get; init; }
+
+    /// <summary>The entry's own price and window (its block or model-defaults), which every id a pattern serves shares.</summary>
+    private Price? OwnPrice { get; init; }
+
+    private int? OwnContextWindow { get; init; }
+
+    /// <summary>
+    /// The model a pattern serves under <paramref name="id"/>: routes without a <c>model</c> send the id as the client
+    /// wrote it, and the price is the entry's own, else the catalogue's for that id (its exact entry, else its family's).
+    /// </summary>
+    public ModelSettings For(string id, ModelCatalogue catalogue)
+    {
+        var routes = Routes.Select(r => r.ModelFromRequest ? r with { UpstreamModel = id } : r).ToImmutableArray();
+        var entry = catalogue.Find(id, routes[0].UpstreamModel);
+        var (price, source) = Priced(OwnPrice, entry);
+        return this with
+        {
+            Id = id,
+            Routes = routes,
+            Price = price,
+            PriceSource = source,
+            ContextWindow = OwnContextWindow ?? entry?.ContextWindow,
+            Pattern = Id,
+        };
+    }
+
+    private static (Price, PriceSource) Priced(Price? own, CatalogueEntry? entry) =>
+        own is { } set ? (set, PriceSource.Config)
+        : entry?.Price is { } listed ? (listed, PriceSource.Catalogue)
+        : (Price.Free, PriceSource.None);
+
     internal static ModelSettings From(string id, ConfigNode node, IReadOnlyDictionary<string, ProviderSettings> providers, ConfigNode routeDefaults,
         ModelCatalogue catalogue)
     {
@@ -24,10 +63,11 @@ public sealed record ModelSettings(string Id, ImmutableArray<RouteSettings> Rout
             .Select(route => RouteSettings.From(id, route.WithFallback(routeDefaults), providers))
             .ToImmutableArray();
         if (routes.IsEmpty) throw new InvalidConfigException(node.KeyPath("routes"), "a model needs at least one route");
+        routes = WithoutIdleDemos(routes, providers);
         var entry = catalogue.Find(id, routes[0].UpstreamModel);
-        var (price, source) = Price.IsSet(node.Child("price")) ? (Price.From(node.Child("price")), PriceSource.Config)
-            : entry?.Price is { } listed ? (listed, PriceSource.Catalogue)
-            : (Price.Free, PriceSource.None);
+        Price? own = Price.IsSet(node.Child("price")) ? Price.From(node.Child("price")) : null;
+        var (price, source) = Priced(own, entry);
+        int? window = node.Has("context-window") ? node.Int("context-window", 1) : null;
         return new ModelSettings(
             id,
             routes,
@@ -41,8 +81,21 @@ public sealed record ModelSettings(string Id, ImmutableArray<RouteSettings> Rout
         {
             MaxTokensDefault = node.Int("max-tokens-default", 1, 10_000_000),
             PriceSource = source,
-            ContextWindow = node.Has("context-window") ? node.Int("context-window", 1) : entry?.ContextWindow,
+            ContextWindow = window ?? entry?.ContextWindow,
+            OwnPrice = own,
+            OwnContextWindow = window,
         };
+    }
+
+    /// <summary>
+    /// A <c>demo</c> route (the shipped simulator behind each real provider) answers only while no other route of the
+    /// model has a provider that can take requests: a fresh machine without keys gets answers, a deployment with a
+    /// key gets the provider's errors, never made-up text.
+    /// </summary>
+    private static ImmutableArray<RouteSettings> WithoutIdleDemos(ImmutableArray<RouteSettings> routes, IReadOnlyDictionary<string, ProviderSettings> providers)
+    {
+        var served = routes.Any(r => !r.Demo && providers[r.Provider] is { Kind: not ProviderKind.Simulator, UnavailableReason: null });
+        return served && routes.Any(r => r.Demo) ? [.. routes.Where(r => !r.Demo)] : routes;
     }
 }
 

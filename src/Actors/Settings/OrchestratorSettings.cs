@@ -14,6 +14,21 @@ public sealed record OrchestratorSettings(
     AdminSettings Admin,
     SimulatorClientSettings Simulator)
 {
+    /// <summary>List prices and windows (<c>orchestrator.catalogue</c>), for the ids a pattern serves.</summary>
+    public ModelCatalogue Catalogue { get; init; } = ModelCatalogue.Empty;
+
+    /// <summary>Which model answers an id: exact entries, then patterns (<see cref="ModelResolver"/>).</summary>
+    public ModelResolver Resolver
+    {
+        get
+        {
+            // Made once; a copy with other models (`settings with { Models = ... }`) makes its own.
+            var resolver = field;
+            if (resolver is null || !resolver.MadeFrom(Models, Catalogue)) field = resolver = new ModelResolver(Models, Catalogue);
+            return resolver;
+        }
+    }
+
     public static OrchestratorSettings FromConfig(Config config)
     {
         var root = ConfigNode.Root(config);
@@ -49,7 +64,10 @@ public sealed record OrchestratorSettings(
             RealtimeSettings.From(orchestrator.Child("realtime")),
             LedgerSettings.From(orchestrator.Child("ledger")),
             AdminSettings.From(orchestrator.Child("admin"), auth),
-            SimulatorClientSettings.From(orchestrator.Child("simulator")));
+            SimulatorClientSettings.From(orchestrator.Child("simulator")))
+        {
+            Catalogue = catalogue,
+        };
     }
 }
 

@@ -19,13 +19,26 @@ public enum ResumeStrategy
 /// </summary>
 public sealed record RouteSettings(string Provider, string UpstreamModel, bool Prefill, ImmutableArray<ResumeStrategy> ResumeStrategies, bool LargeContext)
 {
+    /// <summary>The route names no <c>model</c>: it sends the id the client asked for (a pattern's route resolves it per request).</summary>
+    public bool ModelFromRequest { get; init; }
+
+    /// <summary><c>demo = on</c>: used only while no other route of its model has a provider that can take requests.</summary>
+    public bool Demo { get; init; }
+
     internal static RouteSettings From(string modelId, ConfigNode route, IReadOnlyDictionary<string, ProviderSettings> providers)
     {
         var provider = route.String("provider");
         if (!providers.ContainsKey(provider))
             throw new InvalidConfigException(route.KeyPath("provider"), $"unknown provider '{provider}' (configured: {string.Join(", ", providers.Keys.Order())})");
         var prefill = route.Bool("prefill");
-        return new RouteSettings(provider, route.OptionalString("model") ?? modelId, prefill, Strategies(route, prefill), route.Bool("large-context"));
+        var model = route.OptionalString("model");
+        if (model is not null && ModelPattern.IsPattern(model))
+            throw new InvalidConfigException(route.KeyPath("model"), $"'{model}' is a pattern; a route's model is one id (omit it to send the id the client asked for)");
+        return new RouteSettings(provider, model ?? modelId, prefill, Strategies(route, prefill), route.Bool("large-context"))
+        {
+            ModelFromRequest = model is null,
+            Demo = route.Bool("demo"),
+        };
     }
 
     /// <summary><c>auto</c>: prefill where the route declares it, then replay. <c>continue</c> only when named.</summary>

@@ -7,17 +7,20 @@ namespace Orchestrator.Actors.Simulator;
 
 /// <summary>
 /// The simulator's tool call: when a request offers function tools and asks for one (<c>tool_choice</c> "required" or
-/// naming a function; or "auto" with the last user message naming a tool), and the last message is not already a
-/// tool result, the answer is one call of that tool. Its arguments fill the schema's required properties with
-/// example values; its id is derived from the prompt, so the same request gets the same call.
+/// naming a function; or "auto" with the user's own last words naming a tool, as a whole word), and the request is
+/// not answering a tool result, the answer is one call of that tool. What a client adds to the user's turn on its own
+/// (<c>&lt;system-reminder&gt;</c> and other tagged blocks such as <c>&lt;environment_context&gt;</c>) never counts as
+/// asking, and a turn that follows a tool result never gets another call: any client loop against the simulator ends.
+/// Its arguments fill the schema's required properties with example values; its id is derived from the prompt, so
+/// the same request gets the same call.
 /// </summary>
-internal sealed record SimulatedToolCall(string Id, string Name, string Arguments)
+internal sealed partial record SimulatedToolCall(string Id, string Name, string Arguments)
 {
     public static SimulatedToolCall? For(JsonElement body)
     {
         if (!body.TryGetProperty("tools", out var tools) || tools.ValueKind != JsonValueKind.Array || tools.GetArrayLength() == 0) return null;
         var last = LastMessage(body);
-        if (last is null || Role(last.Value) is "tool" or "assistant") return null;
+        if (last is null || Role(last.Value) is "tool" or "assistant" || AnswersToolResult(body)) return null;
         var choice = body.TryGetProperty("tool_choice", out var c) ? c : default;
         var tool = choice.ValueKind switch
         {
@@ -40,8 +43,44 @@ internal sealed record SimulatedToolCall(string Id, string Name, string Argument
 
     private static JsonElement? FirstFunction(JsonElement tools) => Functions(tools).Cast<JsonElement?>().FirstOrDefault();
 
-    private static JsonElement? Named(JsonElement tools, string text) =>
-        Functions(tools).Cast<JsonElement?>().FirstOrDefault(t => FunctionName(t!.Value) is { Length: > 0 } name && text.Contains(name, StringComparison.Ordinal));
+    /// <summary>The tool the user's own words name (a whole word), tagged blocks a client added left out.</summary>
+    private static JsonElement? Named(JsonElement tools, string text)
+    {
+        var own = ClientBlock().Replace(text, " ");
+        return Functions(tools).Cast<JsonElement?>().FirstOrDefault(t => FunctionName(t!.Value) is { Length: > 0 } name && NamesWord(own, name));
+    }
+
+    private static bool NamesWord(string text, string word)
+    {
+        for (var at = text.IndexOf(word, StringComparison.Ordinal); at >= 0; at = text.IndexOf(word, at + 1, StringComparison.Ordinal))
+        {
+            var before = at == 0 || !IsWordChar(text[at - 1]);
+            var after = at + word.Length == text.Length || !IsWordChar(text[at + word.Length]);
+            if (before && after) return true;
+        }
+        return false;
+    }
+
+    private static bool IsWordChar(char c) => char.IsLetterOrDigit(c) || c == '_';
+
+    /// <summary>The last user turn comes after a tool result (the user messages at the end follow a tool message, not an assistant one).</summary>
+    private static bool AnswersToolResult(JsonElement body)
+    {
+        var messages = body.GetProperty("messages");
+        for (var i = messages.GetArrayLength() - 1; i >= 0; i--)
+        {
+            switch (Role(messages[i]))
+            {
+                case "tool": return true;
+                case "assistant": return false;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>A block a client wraps in a tag of two or more words (system-reminder, environment_context, command-message).</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"<([A-Za-z]+[-_][A-Za-z_-]+)(\s[^>]*)?>[\s\S]*?</\1>")]
+    private static partial System.Text.RegularExpressions.Regex ClientBlock();
 
     private static string? FunctionName(JsonElement function) =>
         function.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;

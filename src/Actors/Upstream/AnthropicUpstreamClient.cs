@@ -27,6 +27,10 @@ public sealed class AnthropicUpstreamClient(ProviderSettings settings) : HttpUps
         request.Headers.Add("anthropic-version", ApiVersion);
     }
 
+    /// <summary>A Messages client's <c>anthropic-beta</c> and <c>anthropic-version</c> go on with its own body.</summary>
+    protected override void AddHeaders(HttpRequestMessage request, UpstreamCall call) =>
+        AddNativeHeaders(request, call, Orchestrator.Messages.Chat.Dialect.AnthropicMessages);
+
     public override Task<UpstreamResponse> SendAsync(UpstreamCall call, CancellationToken cancellationToken) =>
         PostAsync(Messages, AnthropicRequest.Write(call.Request, call.UpstreamModel, call.MaxTokensDefault), call, cancellationToken);
 

@@ -53,6 +53,22 @@ public abstract class HttpUpstreamClient : IUpstreamClient
 
     public abstract Task<UpstreamResponse> SendAsync(UpstreamCall call, CancellationToken cancellationToken);
 
+    /// <summary>Headers of this call beyond the key (a native request's own dialect headers); none by default.</summary>
+    protected virtual void AddHeaders(HttpRequestMessage request, UpstreamCall call)
+    {
+    }
+
+    /// <summary>The client's own dialect headers, when the call sends its native body on (each replaces the kind's default).</summary>
+    protected static void AddNativeHeaders(HttpRequestMessage request, UpstreamCall call, Orchestrator.Messages.Chat.Dialect dialect)
+    {
+        if (call.Request.Native is not { } native || native.Dialect != dialect) return;
+        foreach (var (name, value) in native.Headers)
+        {
+            request.Headers.Remove(name);
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+    }
+
     /// <summary>The provider's refusal, classified (OpenAI's error shape by default).</summary>
     protected virtual Task<UpstreamFailure> RefusalAsync(HttpResponseMessage response, CancellationToken ct) =>
         FailureClassifier.FromResponseAsync(response, Settings.ApiKey, ct);
@@ -71,6 +87,7 @@ public abstract class HttpUpstreamClient : IUpstreamClient
         request.Content.Headers.ContentType = JsonContentType;
         request.Headers.Accept.Add(stream ? EventStream : Json);
         Authorize(request);
+        AddHeaders(request, call);
 
         var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         try

@@ -7,4 +7,11 @@ namespace Orchestrator.Messages.Chat;
 /// sends it on with only <c>model</c> (and <c>stream</c>) rewritten, so nothing the translation cannot express is
 /// lost (Anthropic <c>cache_control</c>, thinking blocks); any other upstream reads <see cref="ChatRequest.Body"/>.
 /// </summary>
-public sealed record NativeRequest(Dialect Dialect, JsonElement Body);
+public sealed record NativeRequest(Dialect Dialect, JsonElement Body)
+{
+    /// <summary>
+    /// The dialect's own request headers as the client sent them (<c>anthropic-beta</c>, <c>anthropic-version</c>,
+    /// <c>OpenAI-Beta</c>): an upstream that takes <see cref="Body"/> gets them too. Never a key.
+    /// </summary>
+    public System.Collections.Immutable.ImmutableArray<KeyValuePair<string, string>> Headers { get; init; } = [];
+}

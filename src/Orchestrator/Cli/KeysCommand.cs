@@ -90,7 +90,7 @@ public static class KeysCommand
         if (options.GetValueOrDefault("models") is { } list)
         {
             models = [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
-            if (models.Value.FirstOrDefault(m => settings.Models.All(configured => configured.Id != m)) is { } unknown)
+            if (models.Value.FirstOrDefault(m => !settings.Resolver.TryResolve(m, out _)) is { } unknown)
                 return await Fail($"--models names '{unknown}', which is not a configured model.");
         }
         if (!TryLimit(options, "rpm", out var rpm) || !TryLimit(options, "tpm", out var tpm) || !TryLimit(options, "max-concurrent", out var concurrent))

@@ -193,7 +193,7 @@ public static class AdminKeyEndpoints
         {
             if (item.ValueKind != JsonValueKind.String) return ApiError.InvalidRequest("'models' must be an array of model ids.", "models");
             var id = item.GetString()!;
-            if (!settings.Models.Any(m => m.Id == id))
+            if (!settings.Resolver.TryResolve(id, out _))
                 return ApiError.InvalidRequest($"'models' names '{ApiError.Quote(id)}', which is not a configured model.", "models");
             ids.Add(id);
         }

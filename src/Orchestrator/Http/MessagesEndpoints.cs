@@ -35,6 +35,7 @@ public static class MessagesEndpoints
         }
 
         var request = parsed.Request!;
+        request = request with { Native = request.Native! with { Headers = DialectHeaders(http.Request) } };
         var requestId = http.TraceIdentifier;
         http.Response.Headers["request-id"] = requestId;   // where Anthropic's SDKs look for it
         // The prompt estimate: message_start's usage before the upstream's count, and the fallback when none comes.
@@ -49,6 +50,17 @@ public static class MessagesEndpoints
             ChatCompleted c => EdgeStreams.WriteCompletionAsync(http, MessagesCompletion.Translate(c.Body, request.Model, estimate)),
             _ => throw new UnreachableException(),
         });
+    }
+
+    /// <summary>The Messages API's own headers, sent on with the client's body to an Anthropic upstream.</summary>
+    private static System.Collections.Immutable.ImmutableArray<KeyValuePair<string, string>> DialectHeaders(HttpRequest request)
+    {
+        var headers = System.Collections.Immutable.ImmutableArray.CreateBuilder<KeyValuePair<string, string>>();
+        foreach (var name in (ReadOnlySpan<string>)["anthropic-beta", "anthropic-version"])
+        {
+            if (request.Headers[name].ToString() is { Length: > 0 } value) headers.Add(new(name, value));
+        }
+        return headers.ToImmutable();
     }
 
     /// <summary>
@@ -87,7 +99,7 @@ public static class MessagesEndpoints
         if (model.ValueKind != JsonValueKind.String || model.GetString() is not { Length: > 0 } id) return Invalid("model: Input should be a valid string");
         if (!root.TryGetProperty("messages", out var messages) || messages.ValueKind == JsonValueKind.Null) return Invalid("messages: Field required");
         if (messages.ValueKind != JsonValueKind.Array) return Invalid("messages: Input should be a valid list");
-        if (!settings.Models.Any(m => m.Id == id)) return new ChatRequestReader.Result(null, NoSuchModel(id));
+        if (!settings.Resolver.TryResolve(id, out _)) return new ChatRequestReader.Result(null, NoSuchModel(id));
         return new ChatRequestReader.Result(new ChatRequest(id, false, false, null, root), null);
     }
 

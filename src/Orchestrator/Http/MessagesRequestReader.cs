@@ -21,7 +21,7 @@ public static class MessagesRequestReader
         if (translation.Error is { } invalid) return new ChatRequestReader.Result(null, invalid);
         var parsed = ChatRequestReader.Parse(new ReadOnlySequence<byte>(translation.ChatBody!));
         return parsed.Request is { } chat
-            ? new ChatRequestReader.Result(chat with { Native = new NativeRequest(Dialect.AnthropicMessages, root) }, null)
+            ? new ChatRequestReader.Result(chat with { Native = new NativeRequest(Dialect.AnthropicMessages, root), Dropped = translation.Dropped }, null)
             : parsed;
     }
 

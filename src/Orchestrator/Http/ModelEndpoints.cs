@@ -25,9 +25,12 @@ public static class ModelEndpoints
     private static async Task<IResult> RetrieveAsync(string id, HttpContext http, OrchestratorSettings settings, IRequiredActor<LedgerActor> ledger)
     {
         var visible = await VisibleAsync(http, settings, ledger);
-        return visible.Data.FirstOrDefault(m => m.Id == id) is { } model
-            ? Results.Json(model, WireJson.Default.ModelInfo)
-            : OpenAiErrors.Result(ModelCatalog.NotFound(id, ModelCatalog.Closest(id, visible.Data.Select(m => m.Id))));
+        if (visible.Data.FirstOrDefault(m => m.Id == id) is { } model) return Results.Json(model, WireJson.Default.ModelInfo);
+        // An id a pattern serves without the catalogue listing it is a model all the same (a chat request for it works).
+        if (id.Length <= ChatRequestReader.MaxModelLength && settings.Resolver.TryResolve(id, out var served)
+            && (await AllowedAsync(http, ledger) is not { } allowed || allowed.Contains(id)))
+            return Results.Json(Info(served), WireJson.Default.ModelInfo);
+        return OpenAiErrors.Result(ModelCatalog.NotFound(id, ModelCatalog.Closest(id, visible.Data.Select(m => m.Id))));
     }
 
     /// <summary>A ledger key with an allow-list sees only its models: the others do not exist for it (they answer 404 too).</summary>
@@ -46,24 +49,24 @@ public static class ModelEndpoints
             : null;
 
     /// <summary>
-    /// Model ids in config order, OpenAI's list shape; <c>created</c> is when this process started. Each model also
-    /// says what it costs (<c>pricing</c>: its own price or the catalogue's; absent for a model with no price anywhere,
-    /// which is served at cost 0) and how many tokens it takes (<c>context_window</c>, absent when unknown).
+    /// Concrete model ids (<see cref="ModelResolver.Listed"/>: configured ones in config order, then the catalogue's
+    /// ids a pattern serves; never a pattern), OpenAI's list shape; <c>created</c> is when this process started. Each
+    /// model also says what it costs (<c>pricing</c>: its own price or the catalogue's; absent for a model with no price
+    /// anywhere) and how many tokens it takes (<c>context_window</c>, absent when unknown).
     /// </summary>
-    private static ModelList List(OrchestratorSettings settings) => new()
+    private static ModelList List(OrchestratorSettings settings) => new() { Data = [.. settings.Resolver.Listed.Select(Info)] };
+
+    private static ModelInfo Info(ModelSettings m) => new()
     {
-        Data = [.. settings.Models.Select(m => new ModelInfo
+        Id = m.Id,
+        Created = Started,
+        Pricing = m.PriceSource == PriceSource.None ? null : new ModelPricing
         {
-            Id = m.Id,
-            Created = Started,
-            Pricing = m.PriceSource == PriceSource.None ? null : new ModelPricing
-            {
-                Input = AdminJson.Plain(m.Price.Input),
-                Output = AdminJson.Plain(m.Price.Output),
-                CachedInput = AdminJson.Plain(m.Price.CachedInput),
-            },
-            ContextWindow = m.ContextWindow,
-        })],
+            Input = AdminJson.Plain(m.Price.Input),
+            Output = AdminJson.Plain(m.Price.Output),
+            CachedInput = AdminJson.Plain(m.Price.CachedInput),
+        },
+        ContextWindow = m.ContextWindow,
     };
 
     private static readonly long Started = DateTimeOffset.UtcNow.ToUnixTimeSeconds();

@@ -25,7 +25,7 @@ public sealed class EdgeTelemetry(OrchestratorSettings settings)
     /// <summary>Status counted for a client that went away before its answer was written (nginx's convention).</summary>
     public const int ClientClosedRequest = 499;
 
-    private readonly FrozenSet<string> _models = settings.Models.Select(m => m.Id).ToFrozenSet(StringComparer.Ordinal);
+    private readonly FrozenSet<string> _models = settings.Models.Select(m => m.Id).Concat(settings.Resolver.Listed.Select(m => m.Id)).ToFrozenSet(StringComparer.Ordinal);
     private static readonly Func<object, Task> OnStarting = StartingResponse;
 
     public async Task InvokeAsync(HttpContext http, RequestDelegate next)
@@ -54,7 +54,11 @@ public sealed class EdgeTelemetry(OrchestratorSettings settings)
         if (edge is not null)
         {
             edge.Front = OrchestratorTracing.FrontOf(command.Request);
-            edge.Model = _models.TryGetValue(command.Request.Model, out var configured) ? configured : "unknown";
+            edge.Asked = command.Request.Model;
+            // A label from the configuration: a listed id, else the pattern that serves it, else "unknown".
+            edge.Model = _models.TryGetValue(command.Request.Model, out var configured) ? configured
+                : settings.Resolver.EntryOf(command.Request.Model) is { } entry && _models.TryGetValue(entry, out var pattern) ? pattern
+                : "unknown";
         }
         var current = Activity.Current;
         return command with
@@ -80,8 +84,20 @@ public sealed class EdgeTelemetry(OrchestratorSettings settings)
                 edge.Provider = completed.Provider;
                 edge.Completion = completed.Timing;
                 break;
+            case ChatRejected rejected:
+                edge.Refusal = rejected.Error.Code ?? rejected.Error.Type;
+                break;
         }
     }
+
+    /// <summary>
+    /// What the request log line adds for a completion request: its front, the model it asked for, and who answered or
+    /// why nobody did (an error code, never an upstream's message). Empty for every other request.
+    /// </summary>
+    public static string Summary(HttpContext http) => http.Features.Get<EdgeRequest>() is { Front: { } front } edge
+        ? edge.Provider is { } provider ? $" ({front}, model '{edge.Asked}' answered by {provider})"
+        : $" ({front}, model '{edge.Asked}', no route answered: {edge.Refusal ?? (http.RequestAborted.IsCancellationRequested ? "client closed" : "not answered")})"
+        : "";
 
     /// <summary>A streamed answer starts: counted open until <see cref="StreamEnded"/>; its sink times each block on its clock.</summary>
     public static RelayClock? StreamStarted(HttpContext http, UpstreamTiming first)
@@ -130,7 +146,13 @@ public sealed class EdgeRequest(long receivedAt)
     /// <summary>Set for completion requests only: the others are not counted.</summary>
     public string? Front { get; set; }
     public string? Model { get; set; }
+
+    /// <summary>The model id as the request named it (Model is its bounded metrics label).</summary>
+    public string? Asked { get; set; }
     public string? Provider { get; set; }
+
+    /// <summary>Why the engine refused the request (its error code), when it did.</summary>
+    public string? Refusal { get; set; }
 
     /// <summary>The status to count when it is not the response's (an error event inside a 200 stream).</summary>
     public int? Status { get; set; }

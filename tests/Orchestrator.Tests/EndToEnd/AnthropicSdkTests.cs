@@ -99,10 +99,10 @@ public sealed class AnthropicSdkTests(RelayFixture fixture)
     [Fact]
     public async Task Sdk_UnknownModel_Surfaces404NotFound()
     {
-        var ex = await Assert.ThrowsAnyAsync<AnthropicApiException>(() => Client().Messages.Create(Ask("claude-nope")));
+        var ex = await Assert.ThrowsAnyAsync<AnthropicApiException>(() => Client().Messages.Create(Ask("nope-claude")));
         Assert.Equal(HttpStatusCode.NotFound, ex.StatusCode);
         Assert.Equal("not_found_error", ex.Type?.Raw());
-        Assert.Contains("claude-nope", ex.ApiMessage);
+        Assert.Contains("nope-claude", ex.ApiMessage);
     }
 
     [Fact]

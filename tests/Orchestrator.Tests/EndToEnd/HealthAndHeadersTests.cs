@@ -18,6 +18,7 @@ public sealed class HealthAndHeadersTests
           ledger.storage = memory   # its own: tests run in parallel, and one process runs a ledger at a time
           auth.keys = ["sk-test-client"]
           providers { sim { kind = simulator, token-delay = 0ms, completion-tokens = 3 } }
+          default-models = off
           models { sim { routes = [ { provider = sim } ] } }
         }
         """;
@@ -43,7 +44,7 @@ public sealed class HealthAndHeadersTests
             var (status, body) = await GetAsync(client, "/readyz");
             Assert.Equal(HttpStatusCode.OK, status);
             Assert.Equal("healthy", body.GetProperty("status").GetString());
-            Assert.Equal("1 providers, 1 models", body.GetProperty("checks").GetProperty("engine").GetString());
+            Assert.Equal("6 providers, 1 models", body.GetProperty("checks").GetProperty("engine").GetString());
             Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/healthz")).Status);
 
             await app.Services.GetRequiredService<ActorSystem>().Terminate();

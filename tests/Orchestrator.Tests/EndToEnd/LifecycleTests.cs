@@ -210,7 +210,8 @@ public sealed class LifecycleTests(RelayFixture fixture)
         using var doc = JsonDocument.Parse(await client.GetStringAsync("/v1/providers"));
         var providers = doc.RootElement.GetProperty("data").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
 
-        Assert.Equal(["dead", "fake", "fake2", "nokey", "sim", "slowsim"], providers.Keys.Order());
+        // The shipped providers are there too (a config adds to them).
+        Assert.Equal(["anthropic", "dead", "deepseek", "fake", "fake2", "gemini", "nokey", "openai", "sim", "simulator", "slowsim"], providers.Keys.Order());
         var fake = providers["fake"];
         Assert.Contains(fake.GetProperty("state").GetString(), new[] { "healthy", "degraded" });
         Assert.True(fake.GetProperty("counters").GetProperty("retries").GetInt64() >= 1);

@@ -169,7 +169,7 @@ public sealed class MessagesFrontTests(RelayFixture fixture)
     public async Task Messages_UnknownModel_Is404NotFoundError()
     {
         using var client = fixture.Relay.Client();
-        using var response = await client.SendAsync(Post(Hello.Replace("\"sim\"", "\"claude-nope\"")));
+        using var response = await client.SendAsync(Post(Hello.Replace("\"sim\"", "\"nope-claude\"")));
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("not_found_error", (await ErrorOf(response)).GetProperty("type").GetString());
     }

@@ -31,6 +31,7 @@ public sealed class ModelPricingTests : IAsyncLifetime
           logging { level = Warning, requests = off }
           auth.keys = ["sk-test-client"]
           providers { sim { kind = simulator } }
+          default-models = off   # the list these models make, alone
           models {
             "gpt-4.1"   { routes = [ { provider = sim } ] }
             "own-price" { routes = [ { provider = sim, model = "gpt-4o" } ], price { input = 1.10, output = 4.40, cached-input = 0.275 } }

@@ -14,6 +14,7 @@ public sealed class HttpFrontActorTests : Akka.TestKit.Xunit2.TestKit
 {
     private static readonly OrchestratorSettings Settings = TestSettings.From("""
         orchestrator {
+          default-models = off   # these models only
           providers {
             first  { kind = openai, base-url = "http://127.0.0.1:1/v1", api-key = "sk-1" }
             second { kind = openai, base-url = "http://127.0.0.1:1/v1", api-key = "sk-2" }

@@ -7,6 +7,7 @@ public sealed class ModelCatalogTests
 {
     private static readonly ModelCatalog Catalog = new(TestSettings.From("""
         orchestrator {
+          default-models = off   # these models only
           providers { sim { kind = simulator } }
           models {
             "gpt-4.1" { routes = [ { provider = sim } ] }
@@ -14,7 +15,7 @@ public sealed class ModelCatalogTests
             "o3"      { routes = [ { provider = sim } ] }
           }
         }
-        """).Models);
+        """).Resolver);
 
     [Fact]
     public void Closest_NearMiss_ComesFirst() =>

@@ -9,6 +9,7 @@ public sealed class ResumePlannerTests
 {
     private static readonly OrchestratorSettings Settings = TestSettings.From("""
         orchestrator {
+          default-models = off   # these models only
           providers {
             a { kind = openai, base-url = "http://127.0.0.1:1/v1", api-key = "sk-a" }
             b { kind = openai, base-url = "http://127.0.0.1:1/v1", api-key = "sk-b" }

@@ -9,6 +9,7 @@ public sealed class RetryPolicyTests
 {
     private static readonly OrchestratorSettings Settings = TestSettings.From("""
         orchestrator {
+          default-models = off   # these models only
           providers {
             a { kind = openai, base-url = "http://127.0.0.1:1/v1", api-key = "sk-a", upstream { max-retries = 2, retry-base-delay = 1s, retry-max-delay = 8s } }
             b { kind = openai, base-url = "http://127.0.0.1:1/v1", api-key = "sk-b" }

@@ -5,12 +5,22 @@ namespace Orchestrator.Tests.Settings;
 public sealed class ConfigLoadingTests
 {
     [Fact]
-    public void Defaults_RouteEveryModelToTheSimulatorWhenNoKeyIsSet()
+    public void Defaults_ServeEveryClientsIdThroughItsFamilysProviderWithTheSimulatorBehindWhenNoKeyIsSet()
     {
         var settings = OrchestratorSettings.FromConfig(HoconLoader.Load(TestSettings.DefaultsText));
-        Assert.Contains(settings.Models, m => m.Id == "gpt-4.1");
-        Assert.All(settings.Models, m => Assert.Contains(m.Routes, r => settings.Providers[r.Provider].Kind == ProviderKind.Simulator));
+        foreach (var (id, provider) in (ReadOnlySpan<(string, string)>)[
+            ("claude-opus-5-5", "anthropic"), ("claude-haiku-4-5-20251001", "anthropic"), ("gpt-6.1-sol", "openai"), ("o3-mini", "openai"),
+            ("o4-mini", "openai"), ("codex-mini-latest", "openai"), ("gemini-3.5-flash-lite", "gemini"), ("gemini-3.1-pro-preview", "gemini"),
+            ("deepseek-chat", "deepseek")])
+        {
+            Assert.True(settings.Resolver.TryResolve(id, out var model), id);
+            // The id goes upstream as the client wrote it; the simulator answers while the provider has no key.
+            Assert.Equal([(provider, id), ("simulator", id)], model.Routes.Select(r => (r.Provider, r.UpstreamModel)).ToArray());
+            Assert.True(model.Routes[1].Demo);
+        }
+        Assert.False(settings.Resolver.TryResolve("llama-3", out _));
         Assert.Equal(TimeSpan.FromSeconds(30), settings.Providers["simulator"].Upstream.HeartbeatInterval);
+        Assert.Equal("https://api.deepseek.com/", settings.Providers["deepseek"].BaseUrl!.ToString());
     }
 
     [Fact]
@@ -20,11 +30,36 @@ public sealed class ConfigLoadingTests
         Assert.Equal(TimeSpan.FromSeconds(5), settings.Providers["simulator"].Upstream.PoolIdleTimeout);
         Assert.Equal(TimeSpan.FromHours(1), settings.Providers["simulator"].Upstream.MaxLifetime);
         Assert.Equal(2, settings.Auth.Keys.Length);
-        Assert.Contains(settings.Models, m => m.Id == "gpt-4.1");   // models untouched: still the defaults
+        Assert.Contains(settings.Models, m => m.Id == "claude-*");   // models untouched: still the defaults
     }
 
     [Fact]
-    public void UserProvidersAndModels_ReplaceTheDefaults()
+    public void UserProviderOverride_MergesOverTheShippedOne_AndItsKeyRetiresTheDemoRoute()
+    {
+        var settings = TestSettings.From("""
+            orchestrator.providers.anthropic { base-url = "http://127.0.0.1:9/v1", api-key = "sk-ant-x" }
+            """);
+        Assert.Equal(ProviderKind.Anthropic, settings.Providers["anthropic"].Kind);   // kept from the shipped entry
+        Assert.Equal("http://127.0.0.1:9/v1", settings.Providers["anthropic"].BaseUrl!.ToString());
+        Assert.Contains("openai", settings.Providers.Keys);   // the others are still there
+        Assert.True(settings.Resolver.TryResolve("claude-sonnet-5-5", out var claude));
+        // With a key, a failing provider gives its error: no made-up text behind it.
+        Assert.Equal(["anthropic"], claude.Routes.Select(r => r.Provider).ToArray());
+        Assert.True(settings.Resolver.TryResolve("gpt-6.1-sol", out var gpt));
+        Assert.Equal(["openai", "simulator"], gpt.Routes.Select(r => r.Provider).ToArray());
+    }
+
+    [Fact]
+    public void UserProviderKind_PutsAnotherDialectBehindAShippedProvider()
+    {
+        var settings = TestSettings.From("""orchestrator.providers.anthropic { kind = openai, base-url = "http://127.0.0.1:9/v1", api-key = "sk-x" }""");
+        Assert.Equal(ProviderKind.OpenAi, settings.Providers["anthropic"].Kind);
+        Assert.True(settings.Resolver.TryResolve("claude-opus-5-5", out var claude));
+        Assert.Equal([("anthropic", "claude-opus-5-5")], claude.Routes.Select(r => (r.Provider, r.UpstreamModel)).ToArray());
+    }
+
+    [Fact]
+    public void UserModels_AddToTheShippedOnes_AndComeFirst()
     {
         var settings = TestSettings.From("""
             orchestrator {
@@ -33,6 +68,7 @@ public sealed class ConfigLoadingTests
                 local   { kind = simulator, token-delay = 1ms }
               }
               models {
+                "claude-3*" { routes = [ { provider = local } ] }
                 "gpt-4.1" {
                   routes = [ { provider = primary, model = "gpt-4.1-2025" }, { provider = local } ]
                   price { input = 2.00, output = 8.00 }
@@ -40,8 +76,9 @@ public sealed class ConfigLoadingTests
               }
             }
             """);
-        Assert.Equal(["local", "primary"], settings.Providers.Keys.Order());
-        var model = Assert.Single(settings.Models);
+        Assert.Contains("primary", settings.Providers.Keys);
+        Assert.Contains("anthropic", settings.Providers.Keys);
+        Assert.True(settings.Resolver.TryResolve("gpt-4.1", out var model));
         Assert.Equal([("primary", "gpt-4.1-2025"), ("local", "gpt-4.1")], model.Routes.Select(r => (r.Provider, r.UpstreamModel)).ToArray());
         Assert.All(model.Routes, r => Assert.Equal([ResumeStrategy.Replay], r.ResumeStrategies.ToArray()));   // auto without prefill
         Assert.Equal(new Price(2.00m, 8.00m), model.Price);
@@ -51,6 +88,32 @@ public sealed class ConfigLoadingTests
         Assert.Equal(TimeSpan.FromMilliseconds(1), settings.Providers["local"].Simulator.TokenDelay);
         Assert.Equal("***", settings.Providers["primary"].ApiKey!.ToString());
         Assert.DoesNotContain("sk-x", settings.Providers["primary"].ToString());
+        // The file's pattern is tried before the shipped "claude-*", which still serves the rest.
+        Assert.True(settings.Resolver.TryResolve("claude-3-opus", out var old));
+        Assert.Equal(["local"], old.Routes.Select(r => r.Provider).ToArray());
+        Assert.True(settings.Resolver.TryResolve("claude-opus-5-5", out var current));
+        Assert.Equal("anthropic", current.Routes[0].Provider);
+    }
+
+    [Fact]
+    public void DefaultModelsOff_ServesOnlyTheFilesOwnModels()
+    {
+        var settings = TestSettings.From("""
+            orchestrator {
+              default-models = off
+              models { "mine" { routes = [ { provider = simulator } ] } }
+            }
+            """);
+        Assert.Equal(["mine"], settings.Models.Select(m => m.Id).ToArray());
+        Assert.False(settings.Resolver.TryResolve("claude-opus-5-5", out _));
+        Assert.Contains("anthropic", settings.Providers.Keys);   // providers are untouched
+    }
+
+    [Fact]
+    public void RouteModel_APattern_IsRefusedNamingTheKey()
+    {
+        var ex = Assert.Throws<InvalidConfigException>(() => TestSettings.From("""orchestrator.models { "x-*" { routes = [ { provider = simulator, model = "y-*" } ] } }"""));
+        Assert.Contains("routes[0].model", ex.Key);
     }
 
     [Fact]
@@ -106,7 +169,7 @@ public sealed class ConfigLoadingTests
     [InlineData("orchestrator.models { m { routes = [ { provider = ghost } ] } }", "orchestrator.models.m.routes[0].provider", "unknown provider 'ghost'")]
     [InlineData("orchestrator.providers.p { kind = openai, base-url = \"ftp://x\" }\norchestrator.models { m { routes = [ { provider = p } ] } }", "orchestrator.providers.p.base-url", "not an http")]
     [InlineData("orchestrator.models { m { routes = [ { provider = simulator } ], price { input = -1 } } }", "orchestrator.models.m.price.input", "less than 0")]
-    [InlineData("orchestrator.model-defaults.idle-timeout = soon", "orchestrator.models.\"gpt-4.1\".idle-timeout", "not a duration")]
+    [InlineData("orchestrator.model-defaults.idle-timeout = soon", "orchestrator.models.\"claude-*\".idle-timeout", "not a duration")]
     [InlineData("orchestrator.providers.p { kind = carrier-pigeon }", "orchestrator.providers.p.kind", "unknown kind")]
     [InlineData("orchestrator.providers.p { kind = simulator, upstream.http-version = 3 }", "orchestrator.providers.p.upstream.http-version", "'3' is not auto, 1.1 or 2")]
     [InlineData("orchestrator.upstream.http-version = h2c", "orchestrator.upstream.http-version", "'h2c' is not auto, 1.1 or 2")]

@@ -132,8 +132,10 @@ public sealed class ModelCatalogueTests
     public void Defaults_EveryShippedModelIsPriced()
     {
         var settings = OrchestratorSettings.FromConfig(LoadDefaults());
-        Assert.All(settings.Models, m => Assert.NotEqual(PriceSource.None, m.PriceSource));
-        Assert.Equal(new Price(2.00m, 8.00m, 0.50m), settings.Models.Single(m => m.Id == "gpt-4.1").Price);
+        // Every id a client can see listed is priced; the shipped entries are patterns, priced per id they serve.
+        Assert.All(settings.Resolver.Listed, m => Assert.NotEqual(PriceSource.None, m.PriceSource));
+        Assert.True(settings.Resolver.TryResolve("gpt-4.1", out var gpt));
+        Assert.Equal(new Price(2.00m, 8.00m, 0.50m), gpt.Price);
         Assert.Equal((PriceSource.Config, Price.Free), settings.Models.Single(m => m.Id == "simulator") is var sim ? (sim.PriceSource, sim.Price) : default);
     }
 

@@ -17,17 +17,26 @@ namespace Orchestrator.Actors.Dialects.Anthropic;
 /// </summary>
 public static class MessagesRequest
 {
-    public sealed record Translation(byte[]? ChatBody, ApiError? Error);
+    /// <param name="Dropped">What the chat body could not carry, named (<see cref="ChatRequest.Dropped"/>).</param>
+    public sealed record Translation(byte[]? ChatBody, ApiError? Error)
+    {
+        public System.Collections.Immutable.ImmutableArray<string> Dropped { get; init; } = [];
+    }
+
+    // Top-level fields the chat body carries (or that only shape how it is written); any other is named as dropped.
+    private static readonly HashSet<string> Translated =
+        ["model", "max_tokens", "messages", "system", "tools", "tool_choice", "stop_sequences", "temperature", "top_p", "stream", "metadata"];
 
     private const string BlockTypes = "text, image, document, tool_use, tool_result, thinking, redacted_thinking";
 
     public static Translation Translate(JsonElement root)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
+        var dropped = new List<string>();
         try
         {
             using var json = new Utf8JsonWriter(buffer);
-            Write(root, json);
+            Write(root, json, dropped);
         }
         catch (InvalidRequestException ex)
         {
@@ -37,10 +46,12 @@ public static class MessagesRequest
         {
             return new Translation(null, JsonBody.BadString);
         }
-        return new Translation(buffer.WrittenSpan.ToArray(), null);
+        foreach (var property in root.EnumerateObject())
+            if (!Translated.Contains(property.Name) && property.Value.ValueKind != JsonValueKind.Null) dropped.Add(property.Name);
+        return new Translation(buffer.WrittenSpan.ToArray(), null) { Dropped = [.. dropped.Distinct()] };
     }
 
-    private static void Write(JsonElement root, Utf8JsonWriter json)
+    private static void Write(JsonElement root, Utf8JsonWriter json, List<string> dropped)
     {
         if (root.ValueKind != JsonValueKind.Object) throw new InvalidRequestException(null, "The request body must be a JSON object.");
         var model = RequiredString(root, "model", "model");
@@ -55,9 +66,9 @@ public static class MessagesRequest
         json.WriteNumber("max_tokens"u8, limit);
         json.WriteStartArray("messages"u8);
         WriteSystem(root, json);
-        WriteMessages(root, json);
+        WriteMessages(root, json, dropped);
         json.WriteEndArray();
-        WriteTools(root, json);
+        WriteTools(root, json, dropped);
         WriteSampling(root, json);
         json.WriteEndObject();
     }
@@ -103,7 +114,7 @@ public static class MessagesRequest
         json.WriteEndObject();
     }
 
-    private static void WriteMessages(JsonElement root, Utf8JsonWriter json)
+    private static void WriteMessages(JsonElement root, Utf8JsonWriter json, List<string> dropped)
     {
         if (!Present(root, "messages", out var messages)) throw new InvalidRequestException("messages", "messages: Field required");
         if (messages.ValueKind != JsonValueKind.Array) throw Expected("messages", "a valid list");
@@ -127,8 +138,8 @@ public static class MessagesRequest
             }
             if (content.ValueKind != JsonValueKind.Array) throw Expected($"{path}.content", "a valid string or a list of content blocks");
             if (role == "system") WriteSystemMessage(content, $"{path}.content", json);
-            else if (role == "user") WriteUser(content, $"{path}.content", json);
-            else WriteAssistant(content, $"{path}.content", json);
+            else if (role == "user") WriteUser(content, $"{path}.content", json, dropped);
+            else WriteAssistant(content, $"{path}.content", json, dropped);
         }
     }
 
@@ -136,7 +147,7 @@ public static class MessagesRequest
     /// A user turn: each <c>tool_result</c> becomes an OpenAI <c>tool</c> message, placed first (OpenAI wants tool
     /// results right after the assistant turn that called them); the rest becomes one user message after them.
     /// </summary>
-    private static void WriteUser(JsonElement content, string path, Utf8JsonWriter json)
+    private static void WriteUser(JsonElement content, string path, Utf8JsonWriter json, List<string> dropped)
     {
         var parts = new List<(string Path, JsonElement Block)>();
         var i = 0;
@@ -147,7 +158,7 @@ public static class MessagesRequest
             switch (type)
             {
                 case "tool_result":
-                    WriteToolResult(block, blockPath, parts, json);
+                    WriteToolResult(block, blockPath, parts, json, dropped);
                     break;
                 case "text" or "image" or "document":
                     parts.Add((blockPath, block));
@@ -155,7 +166,8 @@ public static class MessagesRequest
                 case "tool_use" or "thinking" or "redacted_thinking":
                     throw new InvalidRequestException($"{blockPath}.type", $"{blockPath}.type: '{type}' blocks belong in an assistant message, not a user message");
                 default:
-                    throw UnsupportedBlock(blockPath, type);
+                    dropped.Add($"content:{ApiError.Quote(type)}");   // a block type chat has no place for (server_tool_use, search results...)
+                    break;
             }
         }
         if (i == 0) throw new InvalidRequestException(path, $"{path}: List should have at least 1 item after validation, not 0");
@@ -180,7 +192,7 @@ public static class MessagesRequest
     /// carry text only, so the result's images join the user message that follows. <c>is_error</c> has no OpenAI
     /// counterpart; the result's own text is what tells the model.
     /// </summary>
-    private static void WriteToolResult(JsonElement block, string path, List<(string, JsonElement)> parts, Utf8JsonWriter json)
+    private static void WriteToolResult(JsonElement block, string path, List<(string, JsonElement)> parts, Utf8JsonWriter json, List<string> dropped)
     {
         var id = RequiredString(block, "tool_use_id", $"{path}.tool_use_id");
         if (Present(block, "is_error", out var isError) && isError.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
@@ -203,7 +215,7 @@ public static class MessagesRequest
                         joined.Append(RequiredString(inner, "text", $"{innerPath}.text"));
                     }
                     else if (type is "image" or "document") parts.Add((innerPath, inner));
-                    else throw new InvalidRequestException($"{innerPath}.type", $"{innerPath}.type: a tool result holds text, image or document blocks, not '{ApiError.Quote(type)}'");
+                    else dropped.Add($"tool_result:{ApiError.Quote(type)}");
                 }
                 text = joined.ToString();
             }
@@ -281,7 +293,7 @@ public static class MessagesRequest
     /// An assistant turn: text -> <c>content</c>, <c>tool_use</c> -> <c>tool_calls</c> (ids unchanged, so the
     /// client's results still match), thinking -> <c>reasoning_content</c> + <c>reasoning_signature</c>.
     /// </summary>
-    private static void WriteAssistant(JsonElement content, string path, Utf8JsonWriter json)
+    private static void WriteAssistant(JsonElement content, string path, Utf8JsonWriter json, List<string> dropped)
     {
         var text = new StringBuilder();
         var reasoning = new StringBuilder();
@@ -313,7 +325,8 @@ public static class MessagesRequest
                 case "tool_result" or "image" or "document":
                     throw new InvalidRequestException($"{blockPath}.type", $"{blockPath}.type: '{type}' blocks belong in a user message, not an assistant message");
                 default:
-                    throw UnsupportedBlock(blockPath, type);
+                    dropped.Add($"content:{ApiError.Quote(type)}");   // a block type chat has no place for (server_tool_use, search results...)
+                    break;
             }
         }
         json.WriteStartObject();
@@ -335,20 +348,25 @@ public static class MessagesRequest
     /// none -> "none"; <c>disable_parallel_tool_use</c> -> <c>parallel_tool_calls: false</c>. OpenAI refuses a
     /// tool_choice without tools, so both are written only when there are tools.
     /// </summary>
-    private static void WriteTools(JsonElement root, Utf8JsonWriter json)
+    private static void WriteTools(JsonElement root, Utf8JsonWriter json, List<string> dropped)
     {
         var count = 0;
+        var index = 0;
         if (Present(root, "tools", out var tools))
         {
             if (tools.ValueKind != JsonValueKind.Array) throw Expected("tools", "a valid list");
             foreach (var tool in tools.EnumerateArray())
             {
-                var path = $"tools.{count}";
+                var path = $"tools.{index}";
                 if (tool.ValueKind != JsonValueKind.Object) throw Expected(path, "a valid dictionary");
                 // Server tools (web_search_..., bash_..., text_editor_...) run at Anthropic; no other upstream has them.
                 if (Present(tool, "type", out var type) && !(type.ValueKind == JsonValueKind.String && type.ValueEquals("custom"u8)))
-                    throw new InvalidRequestException($"{path}.type",
-                        $"{path}.type: '{ApiError.Quote(type.ValueKind == JsonValueKind.String ? type.GetString()! : type.GetRawText())}' is a server tool, which this relay does not offer; only client tools (name, description, input_schema) are supported");
+                {
+                    dropped.Add($"tools[{index}]:{ApiError.Quote(type.ValueKind == JsonValueKind.String ? type.GetString()! : type.GetRawText())}");
+                    index++;
+                    continue;
+                }
+                index++;
                 var name = RequiredString(tool, "name", $"{path}.name");
                 if (!Present(tool, "input_schema", out var schema)) throw new InvalidRequestException($"{path}.input_schema", $"{path}.input_schema: Field required");
                 if (schema.ValueKind != JsonValueKind.Object) throw Expected($"{path}.input_schema", "a valid dictionary");
@@ -451,9 +469,8 @@ public static class MessagesRequest
         if (Present(root, "thinking", out var thinking))
         {
             if (thinking.ValueKind != JsonValueKind.Object) throw Expected("thinking", "a valid dictionary");
+            // Any type: new ones come with new models (adaptive did); an Anthropic upstream reads the native body.
             var type = RequiredString(thinking, "type", "thinking.type");
-            if (type is not ("enabled" or "disabled" or "adaptive"))
-                throw new InvalidRequestException("thinking.type", $"thinking.type: Input should be 'enabled', 'disabled' or 'adaptive', but got '{ApiError.Quote(type)}'");
             if (type == "enabled" && (!Present(thinking, "budget_tokens", out var budget) || budget.ValueKind != JsonValueKind.Number || !budget.TryGetInt32(out _)))
                 throw Expected("thinking.budget_tokens", "a valid integer");
         }
