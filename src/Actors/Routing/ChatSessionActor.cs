@@ -70,6 +70,7 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
     private readonly SessionTelemetry _telemetry;
     private ILoggingAdapter? _log;
     private readonly List<string> _failures = [];
+    private readonly List<UpstreamFailure> _tried = [];   // the failures of routes that were tried, for the reason they share
     private readonly Random _random = new();
     private DateTimeOffset _deadline;
 
@@ -602,16 +603,43 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
         Context.Stop(Self);
     }
 
-    private ApiError Aggregate() => _anyTried
-        ? ApiError.UpstreamFailed($"Every route for model '{_model.Id}' failed: {string.Join("; ", _failures)}.")
-        : ApiError.NoProviderAvailable($"No provider is available for model '{_model.Id}': {string.Join("; ", _failures)}.");
+    private ApiError Aggregate() => !_anyTried
+        ? ApiError.NoProviderAvailable($"No provider is available for model '{_model.Id}': {string.Join("; ", _failures)}.")
+        : SharedReason() ?? ApiError.UpstreamFailed($"Every route for model '{_model.Id}' failed: {string.Join("; ", _failures)}.");
+
+    /// <summary>
+    /// Every route tried failed for the same reason: the client hears that reason, so its SDK's retry logic can act on
+    /// it (429 with the shortest Retry-After when all were rate limited; the providers' own status, such as
+    /// Anthropic's 529, when all were overloaded alike), not a 502 that hides it.
+    /// </summary>
+    private ApiError? SharedReason()
+    {
+        if (_tried.Count == 0) return null;
+        var detail = $"Every route for model '{_model.Id}' failed: {string.Join("; ", _failures)}.";
+        if (_tried.All(f => f.Kind == FailureKind.RateLimited))
+        {
+            var wait = _tried.Where(f => f.RetryAfter is not null).Select(f => f.RetryAfter!.Value).DefaultIfEmpty(TimeSpan.FromSeconds(1)).Min();
+            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+            return new ApiError(429, detail, "rate_limit_error", null, "rate_limit_exceeded")
+            {
+                Headers = [new("Retry-After", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture))],
+            };
+        }
+        if (_tried.All(f => f.Kind == FailureKind.ServerError) && _tried[0].Status is { } status and (503 or 529) && _tried.All(f => f.Status == status))
+            return new ApiError(status, detail, "api_error", null, status == 529 ? "overloaded" : "service_unavailable");
+        return null;
+    }
 
     private ApiError TotalTimeoutError() =>
         new(504, $"The request did not finish within total-timeout ({_model.Limits.TotalTimeout.TotalSeconds:0.###}s).", "api_error", null, "timeout");
 
     private void Record(RouteSettings route, UpstreamFailure failure)
     {
-        if (failure.Kind != FailureKind.Unavailable) _anyTried = true;
+        if (failure.Kind != FailureKind.Unavailable)
+        {
+            _anyTried = true;
+            _tried.Add(failure);
+        }
         else _refusedRoutes++;
         _failures.Add($"{Describe(route)}: {failure.Message}");
     }

@@ -289,7 +289,9 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
     private ProviderStatus Status()
     {
         var now = Now;
-        var (state, until) = _parkedUntil > now ? ("parked", (DateTimeOffset?)_parkedUntil)
+        // Routing skips a provider without a key: it is not healthy, whatever else is true of it.
+        var (state, until) = _settings.UnavailableReason is not null ? ("no key", (DateTimeOffset?)null)
+            : _parkedUntil > now ? ("parked", (DateTimeOffset?)_parkedUntil)
             : _circuit == Circuit.Open && now < _openUntil ? ("open", _openUntil)
             : _circuit != Circuit.Closed ? ("half-open", null)
             : _consecutiveFailures > 0 || _lastHealthCheck is { Ok: false } ? ("degraded", null)
@@ -301,7 +303,7 @@ public sealed class ProviderSupervisor : ReceiveActor, IWithTimers
             until,
             _consecutiveFailures,
             _lastHealthCheck,
-            _lastError,
+            _lastError ?? _settings.UnavailableReason,
             _lastErrorAt,
             _connections.Values.Sum(c => c.Meters.OpenConnections),
             _inFlight,

@@ -11,7 +11,8 @@ public sealed record GetProviderStatus
 /// <summary>
 /// A provider's state as routing sees it. <paramref name="State"/> is <c>healthy</c>, <c>degraded</c> (recent
 /// failures, circuit still closed), <c>open</c> (skipped until <paramref name="Until"/>), <c>half-open</c> (one trial
-/// in flight) or <c>parked</c> (a 429 asked us to wait until <paramref name="Until"/>).
+/// in flight), <c>parked</c> (a 429 asked us to wait until <paramref name="Until"/>) or <c>no key</c> (routing skips it:
+/// its kind needs an api-key and none is configured).
 /// </summary>
 public sealed record ProviderStatus(
     string Name,

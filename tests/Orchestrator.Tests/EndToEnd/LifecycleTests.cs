@@ -217,6 +217,9 @@ public sealed class LifecycleTests(RelayFixture fixture)
         Assert.True(fake.GetProperty("counters").GetProperty("retries").GetInt64() >= 1);
         Assert.True(fake.GetProperty("counters").GetProperty("requests").GetInt64() >= 2);
         Assert.Equal("openai", fake.GetProperty("kind").GetString());
+        // Routing skips a provider without a key, and its status says so rather than "healthy".
+        Assert.Equal("no key", providers["nokey"].GetProperty("state").GetString());
+        Assert.Equal("no api-key is configured", providers["nokey"].GetProperty("last_error").GetString());
         Assert.DoesNotContain(RelayFixture.UpstreamKey, doc.RootElement.GetRawText());
         var simCheck = providers["sim"].GetProperty("last_health_check");   // the simulator is probed (first after 1 s)
         Assert.True(simCheck.ValueKind == JsonValueKind.Null || simCheck.GetProperty("ok").GetBoolean());

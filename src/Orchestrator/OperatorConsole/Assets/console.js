@@ -127,9 +127,9 @@
     return td;
   }
 
-  const STATES = new Set(["healthy", "degraded", "open", "half-open", "parked"]);
+  const STATES = new Set(["healthy", "degraded", "open", "half-open", "parked", "no key"]);
   function stateBadge(state) {
-    return el("span", state, "state" + (STATES.has(state) ? " state-" + state : ""));
+    return el("span", state, "state" + (STATES.has(state) ? " state-" + state.replace(" ", "-") : ""));
   }
 
   function ms(v) {
