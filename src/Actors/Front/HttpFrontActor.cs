@@ -101,11 +101,26 @@ public sealed class HttpFrontActor : ReceiveActor
         }
         if (command.KeyId is { } keyId && _ledger is not null)
         {
+            if (Unpriced(model) is { } unpriced)
+            {
+                Sender.Tell(new ChatRejected(command.RequestId, unpriced));
+                return;
+            }
             Admit(command, keyId, model);
             return;
         }
         StartSession(command, Sender, model, null);
     }
+
+    /// <summary>
+    /// An id a pattern serves with no price anywhere (its entry sets none, the catalogue has neither it nor its family)
+    /// is not billed $0: a billed key is refused, and told why. While only the demo simulator answers it, it is free.
+    /// </summary>
+    private static ApiError? Unpriced(ModelSettings model) =>
+        model is { PriceSource: PriceSource.None, Pattern: { } pattern } && !model.Routes.Any(r => r.Demo)
+            ? new ApiError(403, $"The model '{ApiError.Quote(model.Id)}' (served by '{pattern}') has no price here, so it cannot be billed to this key; " +
+                "the operator sets one in its models entry or in orchestrator.catalogue.", "invalid_request_error", "model", "model_not_priced")
+            : null;
 
     /// <summary>
     /// A billed request first reserves its most possible cost on its key (one message; the key answers from memory):
