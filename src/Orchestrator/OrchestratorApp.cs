@@ -86,6 +86,7 @@ public static class OrchestratorApp
         app.MapChatEndpoints();
         app.MapMessagesEndpoints();
         app.MapResponsesEndpoints();
+        app.MapGeminiEndpoints();
         app.MapProviderEndpoints();
         app.MapRealtimeEndpoints();
         app.MapUsageEndpoints();
