@@ -5,7 +5,7 @@ using Serilog.Events;
 namespace Orchestrator;
 
 /// <summary>
-/// Every log event, ours, ASP.NET Core's and Akka's alike, has its string properties scrubbed of <c>api_key</c>
+/// Every log event, ours, ASP.NET Core's and Akka's alike, has its string properties scrubbed of <c>api_key</c> and <c>key</c>
 /// values before a sink sees them, so no code path has to remember to.
 /// </summary>
 public sealed class ApiKeyRedactionEnricher : ILogEventEnricher

@@ -90,6 +90,7 @@ public static class OrchestratorApp
         app.MapChatEndpoints();
         app.MapMessagesEndpoints();
         app.MapResponsesEndpoints();
+        app.MapGeminiEndpoints();
         app.MapProviderEndpoints();
         app.MapRealtimeEndpoints();
         app.MapUsageEndpoints();

@@ -47,6 +47,7 @@ public static class OrchestratorTracing
     {
         Dialect.AnthropicMessages => "messages",
         Dialect.OpenAiResponses => "responses",
+        Dialect.Gemini => "gemini",
         _ => "chat",
     };
 }

@@ -53,7 +53,7 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
         try
         {
             var ask = front.Ask<IChatReply>(command, ReplyTimeout, http.RequestAborted);
-            if (command.Request.Stream) await KeepAliveUntilAsync(http, ask, HeartbeatInterval);
+            if (command.Request.Stream) await KeepAliveUntilAsync(http, ask, HeartbeatInterval, encoder);
             reply = await ask;
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
@@ -96,10 +96,12 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
     /// <summary>
     /// While retries and fallbacks run before any upstream streams, a streaming client still hears from us every
     /// heartbeat-interval; the first keep-alive commits the 200, after which a failure arrives as an error event.
-    /// (An SSE comment: before the first event no front's client reads it as one, Anthropic's included.)
+    /// (An SSE comment: before the first event no front's client reads it as one, Anthropic's included; a front whose
+    /// client would stall on one says what to send instead, in its encoder's <see cref="IAnswerEncoder.KeepAlive"/>.)
     /// </summary>
-    private static async Task KeepAliveUntilAsync(HttpContext http, Task reply, TimeSpan interval)
+    private static async Task KeepAliveUntilAsync(HttpContext http, Task reply, TimeSpan interval, IAnswerEncoder? encoder)
     {
+        var keepAlive = encoder is null ? SseResponseSink.KeepAliveComment : encoder.KeepAlive.ToArray();
         // WaitAsync drops its timer as soon as the reply is in; a Task.Delay would keep one per request for the
         // whole interval.
         while (!reply.IsCompleted)
@@ -110,7 +112,7 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
             }
             catch (TimeoutException)
             {
-                await WriteKeepAliveAsync(http);
+                await WriteKeepAliveAsync(http, keepAlive);
             }
             catch (Exception) when (reply.IsCompleted)
             {
@@ -131,11 +133,11 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
     }
 
-    /// <summary>Commits the 200 and sends <c>: keep-alive</c> (while the engine is still looking for an upstream).</summary>
-    public static async Task WriteKeepAliveAsync(HttpContext http)
+    /// <summary>Commits the 200 and sends the keep-alive (while the engine is still looking for an upstream).</summary>
+    private static async Task WriteKeepAliveAsync(HttpContext http, byte[] keepAlive)
     {
         PrepareSse(http);
-        await http.Response.BodyWriter.WriteAsync(SseResponseSink.KeepAliveComment, http.RequestAborted);
+        await http.Response.BodyWriter.WriteAsync(keepAlive, http.RequestAborted);
     }
 
     /// <summary>

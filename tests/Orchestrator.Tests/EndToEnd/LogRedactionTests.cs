@@ -5,7 +5,7 @@ using Serilog.Events;
 
 namespace Orchestrator.Tests.EndToEnd;
 
-/// <summary>The realtime <c>api_key</c> query parameter never reaches a log line, the request log included.</summary>
+/// <summary>The realtime <c>api_key</c> and Gemini <c>key</c> query parameters never reach a log line, the request log included.</summary>
 [Collection(Name)]
 public sealed class LogRedactionTests
 {
@@ -47,6 +47,39 @@ public sealed class LogRedactionTests
         var lines = sink.Lines.ToArray();
         Assert.Contains(lines, l => l.Contains("HTTP GET /v1/realtime?model=sim&api_key=*** responded 101"));
         Assert.Contains(lines, l => l.Contains("HTTP GET /v1/realtime?api_key=***&model=sim responded 401"));
+        Assert.DoesNotContain(lines, l => l.Contains(good) || l.Contains(wrong));
+    }
+
+    [Fact]
+    public async Task RequestLog_GeminiKeyQuery_IsRedacted()
+    {
+        var good = "AIza-good-" + Guid.NewGuid().ToString("N");
+        var wrong = "AIza-wrong-" + Guid.NewGuid().ToString("N");
+        var sink = new CapturingLogSink("{Message:lj}");
+        await using (var relay = await RelayHost.StartAsync($$"""
+            orchestrator {
+              logging { level = Debug, requests = on }
+              auth.keys = ["{{good}}"]
+              providers { sim { kind = simulator, token-delay = 0ms, completion-tokens = 2 } }
+              models { "sim" { routes = [ { provider = sim } ] } }
+            }
+            """, services => services.AddSingleton<ILogEventSink>(sink)))
+        {
+            using var client = relay.Client(key: null);
+            const string body = """{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}""";
+            using (var answered = await client.PostAsync($"/v1beta/models/sim:streamGenerateContent?alt=sse&key={good}", new StringContent(body)))
+            {
+                Assert.Equal(200, (int)answered.StatusCode);
+                await answered.Content.ReadAsStringAsync();
+            }
+            using var refused = await client.PostAsync($"/v1beta/models/sim:generateContent?key={wrong}", new StringContent(body));
+            Assert.Equal(401, (int)refused.StatusCode);
+            Assert.DoesNotContain(wrong, await refused.Content.ReadAsStringAsync());
+        }   // stopped: every line is written
+
+        var lines = sink.Lines.ToArray();
+        Assert.Contains(lines, l => l.Contains("HTTP POST /v1beta/models/sim:streamGenerateContent?alt=sse&key=*** responded 200"));
+        Assert.Contains(lines, l => l.Contains("HTTP POST /v1beta/models/sim:generateContent?key=*** responded 401"));
         Assert.DoesNotContain(lines, l => l.Contains(good) || l.Contains(wrong));
     }
 }

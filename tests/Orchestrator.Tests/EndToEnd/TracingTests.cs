@@ -117,6 +117,38 @@ public sealed class TracingTests
     }
 
     [Fact]
+    public async Task Trace_GeminiKeyInQuery_InNoSpan()
+    {
+        var key = "AIza-span-" + Guid.NewGuid().ToString("N");
+        var spans = new List<Activity>();
+        using var tracing = Sdk.CreateTracerProviderBuilder().AddSource("Microsoft.AspNetCore", OrchestratorTracing.SourceName, "System.Net.Http").AddInMemoryExporter(spans).Build();
+        await using (var relay = await RelayHost.StartAsync($$"""
+            orchestrator {
+              auth.keys = ["{{key}}"]
+              providers { tel-sim { kind = simulator, token-delay = 0ms, completion-tokens = 2 } }
+              models { tel-gemini { routes = [ { provider = tel-sim } ] } }
+            }
+            """))
+        {
+            using var client = relay.Client(key: null);
+            using var response = await client.PostAsync($"/v1beta/models/tel-gemini:streamGenerateContent?alt=sse&key={key}",
+                new StringContent("""{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}""", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await response.Content.ReadAsStringAsync();
+        }
+
+        Activity[] all;
+        lock (spans) all = [.. spans];
+        Assert.Contains(all, s => s.Source.Name == OrchestratorTracing.SourceName && s.GetTagItem("gen_ai.request.model") as string == "tel-gemini");
+        Assert.Contains(all, s => s.Source.Name == "Microsoft.AspNetCore");   // the HTTP server span, which names the URL
+        Assert.All(all, s =>
+        {
+            Assert.DoesNotContain(key, s.DisplayName);
+            Assert.DoesNotContain(s.TagObjects, t => t.Value?.ToString()?.Contains(key) == true);
+        });
+    }
+
+    [Fact]
     public async Task Trace_NoSpansRecorded_ClientTraceStillGoesUpstream()
     {
         var (upstream, url, traceParents) = await StartUpstreamAsync();
