@@ -180,11 +180,11 @@ public sealed class GeminiFrontTests(RelayFixture fixture)
     public async Task Gemini_UnknownModel_Is404NamingIt()
     {
         using var client = Client();
-        using var response = await client.SendAsync(Post("/v1beta/models/gemini-9.9-nope:generateContent"));
+        using var response = await client.SendAsync(Post("/v1beta/models/nope-9.9-model:generateContent"));
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         var error = await ErrorOf(response);
         Assert.Equal("NOT_FOUND", error.GetProperty("status").GetString());
-        Assert.Contains("gemini-9.9-nope", error.GetProperty("message").GetString());
+        Assert.Contains("nope-9.9-model", error.GetProperty("message").GetString());
     }
 
     [Fact]
