@@ -25,6 +25,14 @@ internal sealed record SimulatedAnswer(ImmutableArray<string> Tokens, string Fin
     /// </summary>
     public static SimulatedAnswer For(JsonElement body, int completionTokens, int? maxTokens)
     {
+        if (StructuredOutput(body) is { } json)
+        {
+            // Structured output asked for (a client's router, an extraction): an object of the schema's shape, so
+            // the client can parse it, in pieces of about a token.
+            var pieces = ImmutableArray.CreateBuilder<string>();
+            for (var i = 0; i < json.Length; i += 4) pieces.Add(json.Substring(i, Math.Min(4, json.Length - i)));
+            return new SimulatedAnswer(pieces.ToImmutable(), "stop", Estimate(PromptText(body, skipLast: false, out var count), count));
+        }
         var prefill = Prefill(body);
         var prompt = PromptText(body, skipLast: prefill is not null, out var messageCount);
         var limit = maxTokens is { } max && max < completionTokens ? max : completionTokens;
@@ -44,6 +52,23 @@ internal sealed record SimulatedAnswer(ImmutableArray<string> Tokens, string Fin
         if (prefill is null) return answer;
         // A provider reads the prefill as input, so it is billed as prompt.
         return answer.ContinuedFrom(prefill) with { PromptTokens = Estimate(prompt + prefill, messageCount + 1) };
+    }
+
+    /// <summary>
+    /// The JSON a request's <c>response_format</c> asks for: an example of its <c>json_schema</c> (every required
+    /// property, the first value of an enum), <c>{}</c> for <c>json_object</c>; null when it asks for text.
+    /// </summary>
+    private static string? StructuredOutput(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("response_format", out var format) || format.ValueKind != JsonValueKind.Object
+            || !format.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String) return null;
+        return type.GetString() switch
+        {
+            "json_schema" => SimulatedToolCall.ExampleArguments(format.TryGetProperty("json_schema", out var spec) && spec.ValueKind == JsonValueKind.Object
+                && spec.TryGetProperty("schema", out var schema) ? schema : default),
+            "json_object" => "{}",
+            _ => null,
+        };
     }
 
     /// <summary>Whether the last message is from the assistant, whatever its content.</summary>

@@ -102,25 +102,28 @@ internal sealed partial record SimulatedToolCall(string Id, string Name, string 
     }
 
     /// <summary>An example value for every required property (strings "example", numbers 1, booleans true); "{}" when none.</summary>
-    private static string ExampleArguments(JsonElement schema)
+    internal static string ExampleArguments(JsonElement schema)
     {
         var buffer = new ArrayBufferWriter<byte>(64);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            if (schema.ValueKind == JsonValueKind.Object && schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array
-                && schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object)
-            {
-                foreach (var name in required.EnumerateArray())
-                {
-                    if (name.ValueKind != JsonValueKind.String || !properties.TryGetProperty(name.GetString()!, out var property)) continue;
-                    json.WritePropertyName(name.GetString()!);
-                    Example(json, property);
-                }
-            }
-            json.WriteEndObject();
-        }
+        using (var json = new Utf8JsonWriter(buffer)) WriteExample(json, schema);
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>An object with every required property of <paramref name="schema"/> given an example value.</summary>
+    private static void WriteExample(Utf8JsonWriter json, JsonElement schema)
+    {
+        json.WriteStartObject();
+        if (schema.ValueKind == JsonValueKind.Object && schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array
+            && schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var name in required.EnumerateArray())
+            {
+                if (name.ValueKind != JsonValueKind.String || !properties.TryGetProperty(name.GetString()!, out var property)) continue;
+                json.WritePropertyName(name.GetString()!);
+                Example(json, property);
+            }
+        }
+        json.WriteEndObject();
     }
 
     private static void Example(Utf8JsonWriter json, JsonElement property)
@@ -130,13 +133,17 @@ internal sealed partial record SimulatedToolCall(string Id, string Name, string 
             values[0].WriteTo(json);
             return;
         }
-        var type = property.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : "string";
+        // "string", Gemini's "STRING", or a list such as ["string", "null"].
+        var type = !property.TryGetProperty("type", out var t) ? "string"
+            : t.ValueKind == JsonValueKind.String ? t.GetString()!.ToLowerInvariant()
+            : t.ValueKind == JsonValueKind.Array ? t.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()!.ToLowerInvariant() : "null").FirstOrDefault(n => n != "null") ?? "null"
+            : "string";
         switch (type)
         {
             case "integer" or "number": json.WriteNumberValue(1); break;
             case "boolean": json.WriteBooleanValue(true); break;
             case "array": json.WriteStartArray(); json.WriteEndArray(); break;
-            case "object": json.WriteStartObject(); json.WriteEndObject(); break;
+            case "object": WriteExample(json, property); break;
             case "null": json.WriteNullValue(); break;
             default: json.WriteStringValue("example"); break;
         }

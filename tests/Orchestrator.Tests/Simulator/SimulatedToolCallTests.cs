@@ -50,4 +50,20 @@ public sealed class SimulatedToolCallTests
     [Fact]
     public void ToolChoice_RequiredOrNamed_CallsWhateverTheText() =>
         Assert.Equal("Agent", For("""[{"role":"user","content":"hi"}]""", """{"type":"function","function":{"name":"Agent"}}""")?.Name);
+
+    [Fact]
+    public void StructuredOutput_TheAnswerIsAnObjectOfTheSchemasShape()
+    {
+        // Gemini CLI's router asks for {reasoning, model_choice} and retries for minutes when it gets prose.
+        var body = JsonDocument.Parse("""
+            {"model":"m","messages":[{"role":"user","content":"route this"}],
+             "response_format":{"type":"json_schema","json_schema":{"name":"r","schema":{"type":"OBJECT","properties":{
+               "reasoning":{"type":"STRING"},"model_choice":{"type":"string","enum":["flash","pro"]},"score":{"type":["integer","null"]},
+               "extra":{"type":"object","properties":{"n":{"type":"number"}},"required":["n"]}},
+               "required":["reasoning","model_choice","score","extra"]}}}}
+            """).RootElement;
+        var answer = SimulatedAnswer.For(body, 40, null);
+        Assert.Equal("""{"reasoning":"example","model_choice":"flash","score":1,"extra":{"n":1}}""", string.Concat(answer.Tokens));
+        Assert.Equal("stop", answer.FinishReason);
+    }
 }

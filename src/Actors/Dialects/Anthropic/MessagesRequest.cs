@@ -368,6 +368,11 @@ public static class MessagesRequest
                 }
                 index++;
                 var name = RequiredString(tool, "name", $"{path}.name");
+                foreach (var field in tool.EnumerateObject())
+                {
+                    // defer_loading, input_examples, strict, ...: the chat function has no place for them.
+                    if (field.Name is not ("type" or "name" or "description" or "input_schema" or "cache_control")) dropped.Add($"tools[{index - 1}].{ApiError.Quote(field.Name)}");
+                }
                 if (!Present(tool, "input_schema", out var schema)) throw new InvalidRequestException($"{path}.input_schema", $"{path}.input_schema: Field required");
                 if (schema.ValueKind != JsonValueKind.Object) throw Expected($"{path}.input_schema", "a valid dictionary");
                 if (count == 0) json.WriteStartArray("tools"u8);

@@ -201,11 +201,9 @@ public sealed class MessagesRequestTests
     [InlineData("""{"model":"m","max_tokens":1}""", "messages: Field required")]
     [InlineData("""{"model":"m","max_tokens":1,"messages":[]}""", "messages: List should have at least 1 item")]
     [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"tool","content":"x"}]}""", "messages.0.role: Input should be 'user', 'assistant' or 'system', but got 'tool'")]
-    [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"video"}]}]}""", "messages.0.content.0.type: 'video' is not a supported content block type")]
     [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"tool_use","id":"a","name":"b","input":{}}]}]}""", "messages.0.content.0.type: 'tool_use' blocks belong in an assistant message")]
     [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"tool_result"}]}]}""", "messages.0.content.0.tool_use_id: Field required")]
     [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"t"}]}""", "tools.0.input_schema: Field required")]
-    [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"tools":[{"type":"web_search_20250305","name":"web_search"}]}""", "tools.0.type: 'web_search_20250305' is a server tool")]
     [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"tool_choice":{"type":"sometimes"}}""", "tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'")]
     [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"stream":"yes"}""", "stream: Input should be a valid boolean")]
     [InlineData("""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"system":[{"type":"image"}]}""", "system.0.type: Input should be 'text'")]
@@ -213,6 +211,27 @@ public sealed class MessagesRequestTests
     public void Translate_InvalidRequest_NamesTheField(string anthropic, string expected)
     {
         Assert.StartsWith(expected, Refuse(anthropic));
+    }
+
+    [Fact]
+    public void Translate_WhatChatCannotCarry_IsDroppedAndNamed_NeverRefused()
+    {
+        // Claude Code's fields, a server tool, a block type nobody had heard of, a thinking type from next month.
+        using var document = JsonDocument.Parse("""
+            {"model":"m","max_tokens":8,"thinking":{"type":"adaptive","display":"omitted"},"context_management":{"edits":[]},
+             "output_config":{"effort":"high"},"metadata":{"user_id":"u1"},
+             "messages":[{"role":"user","content":[{"type":"video","source":{}},{"type":"text","text":"hi"}]},
+                         {"role":"assistant","content":[{"type":"server_tool_use","id":"s1","name":"web_search","input":{}},{"type":"text","text":"ok"}]},
+                         {"role":"user","content":"go on"}],
+             "tools":[{"type":"web_search_20250305","name":"web_search"},{"name":"Read","input_schema":{"type":"object"},"defer_loading":true}]}
+            """);
+        var translation = MessagesRequest.Translate(document.RootElement.Clone());
+        Assert.Null(translation.Error);
+        var chat = JsonNode.Parse(translation.ChatBody)!;
+        Assert.Equal(["Read"], chat["tools"]!.AsArray().Select(t => t!["function"]!["name"]!.GetValue<string>()).ToArray());
+        Assert.Equal("u1", chat["user"]!.GetValue<string>());
+        Assert.Equal(["content:video", "content:server_tool_use", "tools[0]:web_search_20250305", "tools[1].defer_loading", "thinking", "context_management", "output_config"],
+            translation.Dropped.ToArray());
     }
 
     [Fact]
