@@ -7,4 +7,11 @@ namespace Orchestrator.Messages.Chat;
 /// sends it on with only <c>model</c> (and <c>stream</c>) rewritten, so nothing the translation cannot express is
 /// lost (Anthropic <c>cache_control</c>, thinking blocks); any other upstream reads <see cref="ChatRequest.Body"/>.
 /// </summary>
-public sealed record NativeRequest(Dialect Dialect, JsonElement Body);
+public sealed record NativeRequest(Dialect Dialect, JsonElement Body)
+{
+    /// <summary>
+    /// The client's request headers that belong to its dialect and go on with the native body (OpenAI's
+    /// <c>OpenAI-Beta</c>); never a credential.
+    /// </summary>
+    public System.Collections.Immutable.ImmutableArray<KeyValuePair<string, string>> Headers { get; init; } = [];
+}

@@ -42,7 +42,8 @@ public static class ResponsesEndpoints
             await OpenAiErrors.WriteAsync(http.Response, refused);
             return;
         }
-        var request = parsed.Request! with { Native = new NativeRequest(Dialect.OpenAiResponses, translated!.Body), Dropped = translated.Dropped };
+        var native = new NativeRequest(Dialect.OpenAiResponses, translated!.Body) { Headers = PassedHeaders(http.Request) };
+        var request = parsed.Request! with { Native = native, Dropped = translated.Dropped };
         var echo = new ResponseEcho(translated.Body);
         var encoder = new ResponsesEncoder(echo, createdAt, tools: translated.Tools);
 
@@ -52,11 +53,19 @@ public static class ResponsesEndpoints
         {
             null => Task.CompletedTask,
             ChatRejected r => EdgeStreams.WriteFailureAsync(http, r.Error, encoder),
-            ChatStreaming s => edge.WriteSseAsync(http, requestId, s.Answer, encoder, inputTokensEstimate: TokenEstimate.Input(request.Body)),
+            ChatStreaming s => edge.WriteSseAsync(http, requestId, s.Answer, encoder, inputTokensEstimate: TokenEstimate.Input(request.Body), writesNative: true),
+            // A native Responses route answered with its own response object: the client gets it as it came.
+            ChatCompleted { Native: { } upstreamResponse } => EdgeStreams.WriteCompletionAsync(http, upstreamResponse),
             ChatCompleted c => WriteResponseAsync(http, c.Body, echo, createdAt, TokenEstimate.Input(request.Body), translated.Tools),
             _ => throw new UnreachableException(),
         });
     }
+
+    /// <summary>The Responses API's own request headers, sent on to a native Responses upstream (never Authorization).</summary>
+    private static System.Collections.Immutable.ImmutableArray<KeyValuePair<string, string>> PassedHeaders(HttpRequest request) =>
+        request.Headers.TryGetValue("OpenAI-Beta", out var beta) && beta.ToString() is { Length: > 0 } value
+            ? [new("OpenAI-Beta", value)]
+            : [];
 
     private static Task WriteResponseAsync(HttpContext http, ReadOnlyMemory<byte> completion, ResponseEcho echo, long createdAt, int inputTokensEstimate, ResponsesToolMap tools)
     {
