@@ -113,6 +113,43 @@ public sealed class CodexCliTests
         }
     }
 
+    [SkippableFact]
+    public async Task Codex_ThroughATranslatedAnthropicRoute_RunsItsExecToolAndSaysTheToken()
+    {
+        var codex = CliTool.Require("codex");
+        var recorded = new ConcurrentQueue<Recorded>();
+        var (upstream, url) = await LoopbackApp.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", () => Results.Json(new { data = Array.Empty<object>() }));
+            app.MapPost("/v1/messages", http => AnthropicAnswerAsync(http, recorded));
+        });
+        try
+        {
+            var (run, token) = await RunCodexAsync(codex, url, "kind = anthropic");
+            Assert.False(run.TimedOut, run.ToString());
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Contains(token, run.Stdout + run.Stderr);
+
+            var requests = recorded.ToArray();
+            Assert.True(requests.Length >= 2, $"{requests.Length} upstream requests");
+            Assert.All(requests, r => Assert.Equal(UpstreamKey, r.Headers["x-api-key"].ToString()));
+            var exec = requests[0].Body.GetProperty("tools").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "exec");
+            Assert.Equal("string", exec.GetProperty("input_schema").GetProperty("properties").GetProperty("input").GetProperty("type").GetString());
+            var blocks = requests[^1].Body.GetProperty("messages").EnumerateArray()
+                .Where(m => m.GetProperty("content").ValueKind == JsonValueKind.Array).SelectMany(m => m.GetProperty("content").EnumerateArray()).ToList();
+            var use = blocks.Single(b => b.GetProperty("type").GetString() == "tool_use");
+            Assert.Equal("toolu_codex_1", use.GetProperty("id").GetString());
+            Assert.Equal(ReadTokenScript, use.GetProperty("input").GetProperty("input").GetString());
+            var result = blocks.Single(b => b.GetProperty("type").GetString() == "tool_result");
+            Assert.Equal("toolu_codex_1", result.GetProperty("tool_use_id").GetString());
+            Assert.Contains(token, result.GetRawText());
+        }
+        finally
+        {
+            await upstream.DisposeAsync();
+        }
+    }
+
     /// <summary>Codex in a directory of its own with a token file, its config pointing at a relay routed to <paramref name="upstream"/>.</summary>
     private static async Task<(CliTool.Run Run, string Token)> RunCodexAsync(CliTool codex, Uri upstream, string providerKind)
     {
@@ -232,6 +269,50 @@ public sealed class CodexCliTests
             Chunk(new { }, "stop"),
             usage,
             "data: [DONE]\n\n",
+        ]);
+    }
+
+    /// <summary>An Anthropic Messages model: an exec tool_use first; once a tool_result is in, what it held.</summary>
+    private static async Task AnthropicAnswerAsync(HttpContext http, ConcurrentQueue<Recorded> recorded)
+    {
+        var body = await RecordAsync(http, recorded);
+        var result = body.GetProperty("messages").EnumerateArray()
+            .Where(m => m.GetProperty("content").ValueKind == JsonValueKind.Array).SelectMany(m => m.GetProperty("content").EnumerateArray())
+            .LastOrDefault(b => b.GetProperty("type").GetString() == "tool_result");
+        static string Event(string type, object data)
+        {
+            var json = JsonSerializer.SerializeToNode(data)!.AsObject();
+            json.Insert(0, "type", type);
+            return $"event: {type}\ndata: {json.ToJsonString()}\n\n";
+        }
+        var start = Event("message_start", new { message = new { id = "msg_scripted", type = "message", role = "assistant", model = "scripted", content = Array.Empty<object>(), stop_reason = (string?)null, usage = new { input_tokens = 50, output_tokens = 1 } } });
+        if (result.ValueKind != JsonValueKind.Object)
+        {
+            var input = JsonSerializer.Serialize(new { input = ReadTokenScript });
+            await WriteEventsAsync(http,
+            [
+                start,
+                Event("content_block_start", new { index = 0, content_block = new { type = "tool_use", id = "toolu_codex_1", name = "exec", input = new { } } }),
+                Event("content_block_delta", new { index = 0, delta = new { type = "input_json_delta", partial_json = input[..9] } }),
+                Event("content_block_delta", new { index = 0, delta = new { type = "input_json_delta", partial_json = input[9..] } }),
+                Event("content_block_stop", new { index = 0 }),
+                Event("message_delta", new { delta = new { stop_reason = "tool_use" }, usage = new { output_tokens = 10 } }),
+                Event("message_stop", new { }),
+            ]);
+            return;
+        }
+        var content = result.GetProperty("content");
+        var printed = content.ValueKind == JsonValueKind.String
+            ? content.GetString()!
+            : string.Concat(content.EnumerateArray().Select(b => b.TryGetProperty("text", out var t) ? t.GetString() : ""));
+        await WriteEventsAsync(http,
+        [
+            start,
+            Event("content_block_start", new { index = 0, content_block = new { type = "text", text = "" } }),
+            Event("content_block_delta", new { index = 0, delta = new { type = "text_delta", text = "The tool printed: " + printed.Replace("\n", " ") } }),
+            Event("content_block_stop", new { index = 0 }),
+            Event("message_delta", new { delta = new { stop_reason = "end_turn" }, usage = new { output_tokens = 10 } }),
+            Event("message_stop", new { }),
         ]);
     }
 
