@@ -11,8 +11,14 @@ namespace Orchestrator.Actors.Dialects;
 /// such: a front never reports zero tokens for an answer it delivered. A block is encoded into a buffer of its own
 /// and handed to the output in one write: an encoder writes each event in several small pieces, and each piece is a
 /// call into the response pipe otherwise.
+/// <para>
+/// With <paramref name="writesNative"/> (a front whose dialect an upstream may answer in natively), a block that
+/// carries the upstream's own events (<see cref="AnswerBlock.Native"/>) is written as they came, and the answer
+/// ends with the upstream's own last event. The encoder still reads every block, so that when a later attempt's
+/// blocks come without them (a retry or resume, spliced in chat form) it carries on from where the answer is.
+/// </para>
 /// </summary>
-public sealed class FrontTranslator(IAnswerEncoder encoder, int inputTokensEstimate = 0)
+public sealed class FrontTranslator(IAnswerEncoder encoder, int inputTokensEstimate = 0, bool writesNative = false)
 {
     /// <summary>Past this, the block buffer is given back after the block rather than kept for the next.</summary>
     private const int KeptBufferBytes = 64 * 1024;
@@ -22,6 +28,8 @@ public sealed class FrontTranslator(IAnswerEncoder encoder, int inputTokensEstim
     private readonly ChatChunkReader _reader = new();
     private readonly List<AnswerEvent> _events = new(4);
     private ArrayBufferWriter<byte> _block = new(1024);
+    private bool _native = writesNative;
+    private bool _wroteNative;
 
     public IAnswerEncoder Encoder => encoder;
 
@@ -32,7 +40,20 @@ public sealed class FrontTranslator(IAnswerEncoder encoder, int inputTokensEstim
     {
         _block.ResetWrittenCount();
         Encode(block, _block);
-        output.Write(_block.WrittenSpan);
+        if (_native && block.Native is { } upstreamEvents)
+        {
+            output.Write(upstreamEvents.Span);
+            _wroteNative = true;
+        }
+        else if (_native && _wroteNative && _block.WrittenCount == 0)
+        {
+            // Nothing for the client (the relay's own usage estimate): the upstream's events stay the whole answer.
+        }
+        else
+        {
+            _native = false;
+            output.Write(_block.WrittenSpan);
+        }
         if (_block.Capacity > KeptBufferBytes) _block = new ArrayBufferWriter<byte>(1024);
     }
 
@@ -58,6 +79,7 @@ public sealed class FrontTranslator(IAnswerEncoder encoder, int inputTokensEstim
     /// <summary>The answer is whole: usage (estimated if the upstream sent none), then the encoder's end.</summary>
     public void Complete(IBufferWriter<byte> output)
     {
+        if (_native && _wroteNative) return;   // the upstream's own last event (response.completed) was the end
         // A stream event carries about one token; the estimate is marked, never passed off as a count.
         if (!_sawUsage) encoder.Encode(new UsageReported(new TokenUsage(inputTokensEstimate, _outputEvents, Estimated: true)), output);
         encoder.Complete(output);

@@ -33,6 +33,11 @@ namespace Orchestrator.Actors.Routing;
 /// later segment builds chunk objects, to splice: the first attempt's id, no second role chunk, replayed text
 /// withheld until it has caught up, usage summed, and the resume recorded on the finishing chunks.
 /// </para>
+/// <para>
+/// A first attempt whose upstream answered a native request in the client's dialect
+/// (<see cref="StreamedBody.KeepsNative"/>) also carries the upstream's events as they came in each block
+/// (<see cref="AnswerBlock.Native"/>); the decoded chunks beside them are what the engine reads.
+/// </para>
 /// </summary>
 public static class AnswerStream
 {
@@ -121,6 +126,8 @@ public static class AnswerStream
         // The block being built from one read: whole SSE events, pooled, copied out once when pushed.
         private byte[] _block = [];
         private int _blockLength;
+        // The upstream's own events of the block being built (a native first attempt only).
+        private ArrayBufferWriter<byte>? _native;
         private long _readAt;   // when the read the block is built from completed, for the relay's overhead (0: not measured)
 
         public Logic(AnswerStreamStage stage, Request request) : base(stage.Shape)
@@ -287,7 +294,7 @@ public static class AnswerStream
             {
                 segment.PendingFailure = ex;
             }
-            if (_blockLength > 0)
+            if (_blockLength > 0 || _native is { WrittenCount: > 0 })
             {
                 // Only read when downstream had demand, so it is there for what this read made.
                 Push(_stage.Out, TakeBlock());
@@ -504,6 +511,47 @@ public static class AnswerStream
                 rest = end < 0 ? default : rest[(end + 1)..];
                 if (!payload.IsEmpty) OnEvent(segment, payload);
             }
+            // A failure is the session's to handle (another route may answer): the client never sees it as it came.
+            if (segment.PendingFailure is null && KeepsNative(segment)) WriteNative(data);
+        }
+
+        private static bool KeepsNative(Segment segment) => segment.PassThrough && segment.Body.KeepsNative;
+
+        /// <summary>Appends the upstream's event as it came: <c>event: type\ndata: json\n\n</c> (the type read from the JSON, as the SSE reader keeps data only).</summary>
+        private void WriteNative(ReadOnlySpan<byte> data)
+        {
+            var native = _native ??= new ArrayBufferWriter<byte>(1024);
+            if (EventType(data) is { IsEmpty: false } type)
+            {
+                native.Write("event: "u8);
+                native.Write(type);
+                native.Write("\n"u8);
+            }
+            native.Write(DataPrefix);
+            native.Write(data);
+            native.Write(EventEnd);
+        }
+
+        /// <summary>The top-level <c>"type"</c> string of an event's JSON, as raw bytes (empty when it has none or it is escaped).</summary>
+        private static ReadOnlySpan<byte> EventType(ReadOnlySpan<byte> data)
+        {
+            var reader = new Utf8JsonReader(data);
+            try
+            {
+                if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return default;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var isType = reader.ValueTextEquals("type"u8);
+                    if (!reader.Read()) return default;
+                    if (isType) return reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped ? data.Slice((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length) : default;
+                    reader.Skip();
+                }
+            }
+            catch (JsonException)
+            {
+                // Not JSON: written on without an event line.
+            }
+            return default;
         }
 
         /// <summary>A first attempt's event: scanned, counted, and written on as it came.</summary>
@@ -672,10 +720,16 @@ public static class AnswerStream
 
         private AnswerBlock TakeBlock()
         {
-            var block = new AnswerBlock(_block.AsSpan(0, _blockLength).ToArray()) { ReadAt = _readAt };
+            var block = new AnswerBlock(_block.AsSpan(0, _blockLength).ToArray())
+            {
+                ReadAt = _readAt,
+                // Typed on purpose: a null byte[] converts to an empty memory, not to no memory.
+                Native = KeepsNative(_segment) ? new ReadOnlyMemory<byte>(_native?.WrittenSpan.ToArray() ?? []) : (ReadOnlyMemory<byte>?)null,
+            };
+            _native?.ResetWrittenCount();
             _blockLength = 0;
             // Between reads the stream holds no block buffer either.
-            ArrayPool<byte>.Shared.Return(_block);
+            if (_block.Length > 0) ArrayPool<byte>.Shared.Return(_block);
             _block = [];
             return block;
         }

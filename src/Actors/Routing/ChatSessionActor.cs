@@ -398,7 +398,7 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
         _answered = true;
         BillCompletion(completed);   // with no ledger key too: its usage is the token metric's
         _telemetry.Answering(completed.Provider, completed.Body);
-        _caller.Tell(new ChatCompleted(RequestId, completed.Provider, completed.Body) { Timing = completed.Timing, Headers = _bill?.Headers ?? [] });
+        _caller.Tell(new ChatCompleted(RequestId, completed.Provider, completed.Body) { Timing = completed.Timing, Headers = _bill?.Headers ?? [], Native = completed.Native });
         _current = null;
         Context.Stop(Self);
     }

@@ -25,6 +25,12 @@ public sealed record ProviderSettings(
     UpstreamSettings Upstream,
     SimulatorSettings Simulator)
 {
+    /// <summary>
+    /// <c>responses = on</c> (openai kind): a Responses-front request goes to the provider's own
+    /// <c>POST {base-url}/responses</c> as the client wrote it, and its events come back as the provider sent them.
+    /// </summary>
+    public bool Responses { get; init; }
+
     /// <summary>Why routing must skip this provider, or null when it can take requests.</summary>
     public string? UnavailableReason => IsHttp(Kind) && ApiKey is null ? "no api-key is configured" : null;
 
@@ -37,6 +43,7 @@ public sealed record ProviderSettings(
         (ProviderKind.Anthropic, Orchestrator.Messages.Chat.Dialect.AnthropicMessages) => true,
         (ProviderKind.Gemini, Orchestrator.Messages.Chat.Dialect.Gemini) => true,
         (ProviderKind.OpenAi or ProviderKind.Simulator or ProviderKind.WebSocket, Orchestrator.Messages.Chat.Dialect.OpenAiChat) => true,
+        (ProviderKind.OpenAi, Orchestrator.Messages.Chat.Dialect.OpenAiResponses) => Responses,
         _ => false,
     };
 
@@ -69,6 +76,9 @@ public sealed record ProviderSettings(
                 throw new InvalidConfigException(node.KeyPath("base-url"), $"'{raw}' is not a ws:// or wss:// URL");
         }
         var key = node.OptionalString("api-key");
+        var responses = node.Bool("responses");
+        if (responses && kind != ProviderKind.OpenAi)
+            throw new InvalidConfigException(node.KeyPath("responses"), $"is for kind openai (an OpenAI Responses API), not {kindText}");
         var upstream = node.Has("upstream") ? UpstreamSettings.From(node.Child("upstream").WithFallback(globalUpstreamNode)) : globalUpstream;
         return new ProviderSettings(
             name,
@@ -76,7 +86,10 @@ public sealed record ProviderSettings(
             baseUrl,
             string.IsNullOrEmpty(key) ? null : new Secret(key),
             upstream,
-            new SimulatorSettings(node.Duration("token-delay", allowZero: true), node.Int("completion-tokens", 1, 100_000)) { Fault = Fault(node) });
+            new SimulatorSettings(node.Duration("token-delay", allowZero: true), node.Int("completion-tokens", 1, 100_000)) { Fault = Fault(node) })
+        {
+            Responses = responses,
+        };
     }
 
     private static FaultPlan? Fault(ConfigNode node)

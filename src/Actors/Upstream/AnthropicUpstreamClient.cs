@@ -47,7 +47,11 @@ public sealed class AnthropicUpstreamClient(ProviderSettings settings) : HttpUps
             : failure;
 
     protected override UpstreamResponse Completion(byte[] body, UpstreamCall call) =>
-        new UpstreamCompletion(AnthropicCompletion.ToChatCompletion(body, call.UpstreamModel));
+        new UpstreamCompletion(AnthropicCompletion.ToChatCompletion(body, call.UpstreamModel, outputTool: OutputTool(call)));
 
-    protected override IStreamDecoder? Decoder(UpstreamCall call) => new ChatChunkDecoder(new AnthropicStreamDecoder());
+    protected override IStreamDecoder? Decoder(UpstreamCall call) => new ChatChunkDecoder(new AnthropicStreamDecoder(outputTool: OutputTool(call)));
+
+    /// <summary>The tool a translated request's structured answer comes in (none for a Messages client's own body).</summary>
+    private static string? OutputTool(UpstreamCall call) =>
+        call.Request.Native is { Dialect: Orchestrator.Messages.Chat.Dialect.AnthropicMessages } ? null : AnthropicRequest.OutputTool(call.Request.Body, out _);
 }

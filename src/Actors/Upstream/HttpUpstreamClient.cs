@@ -79,13 +79,19 @@ public abstract class HttpUpstreamClient : IUpstreamClient
     /// <summary>The decoder a streamed answer of this kind needs; null for chat chunks, passed through as they are.</summary>
     protected abstract IStreamDecoder? Decoder(UpstreamCall call);
 
+    /// <summary>Whether this call's streamed events also travel as they came (a native request answered in the client's dialect).</summary>
+    protected virtual bool KeepsNative(UpstreamCall call) => false;
+
     /// <summary>POSTs <paramref name="body"/> to <paramref name="url"/> and reads the response as the request asked.</summary>
-    protected async Task<UpstreamResponse> PostAsync(Uri url, byte[] body, UpstreamCall call, CancellationToken cancellationToken)
+    /// <param name="headers">The client's dialect headers that go on with a native body (never a credential).</param>
+    protected async Task<UpstreamResponse> PostAsync(Uri url, byte[] body, UpstreamCall call, CancellationToken cancellationToken,
+        IEnumerable<KeyValuePair<string, string>>? headers = null)
     {
         var stream = call.Request.Stream;
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = JsonContentType;
         request.Headers.Accept.Add(stream ? EventStream : Json);
+        foreach (var (name, value) in headers ?? []) request.Headers.TryAddWithoutValidation(name, value);
         Authorize(request);
         AddHeaders(request, call);
 
@@ -107,7 +113,7 @@ public abstract class HttpUpstreamClient : IUpstreamClient
                 }
             }
             var content = await response.Content.ReadAsStreamAsync(cancellationToken);
-            return new UpstreamStream(StreamedBody.FromStream(content, response, Meters.ReadBuffers) with { Decoder = Decoder(call) });
+            return new UpstreamStream(StreamedBody.FromStream(content, response, Meters.ReadBuffers) with { Decoder = Decoder(call), KeepsNative = KeepsNative(call) });
         }
         catch
         {

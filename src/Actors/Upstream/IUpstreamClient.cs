@@ -41,7 +41,11 @@ public abstract record UpstreamResponse;
 public sealed record UpstreamStream(StreamedBody Body) : UpstreamResponse;
 
 /// <summary>A whole answer: the <c>chat.completion</c> JSON as the provider sent it.</summary>
-public sealed record UpstreamCompletion(ReadOnlyMemory<byte> Body) : UpstreamResponse;
+public sealed record UpstreamCompletion(ReadOnlyMemory<byte> Body) : UpstreamResponse
+{
+    /// <summary>The provider's own answer when it answered a native request in its dialect (<see cref="Body"/> is then its chat form).</summary>
+    public ReadOnlyMemory<byte>? Native { get; init; }
+}
 
 /// <summary>The provider answered with an error status.</summary>
 public sealed record UpstreamRefusal(UpstreamFailure Failure) : UpstreamResponse;

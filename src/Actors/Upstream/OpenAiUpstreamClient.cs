@@ -1,5 +1,8 @@
 using System.Net.Http.Headers;
+using Orchestrator.Actors.Dialects;
+using Orchestrator.Actors.Dialects.Responses;
 using Orchestrator.Actors.Settings;
+using Orchestrator.Messages.Chat;
 using Orchestrator.Messages.Upstream;
 
 namespace Orchestrator.Actors.Upstream;
@@ -7,10 +10,15 @@ namespace Orchestrator.Actors.Upstream;
 /// <summary>
 /// An OpenAI-compatible provider (<c>POST {base-url}/chat/completions</c>): the caller's body goes on with only
 /// <c>model</c> and <c>stream</c> rewritten, and the answer's bytes come back as they are (the lean path).
+/// With <c>responses = on</c>, a request from the Responses front goes to <c>POST {base-url}/responses</c> as the
+/// client wrote it (<see cref="ResponsesUpstream"/>, with its <c>OpenAI-Beta</c> header); its events are decoded
+/// for the engine (<see cref="ResponsesStreamDecoder"/>) and travel on as they came for the front to write.
 /// </summary>
 public sealed class OpenAiUpstreamClient(ProviderSettings settings) : HttpUpstreamClient(settings)
 {
     private Uri Completions => field ??= new Uri(Root + "/chat/completions");
+
+    private Uri Responses => field ??= new Uri(Root + "/responses");
 
     protected override Uri ProbeUrl => field ??= new Uri(Root + "/models");
 
@@ -20,10 +28,24 @@ public sealed class OpenAiUpstreamClient(ProviderSettings settings) : HttpUpstre
     }
 
     public override Task<UpstreamResponse> SendAsync(UpstreamCall call, CancellationToken cancellationToken) =>
-        PostAsync(Completions, UpstreamRequestBody.Write(call.Request, call.UpstreamModel), call, cancellationToken);
+        Native(call) is { } native
+            ? PostAsync(Responses, ResponsesUpstream.Write(native, call.UpstreamModel, call.Request.Stream), call, cancellationToken, native.Headers)
+            : PostAsync(Completions, UpstreamRequestBody.Write(call.Request, call.UpstreamModel), call, cancellationToken);
 
-    /// <summary>Checked to be one JSON object and passed on as it came.</summary>
-    protected override UpstreamResponse Completion(byte[] body, UpstreamCall call) => new UpstreamCompletion(CompletionBody.Validate(body));
+    /// <summary>The client's Responses request, when this provider takes it as it came.</summary>
+    private NativeRequest? Native(UpstreamCall call) =>
+        Settings.Responses && call.Request.Native is { Dialect: Dialect.OpenAiResponses } native ? native : null;
 
-    protected override IStreamDecoder? Decoder(UpstreamCall call) => null;
+    /// <summary>Checked to be one JSON object and passed on as it came (a Responses object also read into chat form for the engine).</summary>
+    protected override UpstreamResponse Completion(byte[] body, UpstreamCall call)
+    {
+        CompletionBody.Validate(body);
+        return Native(call) is null
+            ? new UpstreamCompletion(body)
+            : new UpstreamCompletion(ResponsesUpstream.ToChatCompletion(body, call.UpstreamModel)) { Native = body };
+    }
+
+    protected override IStreamDecoder? Decoder(UpstreamCall call) => Native(call) is null ? null : new ChatChunkDecoder(new ResponsesStreamDecoder());
+
+    protected override bool KeepsNative(UpstreamCall call) => Native(call) is not null;
 }

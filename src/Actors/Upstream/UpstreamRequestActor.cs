@@ -175,7 +175,7 @@ public sealed class UpstreamRequestActor : UntypedActor, IWithTimers
                 break;
             case UpstreamCompletion completion:
                 _telemetry.Succeeded(completion.Body);
-                Context.Parent.Tell(new AttemptCompleted(_attempt.RequestId, Provider, completion.Body) { Timing = _telemetry.Timing(answered: true) });
+                Context.Parent.Tell(new AttemptCompleted(_attempt.RequestId, Provider, completion.Body) { Timing = _telemetry.Timing(answered: true), Native = completion.Native });
                 Context.Stop(Self);
                 break;
             case UpstreamStream stream:

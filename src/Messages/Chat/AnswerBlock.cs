@@ -15,6 +15,13 @@ public sealed class AnswerBlock(ReadOnlyMemory<byte> sse)
 
     public ReadOnlyMemory<byte> Sse { get; } = sse;
 
+    /// <summary>
+    /// The upstream's own events behind <see cref="Sse"/> (<c>event: type\ndata: json\n\n</c>), when it answered a
+    /// native request in the client's dialect on a first attempt (<see cref="Upstream.StreamedBody.KeepsNative"/>);
+    /// null otherwise. A front of that dialect writes these rather than re-encoding the chunks.
+    /// </summary>
+    public ReadOnlyMemory<byte>? Native { get; init; }
+
     /// <summary>When the upstream read these events came from completed (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>; 0: not measured).</summary>
     public long ReadAt { get; init; }
 

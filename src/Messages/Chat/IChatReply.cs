@@ -35,6 +35,9 @@ public sealed record ChatCompleted(string RequestId, string Provider, ReadOnlyMe
 {
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
 
+    /// <summary>The provider's own answer when it took the request as the client wrote it (a native Responses route); <see cref="Body"/> is its chat form.</summary>
+    public ReadOnlyMemory<byte>? Native { get; init; }
+
     /// <summary>When the attempt that answered went upstream and when its answer was in (for the relay's overhead).</summary>
     public Upstream.UpstreamTiming Timing { get; init; }
 

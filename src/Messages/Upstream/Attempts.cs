@@ -55,6 +55,9 @@ public sealed record AttemptStreaming(string RequestId, string Provider, Streame
 public sealed record AttemptCompleted(string RequestId, string Provider, ReadOnlyMemory<byte> Body) : IAttemptOutcome
 {
     public UpstreamTiming Timing { get; init; }
+
+    /// <summary>The provider's own answer to a native request (<see cref="Body"/> is its chat form, for billing).</summary>
+    public ReadOnlyMemory<byte>? Native { get; init; }
 }
 
 /// <summary>

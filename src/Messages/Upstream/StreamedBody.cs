@@ -33,6 +33,12 @@ public sealed record StreamedBody : IDisposable
     /// <summary>Set when the upstream speaks another dialect: its events are decoded into chat chunks before anything reads them.</summary>
     public IStreamDecoder? Decoder { get; init; }
 
+    /// <summary>
+    /// The upstream answered a native request in the client's own dialect: a first attempt's events also travel as
+    /// they came (<see cref="Chat.AnswerBlock.Native"/>), for the front to write unchanged.
+    /// </summary>
+    public bool KeepsNative { get; init; }
+
     public IActorRef Attempt { get; init; } = ActorRefs.Nobody;
 
     /// <summary>When the attempt went upstream, for the relay's overhead (default: not measured).</summary>

@@ -167,11 +167,12 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
     /// first byte go through <paramref name="writeError"/> (OpenAI's shape by default).
     /// </summary>
     /// <param name="inputTokensEstimate">The request's input, estimated (<see cref="TokenEstimate"/>): reported, marked, if the upstream sends no usage.</param>
+    /// <param name="writesNative">Blocks carrying the upstream's own events in the client's dialect are written as they came (<see cref="FrontTranslator"/>).</param>
     public async Task WriteSseAsync(HttpContext http, string requestId, Source<AnswerBlock, NotUsed> answer, IAnswerEncoder? encoder = null,
-        Func<HttpResponse, ApiError, Task>? writeError = null, int inputTokensEstimate = 0)
+        Func<HttpResponse, ApiError, Task>? writeError = null, int inputTokensEstimate = 0, bool writesNative = false)
     {
         PrepareSse(http);
-        var translator = encoder is null ? null : new FrontTranslator(encoder, inputTokensEstimate);
+        var translator = encoder is null ? null : new FrontTranslator(encoder, inputTokensEstimate, writesNative);
         var request = AnswerStream.RequestOf(answer);
         var clock = EdgeTelemetry.StreamStarted(http, request?.First.Timing ?? default);
         int? failedWith = null;

@@ -12,8 +12,9 @@ namespace Orchestrator.Http;
 /// The OpenAI Responses API front, stateless subset: <c>POST /v1/responses</c>. The request is translated into a
 /// chat request (<see cref="ResponsesRequest"/>) and runs through the same front, sessions and providers as
 /// <c>/v1/chat/completions</c>; the answer is written back as Responses events (<see cref="ResponsesEncoder"/>) or
-/// as one response object (<see cref="ResponsesCompletion"/>). Nothing is stored: <c>store</c>,
-/// <c>previous_response_id</c> and <c>conversation</c> are refused, and there is no <c>GET /v1/responses/{id}</c>.
+/// as one response object (<see cref="ResponsesCompletion"/>). Nothing is stored: <c>previous_response_id</c> and
+/// <c>conversation</c> are refused, and there is no <c>GET /v1/responses/{id}</c>. What the translation drops is
+/// named in <c>x-orchestrator-dropped</c> (<see cref="ChatRequest.Dropped"/>).
 /// Errors keep the OpenAI shape, which the Responses API shares.
 /// </summary>
 public static class ResponsesEndpoints
@@ -41,9 +42,10 @@ public static class ResponsesEndpoints
             await OpenAiErrors.WriteAsync(http.Response, refused);
             return;
         }
-        var request = parsed.Request! with { Native = new NativeRequest(Dialect.OpenAiResponses, translated!.Body) };
+        var native = new NativeRequest(Dialect.OpenAiResponses, translated!.Body) { Headers = PassedHeaders(http.Request) };
+        var request = parsed.Request! with { Native = native, Dropped = translated.Dropped };
         var echo = new ResponseEcho(translated.Body);
-        var encoder = new ResponsesEncoder(echo, createdAt);
+        var encoder = new ResponsesEncoder(echo, createdAt, tools: translated.Tools);
 
         var requestId = http.TraceIdentifier;
         var reply = await edge.AskAsync(http, front.ActorRef, new CreateChat(requestId, request, ClientKeyFilter.Caller(http)) { KeyId = ClientKeyFilter.KeyId(http) }, encoder);
@@ -51,15 +53,23 @@ public static class ResponsesEndpoints
         {
             null => Task.CompletedTask,
             ChatRejected r => EdgeStreams.WriteFailureAsync(http, r.Error, encoder),
-            ChatStreaming s => edge.WriteSseAsync(http, requestId, s.Answer, encoder, inputTokensEstimate: TokenEstimate.Input(request.Body)),
-            ChatCompleted c => WriteResponseAsync(http, c.Body, echo, createdAt, TokenEstimate.Input(request.Body)),
+            ChatStreaming s => edge.WriteSseAsync(http, requestId, s.Answer, encoder, inputTokensEstimate: TokenEstimate.Input(request.Body), writesNative: true),
+            // A native Responses route answered with its own response object: the client gets it as it came.
+            ChatCompleted { Native: { } upstreamResponse } => EdgeStreams.WriteCompletionAsync(http, upstreamResponse),
+            ChatCompleted c => WriteResponseAsync(http, c.Body, echo, createdAt, TokenEstimate.Input(request.Body), translated.Tools),
             _ => throw new UnreachableException(),
         });
     }
 
-    private static Task WriteResponseAsync(HttpContext http, ReadOnlyMemory<byte> completion, ResponseEcho echo, long createdAt, int inputTokensEstimate)
+    /// <summary>The Responses API's own request headers, sent on to a native Responses upstream (never Authorization).</summary>
+    private static System.Collections.Immutable.ImmutableArray<KeyValuePair<string, string>> PassedHeaders(HttpRequest request) =>
+        request.Headers.TryGetValue("OpenAI-Beta", out var beta) && beta.ToString() is { Length: > 0 } value
+            ? [new("OpenAI-Beta", value)]
+            : [];
+
+    private static Task WriteResponseAsync(HttpContext http, ReadOnlyMemory<byte> completion, ResponseEcho echo, long createdAt, int inputTokensEstimate, ResponsesToolMap tools)
     {
-        var response = ResponsesCompletion.Translate(completion.Span, echo, createdAt, inputTokensEstimate);
+        var response = ResponsesCompletion.Translate(completion.Span, echo, createdAt, inputTokensEstimate, tools: tools);
         return response is null
             ? OpenAiErrors.WriteAsync(http.Response, ApiError.UpstreamFailed("The upstream's answer could not be read."))
             : EdgeStreams.WriteCompletionAsync(http, response);

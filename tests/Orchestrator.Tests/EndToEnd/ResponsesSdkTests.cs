@@ -69,13 +69,11 @@ public sealed class ResponsesSdkTests(RelayFixture fixture)
     }
 
     [Fact]
-    public async Task Sdk_StoreTrue_IsRefusedWith400()
+    public async Task Sdk_StoreTrue_IsAnsweredWithoutStoring()
     {
         var options = new CreateResponseOptions("sim", [ResponseItem.CreateUserMessageItem("Hello")]) { StoredOutputEnabled = true };
-        var ex = await Assert.ThrowsAsync<ClientResultException>(() => Client().CreateResponseAsync(options));
-        Assert.Equal(400, ex.Status);
-        Assert.Contains("stateless", ex.Message);
-        Assert.Contains("store", ex.Message);
+        ResponseResult response = await Client().CreateResponseAsync(options);
+        Assert.Equal(ResponseStatus.Completed, response.Status);
     }
 
     [Fact]
@@ -180,13 +178,17 @@ public sealed class ResponsesSdkTests(RelayFixture fixture)
     }
 
     [Fact]
-    public async Task Wire_UnknownField_Is400NamingIt()
+    public async Task Wire_UnknownFieldsAndTools_AreAnsweredAndNamedInTheDroppedHeader()
     {
-        var (status, body) = await PostAsync("""{"model":"sim","input":"hi","frobnicate":true}""");
-        Assert.Equal(HttpStatusCode.BadRequest, status);
-        var error = JsonDocument.Parse(body).RootElement.GetProperty("error");
-        Assert.Equal("frobnicate", error.GetProperty("param").GetString());
-        Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+        using var client = fixture.Relay.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/responses")
+        {
+            Content = new StringContent("""{"model":"sim","input":"hi","frobnicate":true,"client_metadata":{"a":"b"},"tools":[{"type":"web_search"}]}""", Encoding.UTF8, "application/json"),
+        };
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("tools[0]:web_search, frobnicate, client_metadata", string.Join(", ", response.Headers.GetValues("x-orchestrator-dropped")));
+        Assert.Equal("completed", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString());
     }
 
     [Fact]

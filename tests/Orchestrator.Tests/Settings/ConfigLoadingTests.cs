@@ -172,6 +172,7 @@ public sealed class ConfigLoadingTests
     [InlineData("orchestrator.model-defaults.idle-timeout = soon", "orchestrator.models.\"claude-*\".idle-timeout", "not a duration")]
     [InlineData("orchestrator.providers.p { kind = carrier-pigeon }", "orchestrator.providers.p.kind", "unknown kind")]
     [InlineData("orchestrator.providers.p { kind = simulator, upstream.http-version = 3 }", "orchestrator.providers.p.upstream.http-version", "'3' is not auto, 1.1 or 2")]
+    [InlineData("orchestrator.providers.p { kind = anthropic, base-url = \"http://127.0.0.1:1\", responses = on }", "orchestrator.providers.p.responses", "is for kind openai")]
     [InlineData("orchestrator.upstream.http-version = h2c", "orchestrator.upstream.http-version", "'h2c' is not auto, 1.1 or 2")]
     [InlineData("orchestrator.models { \"x.y\" { routes = [] } }", "orchestrator.models.\"x.y\".routes", "at least one route")]
     [InlineData("orchestrator.auth.keys = [\"a\"]\norchestrator.provider = ${MISSING_VAR_FOR_TEST}", "user config", "MISSING_VAR_FOR_TEST")]
@@ -180,5 +181,22 @@ public sealed class ConfigLoadingTests
         var ex = Assert.Throws<InvalidConfigException>(() => TestSettings.From(userText));
         Assert.Equal(key, ex.Key);
         Assert.Contains(problem, ex.Message);
+    }
+
+    [Fact]
+    public void ResponsesOn_AnOpenAiProvider_SpeaksResponsesAndChat()
+    {
+        var settings = TestSettings.From("""
+            orchestrator.providers {
+              p { kind = openai, base-url = "http://127.0.0.1:1/v1", api-key = k, responses = on }
+              q { kind = openai, base-url = "http://127.0.0.1:1/v1", api-key = k }
+            }
+            orchestrator.models { m { routes = [ { provider = p }, { provider = q } ] } }
+            """);
+        var provider = settings.Providers["p"];
+        Assert.True(provider.Responses);
+        Assert.True(provider.Speaks(Orchestrator.Messages.Chat.Dialect.OpenAiResponses));
+        Assert.True(provider.Speaks(Orchestrator.Messages.Chat.Dialect.OpenAiChat));
+        Assert.False(settings.Providers["q"].Speaks(Orchestrator.Messages.Chat.Dialect.OpenAiResponses));   // off unless said
     }
 }

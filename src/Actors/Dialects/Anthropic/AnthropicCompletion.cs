@@ -14,7 +14,8 @@ namespace Orchestrator.Actors.Dialects.Anthropic;
 /// </summary>
 public static class AnthropicCompletion
 {
-    public static byte[] ToChatCompletion(ReadOnlySpan<byte> message, string model, TimeProvider? time = null)
+    /// <param name="outputTool">The tool that carries a structured answer (<see cref="AnthropicRequest.OutputTool"/>): its input is the answer's text.</param>
+    public static byte[] ToChatCompletion(ReadOnlySpan<byte> message, string model, TimeProvider? time = null, string? outputTool = null)
     {
         JsonDocument doc;
         try
@@ -31,12 +32,13 @@ public static class AnthropicCompletion
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object || String(root, "type") != "message")
                 throw new UpstreamProtocolException("the upstream answered with something other than an Anthropic message");
-            return Write(root, model, (time ?? TimeProvider.System).GetUtcNow().ToUnixTimeSeconds());
+            return Write(root, model, (time ?? TimeProvider.System).GetUtcNow().ToUnixTimeSeconds(), outputTool);
         }
     }
 
-    private static byte[] Write(JsonElement root, string model, long created)
+    private static byte[] Write(JsonElement root, string model, long created, string? outputTool)
     {
+        var answeredByOutputTool = false;
         var text = new StringBuilder();
         var thinking = new StringBuilder();
         string? signature = null;
@@ -55,6 +57,10 @@ public static class AnthropicCompletion
                     case "thinking":
                         thinking.Append(String(block, "thinking"));
                         signature = String(block, "signature") ?? signature;   // one signature per message in the chat form: the last
+                        break;
+                    case "tool_use" when outputTool is not null && String(block, "name") == outputTool:
+                        hasText = answeredByOutputTool = true;
+                        if (block.TryGetProperty("input"u8, out var answer) && answer.ValueKind == JsonValueKind.Object) text.Append(answer.GetRawText());
                         break;
                     case "tool_use":
                         tools.Add(block);
@@ -97,7 +103,9 @@ public static class AnthropicCompletion
                 json.WriteEndArray();
             }
             json.WriteEndObject();
-            json.WriteString("finish_reason"u8, AnthropicStopReason.ToFinishReason(String(root, "stop_reason")) switch
+            var finish = AnthropicStopReason.ToFinishReason(String(root, "stop_reason"));
+            if (finish == FinishReason.ToolCalls && answeredByOutputTool && tools.Count == 0) finish = FinishReason.Stop;
+            json.WriteString("finish_reason"u8, finish switch
             {
                 FinishReason.Length => "length",
                 FinishReason.ToolCalls => "tool_calls",

@@ -11,6 +11,9 @@ namespace Orchestrator.Actors.Dialects.Anthropic;
 /// <c>tool_use</c> blocks, reasoning to a signed <c>thinking</c> block, consecutive same-role messages merged (the
 /// API requires user and assistant to alternate), and only the fields Anthropic knows (it rejects unknown ones).
 /// A trailing assistant message stays last: Anthropic continues it, which is how a prefill resume works there.
+/// <c>response_format</c> (a JSON schema, or any JSON object) has no Messages field: a request without tools gets one
+/// tool whose <c>input_schema</c> is the schema, forced by <c>tool_choice</c>, and the decoders answer that tool's
+/// input as the text of the JSON (<see cref="OutputTool"/>), which is what the client asked for.
 /// </summary>
 public static class AnthropicRequest
 {
@@ -75,6 +78,7 @@ public static class AnthropicRequest
         StopSequences(writer, body);
         var hasTools = Tools(writer, body);
         if (hasTools) ToolChoice(writer, body);
+        else if (OutputTool(body, out var schema) is { } output) WriteOutputTool(writer, output, schema);
         if (String(body, "user") is { Length: > 0 } user)
         {
             writer.WriteStartObject("metadata"u8);
@@ -344,6 +348,59 @@ public static class AnthropicRequest
         }
         if (any) writer.WriteEndArray();
         return any;
+    }
+
+    /// <summary>
+    /// The name of the tool that carries a structured answer (<c>response_format</c> json_schema or json_object in a
+    /// body without tools), or null when the request asks for none; <paramref name="schema"/> is its input schema
+    /// (undefined for json_object: any object). Only an object schema can be a tool's input.
+    /// </summary>
+    public static string? OutputTool(JsonElement body, out JsonElement schema)
+    {
+        schema = default;
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("response_format"u8, out var format) || format.ValueKind != JsonValueKind.Object) return null;
+        if (body.TryGetProperty("tools"u8, out var tools) && tools.ValueKind == JsonValueKind.Array && tools.GetArrayLength() > 0) return null;
+        switch (String(format, "type"))
+        {
+            case "json_object":
+                return "json_output";
+            case "json_schema" when format.TryGetProperty("json_schema"u8, out var spec) && spec.ValueKind == JsonValueKind.Object
+                                    && spec.TryGetProperty("schema"u8, out var s) && s.ValueKind == JsonValueKind.Object
+                                    && String(s, "type") is null or "object":
+                schema = s;
+                return String(spec, "name") is { Length: > 0 } name ? Responses.ResponsesToolMap.Fit(name) : "json_output";
+            default:
+                return null;
+        }
+    }
+
+    private static void WriteOutputTool(Utf8JsonWriter writer, string name, JsonElement schema)
+    {
+        writer.WriteStartArray("tools"u8);
+        writer.WriteStartObject();
+        writer.WriteString("name"u8, name);
+        writer.WriteString("description"u8, "Give your whole answer as this tool's input: the JSON the user asked for."u8);
+        writer.WritePropertyName("input_schema"u8);
+        if (schema.ValueKind == JsonValueKind.Object)
+        {
+            // Anthropic requires the root of an input schema to say it is an object.
+            writer.WriteStartObject();
+            if (!schema.TryGetProperty("type"u8, out _)) writer.WriteString("type"u8, "object"u8);
+            foreach (var property in schema.EnumerateObject()) property.WriteTo(writer);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, "object"u8);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+        writer.WriteStartObject("tool_choice"u8);
+        writer.WriteString("type"u8, "tool"u8);
+        writer.WriteString("name"u8, name);
+        writer.WriteEndObject();
     }
 
     private static void ToolChoice(Utf8JsonWriter writer, JsonElement body)

@@ -14,9 +14,12 @@ namespace Orchestrator.Actors.Dialects.Anthropic;
 /// reported counts every input token (<see cref="TokenUsage"/>).
 /// </para>
 /// </summary>
-public sealed class AnthropicStreamDecoder(TimeProvider? time = null) : IAnswerDecoder
+/// <param name="outputTool">The tool that carries a structured answer (<see cref="AnthropicRequest.OutputTool"/>): its input is the answer's text.</param>
+public sealed class AnthropicStreamDecoder(TimeProvider? time = null, string? outputTool = null) : IAnswerDecoder
 {
-    private enum BlockKind { Text, Thinking, ToolUse, Other }
+    private enum BlockKind { Text, Thinking, ToolUse, Output, Other }
+
+    private bool _answeredByOutputTool;
 
     // Content blocks by their stream index: what each is and, for a tool call, its tool index. Few per answer.
     private readonly List<(int Block, BlockKind Kind, int Tool)> _blocks = [];
@@ -139,6 +142,9 @@ public sealed class AnthropicStreamDecoder(TimeProvider? time = null) : IAnswerD
             case "input_json_delta" when Find(block) is { Kind: BlockKind.ToolUse } tool:
                 events.Add(new ToolArgumentsDelta(0, tool.Tool, value));
                 break;
+            case "input_json_delta" when Find(block) is { Kind: BlockKind.Output }:
+                events.Add(new TextDelta(0, value));
+                break;
             case "thinking_delta":
                 events.Add(new ThinkingDelta(0, value));
                 break;
@@ -173,6 +179,12 @@ public sealed class AnthropicStreamDecoder(TimeProvider? time = null) : IAnswerD
                 _blocks.Add((index, BlockKind.Thinking, -1));
                 if (String(block, "thinking") is { Length: > 0 } thinking) events.Add(new ThinkingDelta(0, thinking));
                 break;
+            case "tool_use" when outputTool is not null && String(block, "name") == outputTool:
+                _blocks.Add((index, BlockKind.Output, -1));
+                _answeredByOutputTool = true;
+                if (block.TryGetProperty("input"u8, out var answer) && answer.ValueKind == JsonValueKind.Object && answer.EnumerateObject().Any())
+                    events.Add(new TextDelta(0, answer.GetRawText()));
+                break;
             case "tool_use":
                 var tool = _tools++;
                 _blocks.Add((index, BlockKind.ToolUse, tool));
@@ -196,7 +208,10 @@ public sealed class AnthropicStreamDecoder(TimeProvider? time = null) : IAnswerD
     private void MessageDelta(JsonElement root, List<AnswerEvent> events)
     {
         var stopReason = root.TryGetProperty("delta"u8, out var delta) && delta.ValueKind == JsonValueKind.Object ? String(delta, "stop_reason") : null;
-        events.Add(new Finished(0, AnthropicStopReason.ToFinishReason(stopReason)));
+        var finish = AnthropicStopReason.ToFinishReason(stopReason);
+        // The forced output tool's "tool_use" stop is the answer ending as text does.
+        if (finish == FinishReason.ToolCalls && _answeredByOutputTool && _tools == 0) finish = FinishReason.Stop;
+        events.Add(new Finished(0, finish));
         if (root.TryGetProperty("usage"u8, out var usage) && usage.ValueKind == JsonValueKind.Object) ReadUsage(usage);
         events.Add(new UsageReported(new TokenUsage(_input + _cacheRead + _cacheWrite, _output, _cacheRead, _cacheWrite)));
     }

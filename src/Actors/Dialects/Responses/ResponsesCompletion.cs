@@ -13,7 +13,7 @@ public static class ResponsesCompletion
 {
     /// <summary>The response object for <paramref name="completion"/>, or null when it is not a chat completion we can read.</summary>
     /// <param name="inputTokensEstimate">The request's input, estimated: reported, marked as an estimate, when the completion has no usage.</param>
-    public static byte[]? Translate(ReadOnlySpan<byte> completion, ResponseEcho echo, long createdAt, int inputTokensEstimate = 0, string? idBase = null)
+    public static byte[]? Translate(ReadOnlySpan<byte> completion, ResponseEcho echo, long createdAt, int inputTokensEstimate = 0, string? idBase = null, ResponsesToolMap? tools = null)
     {
         JsonElement root;
         try
@@ -27,7 +27,7 @@ public static class ResponsesCompletion
         }
         if (root.ValueKind != JsonValueKind.Object) return null;
 
-        var encoder = new ResponsesEncoder(echo, createdAt, idBase, silent: true);
+        var encoder = new ResponsesEncoder(echo, createdAt, idBase, silent: true, tools);
         var output = new ArrayBufferWriter<byte>(completion.Length + 1024);
         var sawUsage = false;
         var outputCharacters = 0;

@@ -14,11 +14,15 @@ namespace Orchestrator.Actors.Dialects.Responses;
 ///     message:       content_part.added, output_text.delta* (or refusal.delta*), output_text.done, content_part.done
 ///     reasoning:     content_part.added, reasoning_text.delta*, reasoning_text.done, content_part.done
 ///     function call: function_call_arguments.delta*, function_call_arguments.done
+///     custom call:   custom_tool_call_input.delta, custom_tool_call_input.done
 ///   response.output_item.done
 /// response.completed | response.incomplete (max_output_tokens, content_filter) | response.failed
 /// </code>
 /// Items never interleave: a new kind of content closes the open item, and <c>output_index</c> counts the items.
-/// A function call's <c>call_id</c> is the upstream's tool call id, unchanged. Only choice 0 is written (a
+/// A function call's <c>call_id</c> is the upstream's tool call id, unchanged; its name is the client's again
+/// (<see cref="ResponsesToolMap"/>: a namespaced tool's call says its <c>namespace</c>, a custom tool's call is a
+/// <c>custom_tool_call</c> whose input is told whole when the call ends, since it is a string inside the
+/// arguments JSON the upstream streams). Only choice 0 is written (a
 /// Responses request cannot ask for more). The last event carries the whole response with its usage.
 /// One per response; also builds the non-streamed response object (<see cref="ResponsesCompletion"/>).
 /// </summary>
@@ -30,6 +34,7 @@ public sealed class ResponsesEncoder : IAnswerEncoder
     private readonly long _createdAt;
     private readonly string _idBase;
     private readonly bool _silent;
+    private readonly ResponsesToolMap _tools;
     private readonly Utf8JsonWriter _json = new(Stream.Null, new JsonWriterOptions { SkipValidation = true });
     private readonly List<ResponseOutputItem> _items = [];
     private ResponseOutputItem? _open;
@@ -41,13 +46,15 @@ public sealed class ResponsesEncoder : IAnswerEncoder
     /// <param name="echo">The request's settings, repeated in every response object.</param>
     /// <param name="createdAt">When the request came in (Unix seconds): the response's <c>created_at</c>.</param>
     /// <param name="idBase">The hex that makes this response's ids (<c>resp_…</c>, <c>msg_…</c>); random when null.</param>
-    public ResponsesEncoder(ResponseEcho echo, long createdAt, string? idBase = null)
-        : this(echo, createdAt, idBase, silent: false)
+    /// <param name="tools">The request's tools under their chat names, to answer each call in the client's form.</param>
+    public ResponsesEncoder(ResponseEcho echo, long createdAt, string? idBase = null, ResponsesToolMap? tools = null)
+        : this(echo, createdAt, idBase, silent: false, tools)
     {
     }
 
-    internal ResponsesEncoder(ResponseEcho echo, long createdAt, string? idBase, bool silent)
+    internal ResponsesEncoder(ResponseEcho echo, long createdAt, string? idBase, bool silent, ResponsesToolMap? tools = null)
     {
+        _tools = tools ?? ResponsesToolMap.Empty;
         _echo = echo;
         _createdAt = createdAt;
         _idBase = idBase ?? Guid.NewGuid().ToString("N");
@@ -87,11 +94,15 @@ public sealed class ResponsesEncoder : IAnswerEncoder
             case ToolCallStarted { Choice: 0 } call:
                 Start(output);
                 if (FindCall(call.Index) is not null) break;   // already announced
-                OpenItem(output, ResponseOutputItem.FunctionCall("fc_" + ItemSuffix(), _items.Count, call.Index, call.Id, call.Name));
+                var tool = _tools.ByChatName(call.Name);
+                OpenItem(output, tool is { Kind: ResponsesToolMap.ToolKind.Custom }
+                    ? ResponseOutputItem.CustomToolCall("ctc_" + ItemSuffix(), _items.Count, call.Index, call.Id, tool.Name, tool.Namespace)
+                    : ResponseOutputItem.FunctionCall("fc_" + ItemSuffix(), _items.Count, call.Index, call.Id, tool?.Name ?? call.Name, tool?.Namespace));
                 break;
             case ToolArgumentsDelta { Choice: 0 } arguments:
                 if (arguments.Json.Length == 0 || FindCall(arguments.Index) is not { } target) break;
                 target.Arguments.Append(arguments.Json);
+                if (target.Kind == ResponseOutputItem.ItemKind.CustomToolCall) break;   // told whole at its end
                 if (Begin(output, "response.function_call_arguments.delta"u8))
                 {
                     _json.WriteString("item_id"u8, target.Id);
@@ -267,6 +278,24 @@ public sealed class ResponsesEncoder : IAnswerEncoder
                 End(output);
             }
         }
+        else if (item.Kind == ResponseOutputItem.ItemKind.CustomToolCall)
+        {
+            var input = item.InputText;
+            if (input.Length > 0 && Begin(output, "response.custom_tool_call_input.delta"u8))
+            {
+                _json.WriteString("item_id"u8, item.Id);
+                _json.WriteNumber("output_index"u8, item.OutputIndex);
+                _json.WriteString("delta"u8, input);
+                End(output);
+            }
+            if (Begin(output, "response.custom_tool_call_input.done"u8))
+            {
+                _json.WriteString("item_id"u8, item.Id);
+                _json.WriteNumber("output_index"u8, item.OutputIndex);
+                _json.WriteString("input"u8, input);
+                End(output);
+            }
+        }
         else if (item.Parts.Count > 0) ClosePart(output, item, item.Parts[^1]);
         // A message cut by the token limit or a filter is incomplete; calls and reasoning before it are whole.
         item.Status = IncompleteReason is not null && item.Kind == ResponseOutputItem.ItemKind.Message ? "incomplete" : "completed";
@@ -286,7 +315,7 @@ public sealed class ResponsesEncoder : IAnswerEncoder
     }
 
     private ResponseOutputItem? FindCall(int toolIndex) =>
-        _items.FindLast(i => i.Kind == ResponseOutputItem.ItemKind.FunctionCall && i.ToolIndex == toolIndex && !i.Done);
+        _items.FindLast(i => i.IsCall && i.ToolIndex == toolIndex && !i.Done);
 
     private string ItemSuffix() => $"{_idBase}_{_items.Count}";
 

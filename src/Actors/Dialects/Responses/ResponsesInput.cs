@@ -11,7 +11,12 @@ namespace Orchestrator.Actors.Dialects.Responses;
 /// message and the calls right before them, since chat carries one assistant turn as one message; each
 /// <c>function_call_output</c> becomes a <c>tool</c> message; a <c>reasoning</c> item's text rides on the next
 /// assistant message as <c>reasoning_content</c> (its <c>encrypted_content</c> as <c>reasoning_signature</c>).
-/// <c>call_id</c> is the tool call id both ways, unchanged, so results match their calls upstream.
+/// <c>call_id</c> is the tool call id both ways, unchanged, so results match their calls upstream. A
+/// <c>custom_tool_call</c> is the call of its tool's chat function with its input wrapped (<c>{"input": ...}</c>),
+/// its <c>custom_tool_call_output</c> a tool message; <c>additional_tools</c> items declare tools
+/// (<see cref="CollectTools"/>) and are no message. A reasoning item's <c>encrypted_content</c> goes on only when
+/// this relay wrote it (<see cref="SignaturePrefix"/>): another service's opaque reasoning means nothing to the
+/// upstream and would make it refuse the turn. Item and part types not known here are dropped and named.
 /// </summary>
 internal static class ResponsesInput
 {
@@ -25,10 +30,30 @@ internal static class ResponsesInput
         public string? Signature { get; set; }
     }
 
+    /// <summary>
+    /// Marks the <c>encrypted_content</c> this relay writes (a thinking signature from the upstream), so that a
+    /// later turn can tell it from OpenAI's own encrypted reasoning, which only OpenAI can read.
+    /// </summary>
+    public const string SignaturePrefix = "orc1.";
+
     /// <summary>A text part (Url null) or an image part.</summary>
     private readonly record struct Part(string? Text, string? Url = null, string? Detail = null);
 
-    public static ApiError? Write(JsonElement input, Utf8JsonWriter json)
+    /// <summary>The tools declared inside <c>input</c> (<c>additional_tools</c> items), read into <paramref name="map"/>.</summary>
+    public static ApiError? CollectTools(JsonElement input, ResponsesToolMap map, List<string> dropped)
+    {
+        if (input.ValueKind != JsonValueKind.Array) return null;
+        var index = 0;
+        foreach (var item in input.EnumerateArray())
+        {
+            var at = $"input[{index++}]";
+            if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("type", out var type) || !type.ValueEquals("additional_tools")) continue;
+            if (item.TryGetProperty("tools", out var tools) && ResponsesTools.Collect(tools, $"{at}.tools", map, dropped) is { } error) return error;
+        }
+        return null;
+    }
+
+    public static ApiError? Write(JsonElement input, Utf8JsonWriter json, ResponsesToolMap map, List<string> dropped)
     {
         if (input.ValueKind == JsonValueKind.String)
         {
@@ -53,17 +78,20 @@ internal static class ResponsesInput
             switch (type)
             {
                 case "message":
-                    error = ReadMessage(item, at, messages, out var message);
+                    error = ReadMessage(item, at, messages, dropped, out var message);
                     if (message?.Role == "assistant") assistant = message;
                     break;
-                case "function_call":
-                    error = ReadFunctionCall(item, at, messages, out assistant);
+                case "function_call" or "custom_tool_call":
+                    error = ReadToolCall(item, at, type == "custom_tool_call", map, messages, out assistant);
                     break;
-                case "function_call_output":
-                    error = ReadFunctionCallOutput(item, at, messages);
+                case "function_call_output" or "custom_tool_call_output":
+                    error = ReadToolCallOutput(item, at, messages, dropped);
                     break;
                 case "reasoning":
-                    error = ReadReasoning(item, at, ref reasoning, ref signature);
+                    error = ReadReasoning(item, at, ref reasoning, ref signature, dropped);
+                    break;
+                case "additional_tools":
+                    error = null;   // read by CollectTools
                     break;
                 case null:
                     error = ApiError.InvalidRequest($"Missing required parameter: '{at}.type'.", $"{at}.type", "missing_required_parameter");
@@ -72,7 +100,9 @@ internal static class ResponsesInput
                     error = ResponsesRequest.Unsupported($"{at}.type", "Item references are not supported: this relay is stateless and keeps no items; send the item itself.");
                     break;
                 default:
-                    error = ResponsesRequest.Unsupported($"{at}.type", $"Input items of type '{ApiError.Quote(type)}' are not supported by this relay: only messages, function calls, function call outputs and reasoning are.");
+                    // Hosted tools' calls (web_search_call, local_shell_call, ...) and types not known here.
+                    dropped.Add($"{at}:{ResponsesRequest.Named(type)}");
+                    error = null;
                     break;
             }
             if (error is not null) return error;
@@ -88,7 +118,7 @@ internal static class ResponsesInput
         return null;
     }
 
-    private static ApiError? ReadMessage(JsonElement item, string at, List<Message> messages, out Message? message)
+    private static ApiError? ReadMessage(JsonElement item, string at, List<Message> messages, List<string> dropped, out Message? message)
     {
         message = null;
         if (!item.TryGetProperty("role", out var r) || r.ValueKind != JsonValueKind.String)
@@ -112,7 +142,7 @@ internal static class ResponsesInput
             var index = 0;
             foreach (var part in content.EnumerateArray())
             {
-                if (ReadPart(part, $"{at}.content[{index++}]", role, message.Parts) is { } error) return error;
+                if (ReadPart(part, $"{at}.content[{index++}]", role, message.Parts, dropped) is { } error) return error;
             }
         }
         else return ResponsesRequest.InvalidType($"{at}.content", "a string or an array of content parts");
@@ -120,7 +150,7 @@ internal static class ResponsesInput
         return null;
     }
 
-    private static ApiError? ReadPart(JsonElement part, string at, string role, List<Part> parts)
+    private static ApiError? ReadPart(JsonElement part, string at, string role, List<Part> parts, List<string> dropped)
     {
         if (part.ValueKind != JsonValueKind.Object) return ResponsesRequest.InvalidType(at, "an object");
         var type = part.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
@@ -145,20 +175,32 @@ internal static class ResponsesInput
                 parts.Add(new Part(null, url.GetString(), detail));
                 return null;
             default:
-                return ResponsesRequest.Unsupported($"{at}.type", $"Content parts of type '{ApiError.Quote(type)}' are not supported by this relay: only input_text, output_text, refusal and input_image are.");
+                dropped.Add($"{at}:{ResponsesRequest.Named(type)}");
+                return null;
         }
     }
 
-    private static ApiError? ReadFunctionCall(JsonElement item, string at, List<Message> messages, out Message? assistant)
+    private static ApiError? ReadToolCall(JsonElement item, string at, bool custom, ResponsesToolMap map, List<Message> messages, out Message? assistant)
     {
         assistant = null;
         if (Required(item, at, "call_id", out var callId) is { } e1) return e1;
         if (Required(item, at, "name", out var name) is { } e2) return e2;
-        var arguments = "{}";
-        if (item.TryGetProperty("arguments", out var a) && a.ValueKind != JsonValueKind.Null)
+        var ns = item.TryGetProperty("namespace", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+        string arguments;
+        if (custom)
         {
-            if (a.ValueKind != JsonValueKind.String) return ResponsesRequest.InvalidType($"{at}.arguments", "a string");
-            arguments = a.GetString()!.Length == 0 ? "{}" : a.GetString()!;
+            var text = item.TryGetProperty("input", out var i) && i.ValueKind != JsonValueKind.Null ? i : default;
+            if (text.ValueKind is not (JsonValueKind.String or JsonValueKind.Undefined)) return ResponsesRequest.InvalidType($"{at}.input", "a string");
+            arguments = WrapCustomInput(text.ValueKind == JsonValueKind.String ? text.GetString()! : "");
+        }
+        else
+        {
+            arguments = "{}";
+            if (item.TryGetProperty("arguments", out var a) && a.ValueKind != JsonValueKind.Null)
+            {
+                if (a.ValueKind != JsonValueKind.String) return ResponsesRequest.InvalidType($"{at}.arguments", "a string");
+                arguments = a.GetString()!.Length == 0 ? "{}" : a.GetString()!;
+            }
         }
         // One assistant turn: its text (a message item) and its calls (function_call items) in one chat message.
         assistant = messages.Count > 0 && messages[^1].Role == "assistant" ? messages[^1] : null;
@@ -167,11 +209,24 @@ internal static class ResponsesInput
             assistant = new Message("assistant");
             messages.Add(assistant);
         }
-        (assistant.ToolCalls ??= []).Add((callId, name, arguments));
+        (assistant.ToolCalls ??= []).Add((callId, map.ChatNameOf(ns, name), arguments));
         return null;
     }
 
-    private static ApiError? ReadFunctionCallOutput(JsonElement item, string at, List<Message> messages)
+    /// <summary>A custom tool's raw input as its chat function's arguments: <c>{"input": "..."}</c>.</summary>
+    internal static string WrapCustomInput(string input)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(input.Length + 16);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString(ResponsesToolMap.CustomInputArgument, input);
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static ApiError? ReadToolCallOutput(JsonElement item, string at, List<Message> messages, List<string> dropped)
     {
         if (Required(item, at, "call_id", out var callId) is { } error) return error;
         if (!item.TryGetProperty("output", out var output) || output.ValueKind == JsonValueKind.Null)
@@ -181,17 +236,20 @@ internal static class ResponsesInput
         else if (output.ValueKind == JsonValueKind.Array)
         {
             var index = 0;
+            var text = new StringBuilder();
             foreach (var part in output.EnumerateArray())
             {
                 var partAt = $"{at}.output[{index++}]";
                 var type = part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
-                // Chat tool messages carry text only.
-                if (type is not ("input_text" or "output_text"))
-                    return ResponsesRequest.Unsupported(partAt, $"Function call outputs of type '{ApiError.Quote(type)}' are not supported by this relay: only text (input_text) is.");
-                if (!part.TryGetProperty("text", out var text) || text.ValueKind != JsonValueKind.String)
-                    return ApiError.InvalidRequest($"Missing required parameter: '{partAt}.text'.", $"{partAt}.text", "missing_required_parameter");
-                message.Parts.Add(new Part(text.GetString()!));
+                // Chat tool messages carry text only: the parts' texts as one (what a tool printed in pieces is one output).
+                if (type is not ("input_text" or "output_text") || !part.TryGetProperty("text", out var value) || value.ValueKind != JsonValueKind.String)
+                {
+                    dropped.Add($"{partAt}:{ResponsesRequest.Named(type)}");
+                    continue;
+                }
+                text.Append(value.GetString());
             }
+            message.Parts.Add(new Part(text.ToString()));
         }
         else return ResponsesRequest.InvalidType($"{at}.output", "a string or an array of content parts");
         messages.Add(message);
@@ -199,14 +257,16 @@ internal static class ResponsesInput
     }
 
     /// <summary>The model's own reasoning text (<c>content</c>), or else its summary; the signature from <c>encrypted_content</c>.</summary>
-    private static ApiError? ReadReasoning(JsonElement item, string at, ref string? reasoning, ref string? signature)
+    private static ApiError? ReadReasoning(JsonElement item, string at, ref string? reasoning, ref string? signature, List<string> dropped)
     {
         var text = Texts(item, "content", "reasoning_text") ?? Texts(item, "summary", "summary_text");
         if (text is { Length: > 0 }) reasoning = reasoning is null ? text : reasoning + text;
         if (item.TryGetProperty("encrypted_content", out var encrypted) && encrypted.ValueKind != JsonValueKind.Null)
         {
             if (encrypted.ValueKind != JsonValueKind.String) return ResponsesRequest.InvalidType($"{at}.encrypted_content", "a string");
-            signature = encrypted.GetString();
+            var value = encrypted.GetString()!;
+            if (value.StartsWith(SignaturePrefix, StringComparison.Ordinal)) signature = value[SignaturePrefix.Length..];
+            else if (!dropped.Contains("reasoning.encrypted_content")) dropped.Add("reasoning.encrypted_content");   // OpenAI's own: only OpenAI reads it
         }
         return null;
     }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Immutable;
 using System.Text.Json;
 using Orchestrator.Messages.Chat;
 
@@ -6,29 +7,35 @@ namespace Orchestrator.Actors.Dialects.Responses;
 
 /// <summary>
 /// Reads an OpenAI Responses request (<c>POST /v1/responses</c>) and translates it into the OpenAI chat body the
-/// engine runs, refusing with an OpenAI-shaped 400 that names the field whatever this stateless relay cannot do
-/// (stored responses, conversations, background runs, built-in tools) and every field it does not know, so a client
-/// never gets an answer that silently ignored part of its request.
+/// engine runs. The wire is the client's and forward compatible: what the chat body can carry is mapped, and every
+/// other field, item type or tool type is dropped and named in <see cref="Result.Dropped"/> (the edge says it in
+/// <c>x-orchestrator-dropped</c> when the upstream read the translation; a native Responses upstream gets the
+/// request as it came). Refused, with an OpenAI-shaped 400 that says why, is only what would change the answer's
+/// meaning and cannot be emulated: state this relay does not keep (<c>previous_response_id</c>,
+/// <c>conversation</c>, stored <c>prompt</c>s, item references) and <c>background</c> runs.
 /// <para>
 /// What maps where: <c>instructions</c> becomes a leading system message; <c>input</c> (a string, or items) becomes
 /// the messages (<see cref="ResponsesInput"/>); function tools and <c>tool_choice</c> become chat function tools;
 /// <c>max_output_tokens</c> -> <c>max_tokens</c>; <c>text.format</c> -> <c>response_format</c>; <c>reasoning.effort</c>
-/// -> <c>reasoning_effort</c>; <c>stream</c> always asks for usage, which the front reports on its last event.
+/// -> <c>reasoning_effort</c>; <c>prompt_cache_key</c>, <c>safety_identifier</c>, <c>service_tier</c>, <c>user</c>
+/// as chat has them; <c>stream</c> always asks for usage, which the front reports on its last event. Namespace and
+/// custom tools, and the tools of <c>additional_tools</c> items, go up as functions (<see cref="ResponsesToolMap"/>).
 /// </para>
 /// </summary>
 public static class ResponsesRequest
 {
     /// <param name="Body">The caller's request as it came (for <see cref="NativeRequest"/> and the echo in the response object).</param>
     /// <param name="ChatBody">Its translation, an OpenAI chat completions body (UTF-8 JSON).</param>
-    public sealed record Result(JsonElement Body, byte[]? ChatBody, bool Stream, ApiError? Error);
+    /// <param name="Dropped">What the translation could not carry, named (<c>client_metadata</c>, <c>tools[7]:web_search</c>).</param>
+    /// <param name="Tools">The declared tools and their chat names, for the way back.</param>
+    public sealed record Result(JsonElement Body, byte[]? ChatBody, bool Stream, ApiError? Error)
+    {
+        public ImmutableArray<string> Dropped { get; init; } = [];
+        public ResponsesToolMap Tools { get; init; } = ResponsesToolMap.Empty;
+    }
 
-    // Fields read but not sent on: they only shape the response object (echoed) or have no chat equivalent that
-    // changes the answer. Every other field not handled below is refused by name.
-    private static readonly HashSet<string> Accepted =
-    [
-        "metadata", "include", "prompt_cache_key", "prompt_cache_retention", "service_tier", "truncation",
-        "max_tool_calls", "safety_identifier", "stream_options",
-    ];
+    // Chat completions has these under the same name and meaning: they go up as they came.
+    private static readonly HashSet<string> SameInChat = ["prompt_cache_key", "safety_identifier", "service_tier"];
 
     public static Result Translate(ReadOnlySequence<byte> body)
     {
@@ -56,6 +63,12 @@ public static class ResponsesRequest
         if (!root.TryGetProperty("input", out var input) || input.ValueKind == JsonValueKind.Null)
             return Fail(ApiError.InvalidRequest("Missing required parameter: 'input'.", "input", "missing_required_parameter"), root);
 
+        var dropped = new List<string>();
+        var tools = new ResponsesToolMap();
+        // Tools first: a call in the input goes up under its tool's chat name.
+        if (root.TryGetProperty("tools", out var declared) && ResponsesTools.Collect(declared, "tools", tools, dropped) is { } toolsError) return Fail(toolsError, root);
+        if (ResponsesInput.CollectTools(input, tools, dropped) is { } inputToolsError) return Fail(inputToolsError, root);
+
         var output = new ArrayBufferWriter<byte>(Math.Max(256, input.GetRawText().Length + 256));
         using var json = new Utf8JsonWriter(output);
         json.WriteStartObject();
@@ -72,25 +85,25 @@ public static class ResponsesRequest
             json.WriteString("content"u8, instructions.GetString());
             json.WriteEndObject();
         }
-        if (ResponsesInput.Write(input, json) is { } inputError) return Fail(inputError, root);
+        if (ResponsesInput.Write(input, json, tools, dropped) is { } inputError) return Fail(inputError, root);
         json.WriteEndArray();
 
         var stream = false;
-        var hasTools = false;
         foreach (var property in root.EnumerateObject())
         {
             var value = property.Value;
             ApiError? error = null;
             switch (property.Name)
             {
-                case "model" or "input" or "instructions" or "store" or "previous_response_id" or "conversation" or "background" or "prompt":
+                case "model" or "input" or "instructions" or "previous_response_id" or "conversation" or "background" or "prompt" or "tools":
                     break;   // written above, or refused by Refusal when set
+                case "store":
+                    // Nothing is stored: an answer asked to be kept is still the same answer.
+                    if (value.ValueKind == JsonValueKind.True) dropped.Add("store");
+                    break;
                 case "stream":
                     if (value.ValueKind is JsonValueKind.True or JsonValueKind.False) stream = value.GetBoolean();
                     else if (value.ValueKind != JsonValueKind.Null) error = InvalidType("stream", "a boolean");
-                    break;
-                case "tools":
-                    error = ResponsesTools.WriteTools(value, json, out hasTools);
                     break;
                 case "tool_choice" or "parallel_tool_calls":
                     break;   // written after the tools: chat refuses either without tools
@@ -110,31 +123,46 @@ public static class ResponsesRequest
                     else property.WriteTo(json);
                     break;
                 case "text":
-                    error = ResponsesTools.WriteText(value, json);
+                    error = ResponsesTools.WriteText(value, json, dropped);
                     break;
                 case "reasoning":
-                    error = WriteReasoning(value, json);
+                    error = WriteReasoning(value, json, dropped);
                     break;
                 case "top_logprobs":
                     if (value.ValueKind == JsonValueKind.Null || (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var top) && top == 0)) break;
-                    error = ApiError.InvalidRequest("'top_logprobs' is not supported by this relay; omit it or set it to 0.", "top_logprobs", "unsupported_parameter");
+                    dropped.Add("top_logprobs");
+                    break;
+                case var name when SameInChat.Contains(name):
+                    if (value.ValueKind == JsonValueKind.Null) break;
+                    if (value.ValueKind != JsonValueKind.String) error = InvalidType(name, "a string");
+                    else property.WriteTo(json);
                     break;
                 default:
-                    if (!Accepted.Contains(property.Name))
-                        error = ApiError.InvalidRequest($"Unknown parameter: '{ApiError.Quote(property.Name)}'.", ApiError.Quote(property.Name), "unknown_parameter");
+                    // metadata is echoed in the response object; client_metadata, include, truncation and fields not
+                    // known here have nothing in chat that carries them.
+                    if (value.ValueKind != JsonValueKind.Null) dropped.Add(ResponsesRequest.Named(property.Name));
                     break;
             }
             if (error is not null) return Fail(error, root);
         }
         if (Validate(root) is { } invalid) return Fail(invalid, root);
 
-        if (hasTools)
+        ResponsesTools.WriteTools(tools, json);
+        if (!tools.IsEmpty)
         {
-            if (root.TryGetProperty("tool_choice", out var choice) && ResponsesTools.WriteToolChoice(choice, json) is { } choiceError) return Fail(choiceError, root);
+            if (root.TryGetProperty("tool_choice", out var choice) && ResponsesTools.WriteToolChoice(choice, tools, json, dropped) is { } choiceError) return Fail(choiceError, root);
             if (root.TryGetProperty("parallel_tool_calls", out var parallel) && parallel.ValueKind is JsonValueKind.True or JsonValueKind.False)
                 json.WriteBoolean("parallel_tool_calls"u8, parallel.GetBoolean());
         }
-        else if (root.TryGetProperty("tool_choice", out var choice) && ResponsesTools.CheckToolChoiceWithoutTools(choice) is { } choiceError) return Fail(choiceError, root);
+        else if (root.TryGetProperty("tool_choice", out var choice))
+        {
+            if (dropped.Exists(d => d.StartsWith("tools", StringComparison.Ordinal) || d.StartsWith("input[", StringComparison.Ordinal) && d.Contains(".tools[", StringComparison.Ordinal)))
+            {
+                // Every tool the client declared was dropped: its choice goes with them.
+                if (choice.ValueKind is not (JsonValueKind.Null or JsonValueKind.String) || choice.ValueKind == JsonValueKind.String && choice.GetString() == "required") dropped.Add("tool_choice");
+            }
+            else if (ResponsesTools.CheckToolChoiceWithoutTools(choice) is { } choiceError) return Fail(choiceError, root);
+        }
 
         if (stream)
         {
@@ -146,15 +174,12 @@ public static class ResponsesRequest
         }
         json.WriteEndObject();
         json.Flush();
-        return new Result(root, output.WrittenSpan.ToArray(), stream, null);
+        return new Result(root, output.WrittenSpan.ToArray(), stream, null) { Dropped = [.. dropped], Tools = tools };
     }
 
-    /// <summary>What a stateless relay cannot do: keep or fetch responses and conversations, or run in the background.</summary>
+    /// <summary>What a stateless relay cannot do: fetch stored responses, conversations and prompts, or run in the background.</summary>
     private static ApiError? Refusal(JsonElement root)
     {
-        // OpenAI defaults store to true, but clients that omit it expect an answer, not a stored object: only an explicit true is refused.
-        if (root.TryGetProperty("store", out var store) && store.ValueKind == JsonValueKind.True)
-            return Stateless("store", "this relay is stateless and keeps no responses: set 'store' to false or omit it.");
         if (root.TryGetProperty("previous_response_id", out var previous) && previous.ValueKind != JsonValueKind.Null)
             return Stateless("previous_response_id", "this relay is stateless and keeps no responses: send the whole conversation in 'input' instead of 'previous_response_id'.");
         if (root.TryGetProperty("conversation", out var conversation) && conversation.ValueKind != JsonValueKind.Null)
@@ -172,7 +197,7 @@ public static class ResponsesRequest
     /// <summary>Fields accepted without being sent on still have to be of the right shape.</summary>
     private static ApiError? Validate(JsonElement root)
     {
-        if (root.TryGetProperty("store", out var store) && store.ValueKind is not (JsonValueKind.False or JsonValueKind.Null))
+        if (root.TryGetProperty("store", out var store) && store.ValueKind is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null))
             return InvalidType("store", "a boolean");
         if (root.TryGetProperty("background", out var background) && background.ValueKind is not (JsonValueKind.False or JsonValueKind.Null))
             return InvalidType("background", "a boolean");
@@ -191,22 +216,40 @@ public static class ResponsesRequest
             return InvalidType("parallel_tool_calls", "a boolean");
         if (root.TryGetProperty("stream_options", out var options) && options.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
             return InvalidType("stream_options", "an object");
-        foreach (var name in (ReadOnlySpan<string>)["prompt_cache_key", "prompt_cache_retention", "service_tier", "truncation", "safety_identifier"])
+        foreach (var name in (ReadOnlySpan<string>)["prompt_cache_retention", "truncation"])
         {
             if (root.TryGetProperty(name, out var value) && value.ValueKind is not (JsonValueKind.String or JsonValueKind.Null)) return InvalidType(name, "a string");
         }
         return null;
     }
 
-    private static ApiError? WriteReasoning(JsonElement reasoning, Utf8JsonWriter json)
+    private static ApiError? WriteReasoning(JsonElement reasoning, Utf8JsonWriter json, List<string> dropped)
     {
         if (reasoning.ValueKind == JsonValueKind.Null) return null;
         if (reasoning.ValueKind != JsonValueKind.Object) return InvalidType("reasoning", "an object");
-        // summary / generate_summary: we relay the model's own reasoning text (reasoning_text), there is nothing to summarize.
+        // summary, context, ...: we relay the model's own reasoning text (reasoning_text), there is nothing to summarize.
+        foreach (var field in reasoning.EnumerateObject())
+        {
+            if (!field.NameEquals("effort"u8) && field.Value.ValueKind != JsonValueKind.Null) dropped.Add($"reasoning.{ResponsesRequest.Named(field.Name)}");
+        }
         if (!reasoning.TryGetProperty("effort", out var effort) || effort.ValueKind == JsonValueKind.Null) return null;
         if (effort.ValueKind != JsonValueKind.String) return InvalidType("reasoning.effort", "a string");
         json.WriteString("reasoning_effort"u8, effort.GetString());
         return null;
+    }
+
+    /// <summary>
+    /// A client's name as <c>x-orchestrator-dropped</c> can carry it: printable ASCII (a header value), at most 48
+    /// characters, the rest cut with <c>...</c>.
+    /// </summary>
+    internal static string Named(string text)
+    {
+        const int max = 48;
+        var clean = string.Create(Math.Min(text.Length, max), text, static (span, source) =>
+        {
+            for (var i = 0; i < span.Length; i++) span[i] = source[i] is >= ' ' and <= '~' and not ',' ? source[i] : '_';
+        });
+        return text.Length > max ? clean + "..." : clean;
     }
 
     internal static ApiError InvalidType(string param, string expected) =>

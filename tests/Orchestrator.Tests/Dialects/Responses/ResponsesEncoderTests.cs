@@ -215,7 +215,7 @@ public sealed class ResponsesEncoderTests
         Assert.Equal("Hmm, easy.", events[6].Data.GetProperty("text").GetString());
         var reasoning = events[8].Data.GetProperty("item");
         Assert.Equal("reasoning", reasoning.GetProperty("type").GetString());
-        Assert.Equal("sig-xyz", reasoning.GetProperty("encrypted_content").GetString());
+        Assert.Equal("orc1.sig-xyz", reasoning.GetProperty("encrypted_content").GetString());
         Assert.Equal("Hmm, easy.", reasoning.GetProperty("content")[0].GetProperty("text").GetString());
         Assert.Equal(1, events[9].Data.GetProperty("output_index").GetInt32());
     }
