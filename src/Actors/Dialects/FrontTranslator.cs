@@ -30,6 +30,7 @@ public sealed class FrontTranslator(IAnswerEncoder encoder, int inputTokensEstim
     private ArrayBufferWriter<byte> _block = new(1024);
     private bool _native = writesNative;
     private bool _wroteNative;
+    private ReadOnlyMemory<byte> _lastNative;
 
     public IAnswerEncoder Encoder => encoder;
 
@@ -44,6 +45,7 @@ public sealed class FrontTranslator(IAnswerEncoder encoder, int inputTokensEstim
         {
             output.Write(upstreamEvents.Span);
             _wroteNative = true;
+            _lastNative = upstreamEvents;
         }
         else if (_native && _wroteNative && _block.WrittenCount == 0)
         {
@@ -79,7 +81,12 @@ public sealed class FrontTranslator(IAnswerEncoder encoder, int inputTokensEstim
     /// <summary>The answer is whole: usage (estimated if the upstream sent none), then the encoder's end.</summary>
     public void Complete(IBufferWriter<byte> output)
     {
-        if (_native && _wroteNative) return;   // the upstream's own last event (response.completed) was the end
+        if (_native && _wroteNative)
+        {
+            // The upstream's own events were the answer; the engine stops reading at the one that finishes it.
+            encoder.CompleteNative(_lastNative.Span, output);
+            return;
+        }
         // A stream event carries about one token; the estimate is marked, never passed off as a count.
         if (!_sawUsage) encoder.Encode(new UsageReported(new TokenUsage(inputTokensEstimate, _outputEvents, Estimated: true)), output);
         encoder.Complete(output);

@@ -46,8 +46,17 @@ public sealed class AnthropicUpstreamClient(ProviderSettings settings) : HttpUps
             ? failure with { Code = Routing.RetryPolicy.ContextLengthExceeded }
             : failure;
 
+    /// <summary>The chat form for the engine; a Messages client's own request also gets the upstream's message as it came.</summary>
     protected override UpstreamResponse Completion(byte[] body, UpstreamCall call) =>
-        new UpstreamCompletion(AnthropicCompletion.ToChatCompletion(body, call.UpstreamModel, outputTool: OutputTool(call)));
+        new UpstreamCompletion(AnthropicCompletion.ToChatCompletion(body, call.UpstreamModel, outputTool: OutputTool(call)))
+        {
+            Native = IsNative(call) ? body : (ReadOnlyMemory<byte>?)null,
+        };
+
+    /// <summary>A Messages client's request answered by its own dialect: the upstream's events reach it as they came.</summary>
+    protected override bool KeepsNative(UpstreamCall call) => IsNative(call);
+
+    private static bool IsNative(UpstreamCall call) => call.Request.Native is { Dialect: Orchestrator.Messages.Chat.Dialect.AnthropicMessages };
 
     protected override IStreamDecoder? Decoder(UpstreamCall call) => new ChatChunkDecoder(new AnthropicStreamDecoder(outputTool: OutputTool(call)));
 

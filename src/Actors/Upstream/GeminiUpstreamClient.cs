@@ -51,7 +51,16 @@ public sealed class GeminiUpstreamClient(ProviderSettings settings) : HttpUpstre
         GeminiErrors.FromResponseAsync(response, Settings.ApiKey, ct);
 
     /// <summary>The whole answer as a chat completion, or the refusal a safety block is.</summary>
-    protected override UpstreamResponse Completion(byte[] body, UpstreamCall call) => GeminiCompletion.Read(body, call.UpstreamModel);
+    protected override UpstreamResponse Completion(byte[] body, UpstreamCall call)
+    {
+        var read = GeminiCompletion.Read(body, call.UpstreamModel);
+        return read is UpstreamCompletion completion && IsNative(call) ? completion with { Native = body } : read;
+    }
+
+    /// <summary>A Gemini client's request answered by its own dialect: the upstream's responses reach it as they came.</summary>
+    protected override bool KeepsNative(UpstreamCall call) => IsNative(call);
+
+    private static bool IsNative(UpstreamCall call) => call.Request.Native is { Dialect: Orchestrator.Messages.Chat.Dialect.Gemini };
 
     protected override IStreamDecoder? Decoder(UpstreamCall call) => new ChatChunkDecoder(new GeminiStreamDecoder(call.UpstreamModel, call.Request.Choices));
 }

@@ -92,7 +92,9 @@ public static class GeminiEndpoints
         {
             null => Task.CompletedTask,
             ChatRejected r => EdgeStreams.WriteFailureAsync(http, r.Error, encoder, GeminiHttpErrors.WriteAsync),
-            ChatStreaming s => edge.WriteSseAsync(http, requestId, s.Answer, encoder ?? new GeminiEncoder(model, sse, estimate), GeminiHttpErrors.WriteAsync, estimate),
+            // A Gemini upstream's own responses reach an SSE client as they came (the JSON-array form needs our framing).
+            ChatStreaming s => edge.WriteSseAsync(http, requestId, s.Answer, encoder ?? new GeminiEncoder(model, sse, estimate), GeminiHttpErrors.WriteAsync, estimate, writesNative: sse),
+            ChatCompleted { Native: { } response } when !stream => EdgeStreams.WriteCompletionAsync(http, response),
             ChatCompleted c => WriteWholeAsync(http, GeminiFrontCompletion.Translate(c.Body, model, estimate), stream, sse),
             _ => throw new UnreachableException(),
         });

@@ -46,7 +46,10 @@ public static class MessagesEndpoints
         {
             null => Task.CompletedTask,
             ChatRejected r => EdgeStreams.WriteFailureAsync(http, r.Error, encoder, MessagesHttpErrors.WriteAsync),
-            ChatStreaming s => edge.WriteSseAsync(http, requestId, s.Answer, encoder ?? new MessagesEncoder(request.Model, estimate), MessagesHttpErrors.WriteAsync),
+            // An Anthropic upstream's own events (and whole message) reach the client as they came: event and block
+            // types the relay has never heard of, and the upstream's own usage in message_start.
+            ChatStreaming s => edge.WriteSseAsync(http, requestId, s.Answer, encoder ?? new MessagesEncoder(request.Model, estimate), MessagesHttpErrors.WriteAsync, writesNative: true),
+            ChatCompleted { Native: { } message } => EdgeStreams.WriteCompletionAsync(http, message),
             ChatCompleted c => EdgeStreams.WriteCompletionAsync(http, MessagesCompletion.Translate(c.Body, request.Model, estimate)),
             _ => throw new UnreachableException(),
         });

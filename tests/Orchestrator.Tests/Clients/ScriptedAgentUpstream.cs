@@ -38,6 +38,9 @@ public sealed partial class ScriptedAgentUpstream : IAsyncDisposable
     /// <summary>The tool call's input, a JSON object.</summary>
     public string ToolInput { get; }
 
+    /// <summary>Anthropic text answers also carry a block type and an event type no relay knows (a redacted_thinking block, a future_event).</summary>
+    public bool Novelties { get; set; }
+
     public sealed record Recorded(string Path, IReadOnlyDictionary<string, string> Headers, JsonElement Body, string Answered);
 
     public ConcurrentQueue<Recorded> Requests { get; } = new();
@@ -132,11 +135,21 @@ public sealed partial class ScriptedAgentUpstream : IAsyncDisposable
         }
         else
         {
-            await Event("content_block_start", new JsonObject { ["index"] = 0, ["content_block"] = new JsonObject { ["type"] = "text", ["text"] = "" } });
+            var index = 0;
+            if (Novelties)
+            {
+                // What a relay has never heard of: a block type and an event type of its own.
+                await Event("content_block_start", new JsonObject { ["index"] = 0, ["content_block"] = new JsonObject { ["type"] = "redacted_thinking", ["data"] = "c2VhbGVk" } });
+                await Event("content_block_stop", new JsonObject { ["index"] = 0 });
+                await Event("future_event", new JsonObject { ["detail"] = "from next month" });
+                index = 1;
+            }
+            await Event("content_block_start", new JsonObject { ["index"] = index, ["content_block"] = new JsonObject { ["type"] = "text", ["text"] = "" } });
             foreach (var piece in Pieces(text))
-                await Event("content_block_delta", Delta(new JsonObject { ["type"] = "text_delta", ["text"] = piece }));
+                await Event("content_block_delta", new JsonObject { ["index"] = index, ["delta"] = new JsonObject { ["type"] = "text_delta", ["text"] = piece } });
+            await Event("content_block_stop", new JsonObject { ["index"] = index });
         }
-        await Event("content_block_stop", new JsonObject { ["index"] = 0 });
+        if (turn == Turn.CallTool) await Event("content_block_stop", new JsonObject { ["index"] = 0 });
         await Event("message_delta", new JsonObject
         {
             ["delta"] = new JsonObject { ["stop_reason"] = stop, ["stop_sequence"] = null },

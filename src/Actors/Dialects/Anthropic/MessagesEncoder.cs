@@ -120,6 +120,13 @@ public sealed class MessagesEncoder(string model, int inputTokensEstimate) : IAn
         End(output);
     }
 
+    /// <summary>The upstream's events were the answer: its <c>message_stop</c>, when the engine ended before reading it.</summary>
+    public void CompleteNative(ReadOnlySpan<byte> lastNative, IBufferWriter<byte> output)
+    {
+        if (lastNative.IndexOf("\"message_stop\""u8) >= 0) return;
+        output.Write("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"u8);
+    }
+
     /// <summary>An error event and nothing after it: without <c>message_stop</c> no client takes the cut answer for a whole one.</summary>
     public void Fail(ApiError error, IBufferWriter<byte> output)
     {
