@@ -7,22 +7,34 @@
 #   bench/run.sh            full run (about 6 minutes)
 #   bench/run.sh --smoke    every scenario, tiny (about 20 seconds); --quick is the same
 #   options: --held N (held-stream count), --held-h2 N (the same for Orchestrator over HTTP/2 upstream; 0: not run),
-#            --no-build, BENCH_PORT_BASE=18080 (uses the next four ports, and mock + 10 for its h2c port)
+#            --no-build, BENCH_PORT_BASE=18080 (uses the next four ports, and mock + 10 for its h2c port),
+#            --only LIST (comma-separated scenario ids: 1,2,3,open,4,T,M,L,E; e.g. --only T: the warm-up, then only T)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-mode=full held="" held_h2="" build=1
+mode=full held="" held_h2="" build=1 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke|--quick) mode=smoke ;;
     --held) held="$2"; shift ;;
     --held-h2) held_h2="$2"; shift ;;
     --no-build) build=0 ;;
-    *) echo "unknown option: $1 (use --smoke, --held N, --held-h2 N, --no-build)" >&2; exit 2 ;;
+    --only) only="$2"; shift ;;
+    *) echo "unknown option: $1 (use --smoke, --held N, --held-h2 N, --no-build, --only LIST)" >&2; exit 2 ;;
   esac
   shift
 done
+
+# --only: E (the embedded engine) is run.sh's own; the other ids go to the load generator's suite, which checks them.
+run_suite=1 run_embedded=1 run_metrics_off=1 suite_only=()
+if [ -n "$only" ]; then
+  ids=",${only// /},"
+  case "$ids" in *,[Ee],*) ;; *) run_embedded=0 ;; esac
+  case "$ids" in *,[Mm],*) ;; *) run_metrics_off=0 ;; esac
+  rest=$(echo "$ids" | tr ',' '\n' | grep -v -x -i -e e -e '' | paste -sd, - || true)
+  if [ -n "$rest" ]; then suite_only=(--only "$rest"); else run_suite=0; fi
+fi
 
 base=${BENCH_PORT_BASE:-18080}
 mock_port=$((base + 1)) yarp_port=$((base + 2)) orch_port=$((base + 3)) orch_off_port=$((base + 4))
@@ -89,32 +101,38 @@ BENCH_MOCK_URL="http://127.0.0.1:$mock_port/v1" BENCH_MOCK_H2_URL="http://127.0.
   --config bench/orchestrator-bench.conf --urls "http://127.0.0.1:$orch_port" >"$logs/orchestrator.log" 2>&1 &
 pids+=($!); orch_pid=$!
 # The same relay with telemetry.metrics = off, for scenario M (metrics on vs off); idle while the others run.
-sed 's/^    metrics = on$/    metrics = off/' bench/orchestrator-bench.conf >"$logs/orchestrator-bench-metrics-off.conf"
-grep -q '^    metrics = off$' "$logs/orchestrator-bench-metrics-off.conf" || { echo "bench/orchestrator-bench.conf: no 'metrics = on' line to turn off" >&2; exit 1; }
-rm -f "$logs/ledger-metrics-off-$$.db"*   # its own ledger file: two processes never share one
-BENCH_LEDGER_DB="$logs/ledger-metrics-off-$$.db" BENCH_MOCK_URL="http://127.0.0.1:$mock_port/v1" BENCH_MOCK_H2_URL="http://127.0.0.1:$mock_h2_port/v1" taskset -c "$server_cpu" dotnet "$(bin src/Orchestrator Orchestrator)" \
-  --config "$logs/orchestrator-bench-metrics-off.conf" --urls "http://127.0.0.1:$orch_off_port" >"$logs/orchestrator-metrics-off.log" 2>&1 &
-pids+=($!); orch_off_pid=$!
+metrics_off_args=()
+if [ "$run_metrics_off" = 1 ]; then
+  sed 's/^    metrics = on$/    metrics = off/' bench/orchestrator-bench.conf >"$logs/orchestrator-bench-metrics-off.conf"
+  grep -q '^    metrics = off$' "$logs/orchestrator-bench-metrics-off.conf" || { echo "bench/orchestrator-bench.conf: no 'metrics = on' line to turn off" >&2; exit 1; }
+  rm -f "$logs/ledger-metrics-off-$$.db"*   # its own ledger file: two processes never share one
+  BENCH_LEDGER_DB="$logs/ledger-metrics-off-$$.db" BENCH_MOCK_URL="http://127.0.0.1:$mock_port/v1" BENCH_MOCK_H2_URL="http://127.0.0.1:$mock_h2_port/v1" taskset -c "$server_cpu" dotnet "$(bin src/Orchestrator Orchestrator)" \
+    --config "$logs/orchestrator-bench-metrics-off.conf" --urls "http://127.0.0.1:$orch_off_port" >"$logs/orchestrator-metrics-off.log" 2>&1 &
+  pids+=($!); orch_off_pid=$!
+  metrics_off_args=(--orchestrator-metrics-off "http://127.0.0.1:$orch_off_port" --orchestrator-metrics-off-pid "$orch_off_pid")
+fi
 
-results="$out/$(date -u +%Y%m%d-%H%M%S)-$mode.md"
+results="$out/$(date -u +%Y%m%d-%H%M%S)-$mode${only:+-only-${only//[^A-Za-z0-9]/-}}.md"
 smoke_flag=()
 [ "$mode" = smoke ] && smoke_flag=(--smoke)
 # In the background and waited for, so a TERM or Ctrl-C reaches the trap at once (bash defers traps while a
 # foreground child runs).
-taskset -c "$load_cpu" dotnet "$(bin bench/LoadGen LoadGen)" suite "${smoke_flag[@]}" --held "$held" --held-h2 "$held_h2" \
-  --direct "http://127.0.0.1:$mock_port" --direct-pid "$mock_pid" \
-  --yarp "http://127.0.0.1:$yarp_port" --yarp-pid "$yarp_pid" \
-  --orchestrator "http://127.0.0.1:$orch_port" --orchestrator-pid "$orch_pid" --key sk-local-1 --ledger-admin-key bench-admin-key \
-  --orchestrator-metrics-off "http://127.0.0.1:$orch_off_port" --orchestrator-metrics-off-pid "$orch_off_pid" \
-  --out "$results" &
-loadgen_pid=$!
-pids=("$loadgen_pid" "${pids[@]}")
 status=0
-wait "$loadgen_pid" || status=$?
+if [ "$run_suite" = 1 ]; then
+  taskset -c "$load_cpu" dotnet "$(bin bench/LoadGen LoadGen)" suite "${smoke_flag[@]}" "${suite_only[@]}" --held "$held" --held-h2 "$held_h2" \
+    --direct "http://127.0.0.1:$mock_port" --direct-pid "$mock_pid" \
+    --yarp "http://127.0.0.1:$yarp_port" --yarp-pid "$yarp_pid" \
+    --orchestrator "http://127.0.0.1:$orch_port" --orchestrator-pid "$orch_pid" --key sk-local-1 --ledger-admin-key bench-admin-key \
+    "${metrics_off_args[@]}" \
+    --out "$results" &
+  loadgen_pid=$!
+  pids=("$loadgen_pid" "${pids[@]}")
+  wait "$loadgen_pid" || status=$?
+fi
 
 # The embedded engine: one process hosting the engine (services.AddOrchestrator) and calling it in-process, pinned
 # with the servers (the mock shares its CPU, as it does with YARP and Orchestrator); its section is appended.
-if [ "$status" = 0 ]; then
+if [ "$status" = 0 ] && [ "$run_embedded" = 1 ]; then
   echo "embedded engine (in-process) against the mock, on CPU $server_cpu" >&2
   BENCH_LEDGER_DB="$logs/ledger-embedded-$$.db" BENCH_MOCK_URL="http://127.0.0.1:$mock_port/v1" BENCH_MOCK_H2_URL="http://127.0.0.1:$mock_h2_port/v1" taskset -c "$server_cpu" \
     dotnet "$(bin bench/Embedded Embedded)" "${smoke_flag[@]}" --mock "http://127.0.0.1:$mock_port" \
@@ -124,6 +142,7 @@ if [ "$status" = 0 ]; then
   wait "$embedded_pid" || status=$?
 fi
 if [ "$status" != 0 ]; then
-  for name in mock yarp orchestrator orchestrator-metrics-off; do echo "--- $logs/$name.log (last lines)" >&2; tail -n 20 "$logs/$name.log" >&2; done
+  names=(mock yarp orchestrator); [ "$run_metrics_off" = 1 ] && names+=(orchestrator-metrics-off)
+  for name in "${names[@]}"; do echo "--- $logs/$name.log (last lines)" >&2; tail -n 20 "$logs/$name.log" >&2; done
 fi
 exit $status

@@ -8,7 +8,7 @@ namespace Orchestrator.Bench.LoadGen;
 
 /// <summary>
 /// Sends one chat request and checks the answer: a completion must carry the canned text; a stream must carry
-/// exactly the expected content chunks, in order, then <c>[DONE]</c>. The body is read into one pooled buffer
+/// exactly the expected content chunks, in order, then <c>[DONE]</c> (or its front's end: <see cref="StreamCheck"/>). The body is read into one pooled buffer
 /// and scanned as bytes; each <c>data:</c> line is parsed with <see cref="System.Text.Json.Utf8JsonReader"/>.
 /// </summary>
 public sealed class ChatProbe(HttpClient client)
@@ -24,9 +24,11 @@ public sealed class ChatProbe(HttpClient client)
         var start = Stopwatch.GetTimestamp();
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, shape.MessagesFront ? target.MessagesUrl : target.ChatUrl);
+            using var request = new HttpRequestMessage(HttpMethod.Post, target.UrlFor(shape));
             request.Content = new ByteArrayContent(shape.Body) { Headers = { ContentType = Json } };
-            if (target.ApiKey is { } key) request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+            // Google's clients send the key in x-goog-api-key; the other fronts take Authorization: Bearer.
+            if (target.ApiKey is { } key && shape.Via == Front.Gemini) request.Headers.TryAddWithoutValidation("x-goog-api-key", key);
+            else if (target.ApiKey is { } bearer) request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + bearer);
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             if (response.StatusCode != HttpStatusCode.OK) return new Outcome(start, Stopwatch.GetTimestamp(), 0, $"HTTP {(int)response.StatusCode}");
             await using var body = await response.Content.ReadAsStreamAsync(ct);
@@ -67,7 +69,7 @@ public sealed class ChatProbe(HttpClient client)
     private static async Task<Outcome> ReadStreamAsync(Stream body, RequestShape shape, long start, CancellationToken ct)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
-        var check = new StreamCheck(shape.ExpectedTokens);
+        var check = new StreamCheck(shape.ExpectedTokens, shape.Via);
         int from = 0, to = 0;
         try
         {

@@ -30,8 +30,8 @@ static int Usage()
     Console.Error.WriteLine("""
         usage: LoadGen suite --direct URL --direct-pid PID --yarp URL --yarp-pid PID --orchestrator URL --orchestrator-pid PID
                              [--key sk-local-1] [--ledger-admin-key KEY] [--smoke] [--held N] [--held-h2 N] [--out FILE.md]
-                             [--orchestrator-metrics-off URL --orchestrator-metrics-off-pid PID]
-               LoadGen once --url URL [--key KEY] [--model bench] [--stream] [--chunks 50] [--pace-ms 0]
+                             [--orchestrator-metrics-off URL --orchestrator-metrics-off-pid PID] [--only 1,2,3,open,4,T,M,L]
+               LoadGen once --url URL [--key KEY] [--model bench] [--stream] [--chunks 50] [--pace-ms 0] [--front chat|messages|gemini]
                              (--concurrency N | --rate PER_SECOND) [--warmup 1] [--duration 5]
                LoadGen paired --url URL --key KEY --second-key KEY [--model bench] [--stream] [--chunks 50]
                              [--warmup 1] [--duration 5] [--rounds 4]
@@ -52,12 +52,13 @@ static async Task<int> SuiteAsync(Options o)
         orchestrator,
     };
 
-    var header = Header(profile, targets);
+    var only = o.Get("only") is { } list ? Suite.ParseOnly(list) : null;
+    var header = Header(profile, targets) + (only is null ? "" : Environment.NewLine + $"Only scenario(s) {string.Join(", ", only)} (--only), after the warm-up.");
     Console.WriteLine(header);
     var heldOverH2 = heldH2 > 0 ? orchestrator with { Name = Report.OrchestratorH2 } : null;
     var metricsOff = o.Get("orchestrator-metrics-off") is null ? null
         : new Target(Suite.MetricsOff, o.Url("orchestrator-metrics-off"), o.Get("key") ?? "sk-local-1", o.Int("orchestrator-metrics-off-pid"));
-    var suite = new Suite(profile, targets, Console.Out, heldOverH2, metricsOff) { LedgerAdminKey = o.Get("ledger-admin-key") };
+    var suite = new Suite(profile, targets, Console.Out, heldOverH2, metricsOff) { LedgerAdminKey = o.Get("ledger-admin-key"), Only = only };
     await suite.RunAsync();
     var tables = Report.Markdown(suite.Rows, suite.Held);
     if (suite.Paired.Count > 0) tables += Environment.NewLine + PairedSummary.Markdown(suite.Paired);
@@ -83,7 +84,7 @@ static async Task<int> SuiteAsync(Options o)
 static async Task<int> OnceAsync(Options o)
 {
     var shape = new RequestShape(o.Flag("stream"), o.Int("chunks", 50), o.Int("pace-ms", 0), o.Get("model") ?? "bench");
-    if (o.Get("front") == "messages") shape = shape.ThroughMessagesFront();   // the Anthropic Messages front, as scenario T
+    shape = shape.Through(o.Get("front"));   // messages: the Anthropic Messages front; gemini: the Gemini front (as scenario T)
     var target = new Target("target", o.Url("url"), o.Get("key"), o.Get("pid") is null ? null : o.Int("pid"));
     using var client = ChatProbe.CreateClient();
     var window = new ProcessWindow(target.Pid);

@@ -6,9 +6,11 @@ namespace Orchestrator.Bench.LoadGen;
 /// Checks one SSE answer line by line: each non-empty <c>delta.content</c> must be the next expected token, an
 /// <c>error</c> object fails the stream, and the stream must end with <c>[DONE]</c> after every token. An Anthropic
 /// stream (Orchestrator's <c>/v1/messages</c>) is checked the same way: <c>delta.text</c> carries the tokens, an
-/// <c>error</c> event fails it, and <c>message_stop</c> plays the part of <c>[DONE]</c>.
+/// <c>error</c> event fails it, and <c>message_stop</c> plays the part of <c>[DONE]</c>. A Gemini stream (its
+/// <c>streamGenerateContent?alt=sse</c>) carries the tokens in <c>candidates[].content.parts[].text</c>, one
+/// response per chunk, and has no end marker: the response with a <c>finishReason</c> is the last one.
 /// </summary>
-internal sealed class StreamCheck(byte[][] expected)
+internal sealed class StreamCheck(byte[][] expected, Front front = Front.Chat)
 {
     private int _received;
     private bool _done;
@@ -23,16 +25,23 @@ internal sealed class StreamCheck(byte[][] expected)
         if (!line.StartsWith("data:"u8)) return;   // blank lines end events; comments and other fields carry no content
         var payload = line[5..];
         if (payload.StartsWith((byte)' ')) payload = payload[1..];
-        if (_done) { Error = "data after [DONE]"; return; }
-        if (payload.SequenceEqual("[DONE]"u8) || payload.IndexOf("\"message_stop\""u8) >= 0) { _done = true; return; }
+        if (_done) { Error = front == Front.Gemini ? "data after finishReason" : "data after [DONE]"; return; }
+        if (front != Front.Gemini && (payload.SequenceEqual("[DONE]"u8) || payload.IndexOf("\"message_stop\""u8) >= 0)) { _done = true; return; }
 
         try
         {
+            var finished = false;
             var json = new Utf8JsonReader(payload);
             while (json.Read())
             {
                 if (json.TokenType != JsonTokenType.PropertyName) continue;
                 if (json.CurrentDepth == 1 && json.ValueTextEquals("error"u8)) { Error = "error event"; return; }
+                if (front == Front.Gemini && json.ValueTextEquals("finishReason"u8))
+                {
+                    json.Read();
+                    finished |= json.TokenType == JsonTokenType.String;
+                    continue;
+                }
                 if (!json.ValueTextEquals("content"u8) && !json.ValueTextEquals("text"u8)) continue;
                 json.Read();
                 if (json.TokenType != JsonTokenType.String || json.ValueSpan.IsEmpty) continue;
@@ -40,6 +49,9 @@ internal sealed class StreamCheck(byte[][] expected)
                 if (!json.ValueTextEquals(expected[_received])) { Error = "wrong content"; return; }
                 if (_received++ == 0) FirstContent = now;
             }
+
+            // The finishing response's own parts (if any) were counted above; nothing may follow it.
+            if (finished) _done = true;
         }
         catch (JsonException)
         {
@@ -50,6 +62,6 @@ internal sealed class StreamCheck(byte[][] expected)
     /// <summary>Called when the body ended: what is missing, if anything.</summary>
     public string? EndError() =>
         _received != expected.Length ? $"{_received}/{expected.Length} chunks"
-        : !_done ? "no [DONE]"
+        : !_done ? (front == Front.Gemini ? "no finishReason" : "no [DONE]")
         : null;
 }

@@ -20,6 +20,7 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
     public const string PassedThrough = "orchestrator, passed through";
     public const string AnthropicUpstream = "orchestrator, anthropic upstream -> chat";
     public const string MessagesFront = "orchestrator, openai upstream -> /v1/messages";
+    public const string GeminiFront = "orchestrator, openai upstream -> Gemini front";
     public const string MetricsOn = "orchestrator, metrics on";
     public const string MetricsOff = "orchestrator, metrics off";
 
@@ -35,37 +36,59 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
     public const string ConfigKey = "orchestrator, config key (unbilled)";
     public const string LedgerKey = "orchestrator, ledger key (billed)";
 
+    /// <summary>The scenarios <c>--only</c> can name (the warm-up always runs).</summary>
+    public static readonly string[] ScenarioIds = ["1", "2", "3", "open", "4", "T", "M", "L"];
+
+    /// <summary>The scenarios to run (ids of <see cref="ScenarioIds"/>); null: all of them.</summary>
+    public IReadOnlySet<string>? Only { get; init; }
+
+    /// <summary><c>--only T</c>, <c>--only 2,T</c>: unknown ids are refused (a typo would run nothing).</summary>
+    public static IReadOnlySet<string> ParseOnly(string list)
+    {
+        var ids = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(id => ScenarioIds.FirstOrDefault(known => known.Equals(id, StringComparison.OrdinalIgnoreCase))
+                ?? throw new ArgumentException($"--only: unknown scenario '{id}' (known: {string.Join(", ", ScenarioIds)})"))
+            .ToHashSet(StringComparer.Ordinal);
+        return ids.Count > 0 ? ids : throw new ArgumentException("--only: no scenario named");
+    }
+
+    private bool Runs(string id) => Only is null || Only.Contains(id);
+
     public async Task RunAsync()
     {
         foreach (var target in targets) await WaitReadyAsync(target);
         foreach (var target in targets) await WarmUpAsync(target);
 
-        foreach (var concurrency in profile.CompletionConcurrency)
+        foreach (var concurrency in Runs("1") ? profile.CompletionConcurrency : [])
         {
             await InterleavedAsync($"1. non-stream, c={concurrency}", RequestShape.Completion, profile.Rounds,
                 runner => runner.ClosedAsync(concurrency, profile.Warmup, profile.Measure, profile.Grace));
         }
 
-        await InterleavedAsync($"2. stream {Profile.Unpaced.Chunks} chunks unpaced, c={profile.UnpacedConcurrency}", Profile.Unpaced, profile.Rounds,
-            runner => runner.ClosedAsync(profile.UnpacedConcurrency, profile.Warmup, profile.Measure, profile.Grace));
+        if (Runs("2"))
+            await InterleavedAsync($"2. stream {Profile.Unpaced.Chunks} chunks unpaced, c={profile.UnpacedConcurrency}", Profile.Unpaced, profile.Rounds,
+                runner => runner.ClosedAsync(profile.UnpacedConcurrency, profile.Warmup, profile.Measure, profile.Grace));
 
-        await InterleavedAsync($"3. stream {profile.PacedShape.Chunks} chunks paced {profile.PacedShape.PaceMs} ms, c={profile.PacedConcurrency}",
-            profile.PacedShape, rounds: 1,
-            runner => runner.ClosedAsync(profile.PacedConcurrency, profile.PacedWarmup, profile.PacedMeasure, profile.Grace));
+        if (Runs("3"))
+            await InterleavedAsync($"3. stream {profile.PacedShape.Chunks} chunks paced {profile.PacedShape.PaceMs} ms, c={profile.PacedConcurrency}",
+                profile.PacedShape, rounds: 1,
+                runner => runner.ClosedAsync(profile.PacedConcurrency, profile.PacedWarmup, profile.PacedMeasure, profile.Grace));
 
-        await InterleavedAsync($"open loop: {profile.OpenRate:0} new streams/s ({profile.OpenShape.Chunks} chunks paced {profile.OpenShape.PaceMs} ms)",
-            profile.OpenShape, profile.Rounds,
-            runner => runner.OpenAsync(profile.OpenRate, profile.Warmup, profile.OpenMeasure, profile.Grace));
+        if (Runs("open"))
+            await InterleavedAsync($"open loop: {profile.OpenRate:0} new streams/s ({profile.OpenShape.Chunks} chunks paced {profile.OpenShape.PaceMs} ms)",
+                profile.OpenShape, profile.Rounds,
+                runner => runner.OpenAsync(profile.OpenRate, profile.Warmup, profile.OpenMeasure, profile.Grace));
 
         // Translation: the same stream passed through, decoded from an Anthropic upstream, and encoded for an
-        // Anthropic client; Orchestrator only (the other targets cannot translate).
-        if (targets.FirstOrDefault(t => t.Name == Report.Orchestrator) is { } orchestrator)
+        // Anthropic client and for a Gemini client; Orchestrator only (the other targets cannot translate).
+        if (Runs("T") && targets.FirstOrDefault(t => t.Name == Report.Orchestrator) is { } orchestrator)
         {
             await InterleavedAsync($"T. translation: stream {Profile.Unpaced.Chunks} chunks unpaced, c={profile.UnpacedConcurrency}",
                 [
                     (orchestrator with { Name = PassedThrough }, Profile.Unpaced),
                     (orchestrator with { Name = AnthropicUpstream }, Profile.Unpaced.ForModel(AnthropicModel)),
                     (orchestrator with { Name = MessagesFront }, Profile.Unpaced.ThroughMessagesFront()),
+                    (orchestrator with { Name = GeminiFront }, Profile.Unpaced.ThroughGeminiFront()),
                 ],
                 profile.Rounds,
                 runner => runner.ClosedAsync(profile.UnpacedConcurrency, profile.Warmup, profile.Measure, profile.Grace));
@@ -75,7 +98,7 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
         // no listener at all, interleaved. The second relay has run nothing yet: it first streams as long as the
         // first one did in scenarios 1 and 2 (its JIT settles), and both get twice the rounds of the others, since
         // the difference sought is smaller than one round's spread.
-        if (metricsOff is not null && targets.FirstOrDefault(t => t.Name == Report.Orchestrator) is { } measured)
+        if (Runs("M") && metricsOff is not null && targets.FirstOrDefault(t => t.Name == Report.Orchestrator) is { } measured)
         {
             await WaitReadyAsync(metricsOff);
             await WarmUpAsync(metricsOff);
@@ -90,7 +113,7 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
 
         // The ledger: the same requests with the config's key (no ledger) and a billed ledger key (admission: one
         // message to the key's actor; settlement and the usage row after the answer), interleaved, twice the rounds.
-        if (LedgerAdminKey is not null && targets.FirstOrDefault(t => t.Name == Report.Orchestrator) is { } relay)
+        if (Runs("L") && LedgerAdminKey is not null && targets.FirstOrDefault(t => t.Name == Report.Orchestrator) is { } relay)
         {
             var billed = relay with { Name = LedgerKey, ApiKey = await LedgerKeys.CreateAsync(relay, LedgerAdminKey) };
             var unbilled = relay with { Name = ConfigKey };
@@ -103,6 +126,7 @@ public sealed class Suite(Profile profile, IReadOnlyList<Target> targets, TextWr
                 profile.Rounds * 2, runner => runner.ClosedAsync(profile.UnpacedConcurrency, profile.Warmup, profile.Measure, profile.Grace));
         }
 
+        if (!Runs("4")) return;
         foreach (var target in targets) Held.Add(await HeldAsync(target, profile.HeldShape, profile.HeldStreams));
         if (heldOverH2 is not null) Held.Add(await HeldAsync(heldOverH2, profile.HeldShape.ForModel(H2Model), profile.HeldStreamsH2));
     }

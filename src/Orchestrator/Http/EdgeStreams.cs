@@ -86,12 +86,24 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
     private void NameDropped(HttpContext http, CreateChat command, string provider)
     {
         var request = command.Request;
-        if (request.Dropped.IsDefaultOrEmpty) return;
-        if (request.Native is { } native && settings.Providers.TryGetValue(provider, out var answered) && answered.Speaks(native.Dialect)) return;
-        var dropped = string.Join(", ", request.Dropped);
+        if (!settings.Providers.TryGetValue(provider, out var answered)) return;
+        if (request.Native is { } native && answered.Speaks(native.Dialect)) return;
+        IEnumerable<string> names = request.Dropped.IsDefault ? [] : request.Dropped;
+        // The chat body itself, where the upstream's translation has no place for a field.
+        if (CarriedBy(answered.Kind) is { } carried)
+            names = names.Concat(request.Body.EnumerateObject().Where(p => !carried.Contains(p.Name) && p.Value.ValueKind != System.Text.Json.JsonValueKind.Null).Select(p => p.Name));
+        var dropped = string.Join(", ", names.Distinct());
+        if (dropped.Length == 0) return;
         http.Response.Headers[DroppedHeader] = dropped;
         log.LogDebug("Request {RequestId}: {Provider} read a translation without {Dropped}", command.RequestId, provider, dropped);
     }
+
+    private static IReadOnlySet<string>? CarriedBy(ProviderKind kind) => kind switch
+    {
+        ProviderKind.Anthropic => Actors.Dialects.Anthropic.AnthropicRequest.CarriedFields,
+        ProviderKind.Gemini => Actors.Dialects.Gemini.GeminiRequest.CarriedFields,
+        _ => null,
+    };
 
     /// <summary>
     /// While retries and fallbacks run before any upstream streams, a streaming client still hears from us every

@@ -41,4 +41,22 @@ public sealed class NativeAnswerTests
         Assert.Equal("message_stop", events[^1].Type);
         Assert.Single(events, e => e.Type == "message_stop");
     }
+
+    [Fact]
+    public async Task Chat_AnthropicUpstream_FieldsItCannotTakeAreNamedNotRefused()
+    {
+        await using var upstream = await ScriptedAgentUpstream.StartAsync("Read", "{}");
+        await using var relay = await RelayHost.StartAsync($$"""
+            orchestrator.auth.keys = ["sk-client"]
+            orchestrator.providers.anthropic { base-url = "{{upstream.Root}}", api-key = "{{ScriptedAgentUpstream.AnthropicKey}}" }
+            """);
+        using var client = relay.Client("sk-client");
+        using var response = await client.PostAsync("/v1/chat/completions", new StringContent(
+            """{"model":"claude-sonnet-5-5","seed":7,"logprobs":false,"temperature":0.2,"messages":[{"role":"user","content":"hello"}]}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("seed, logprobs", response.Headers.GetValues("x-orchestrator-dropped").Single());
+        var sent = Assert.Single(upstream.Requests).Body;
+        Assert.False(sent.TryGetProperty("seed", out _));
+        Assert.Equal(0.2, sent.GetProperty("temperature").GetDouble());
+    }
 }

@@ -17,6 +17,13 @@ namespace Orchestrator.Actors.Dialects.Anthropic;
 /// </summary>
 public static class AnthropicRequest
 {
+    /// <summary>The chat body's top-level fields this translation carries (or that only shape how it is written); the rest are dropped.</summary>
+    public static readonly IReadOnlySet<string> CarriedFields = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "model", "messages", "max_tokens", "max_completion_tokens", "stream", "stream_options", "temperature", "top_p", "stop",
+        "tools", "tool_choice", "parallel_tool_calls", "user", "response_format",
+    };
+
     public static byte[] Write(ChatRequest request, string upstreamModel, int maxTokensDefault)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);

@@ -15,6 +15,13 @@ namespace Orchestrator.Actors.Dialects.Gemini;
 /// </summary>
 public static class GeminiRequest
 {
+    /// <summary>The chat body's top-level fields this translation carries (or that only shape how it is written); the rest are dropped.</summary>
+    public static readonly IReadOnlySet<string> CarriedFields = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "model", "messages", "max_tokens", "max_completion_tokens", "stream", "stream_options", "temperature", "top_p", "stop",
+        "presence_penalty", "frequency_penalty", "seed", "n", "reasoning_effort", "tools", "tool_choice", "response_format",
+    };
+
     // Gemini's Schema (an OpenAPI 3.0 subset): any other keyword (additionalProperties, $schema, $ref, ...) is a 400.
     private static readonly HashSet<string> SchemaKeywords = new(StringComparer.Ordinal)
     {
