@@ -236,6 +236,30 @@ public sealed class GeminiFrontTests(RelayFixture fixture)
     }
 
     [Fact]
+    public async Task Gemini_LedgerKey_BilledAndHeldToItsModels()
+    {
+        using var ledger = new LedgerClient(fixture.Relay.BaseUrl, RelayFixture.AdminKey);
+        var key = await ledger.CreateKeyAsync("""{"name":"gemini-front","credit_usd":1,"models":["sim"]}""");
+        using var client = Client();
+
+        using (var answered = await client.SendAsync(Post("/v1beta/models/sim:streamGenerateContent?alt=sse", key: key.Secret)))
+        {
+            Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+            Assert.Equal("STOP", FinishOf(Sse(await answered.Content.ReadAsStringAsync())[^1]));
+        }
+        await Eventually.AssertAsync(async () => Assert.Single(await ledger.UsageAsync(key.Id)), TimeSpan.FromSeconds(10));
+
+        // A model outside its allow-list does not exist for it.
+        using (var other = await client.SendAsync(Post("/v1beta/models/relay:generateContent", key: key.Secret)))
+            Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        using var list = new HttpRequestMessage(HttpMethod.Get, "/v1beta/models");
+        list.Headers.Add("x-goog-api-key", key.Secret);
+        using var models = await client.SendAsync(list);
+        var names = JsonDocument.Parse(await models.Content.ReadAsStringAsync()).RootElement.GetProperty("models").EnumerateArray().Select(m => m.GetProperty("name").GetString());
+        Assert.Equal(["models/sim"], names);
+    }
+
+    [Fact]
     public async Task CountTokens_AnswersAnEstimateLabelledAsSuch()
     {
         using var client = Client();
