@@ -154,6 +154,16 @@ public sealed class GeminiFrontTests(RelayFixture fixture)
     }
 
     [Fact]
+    public async Task Gemini_UnknownFieldNamedLikeAHeader_AnsweredWithASafeDroppedHeader()
+    {
+        using var client = Client();
+        using var response = await client.SendAsync(Post("/v1beta/models/sim:generateContent", """{"contents":[{"parts":[{"text":"Hi"}]}],"é\r\nx-evil: 1":true}"""));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("???x-evil:?1", response.Headers.GetValues("x-orchestrator-dropped").Single());
+        Assert.False(response.Headers.Contains("x-evil"));
+    }
+
+    [Fact]
     public async Task Gemini_FailureAfterTheStreamStarted_ErrorEventAndNoFinish()
     {
         using var client = Client();

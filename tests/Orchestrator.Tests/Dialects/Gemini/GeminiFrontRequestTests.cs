@@ -148,6 +148,18 @@ public sealed class GeminiFrontRequestTests
     }
 
     [Fact]
+    public void Translate_DroppedNames_HeaderSafeAndBounded()
+    {
+        var fields = string.Join(",", Enumerable.Range(0, 20).Select(i => $"\"x{i}\":1"));
+        var (_, dropped) = Translate($$"""{"contents":[{"parts":[{"text":"x"}]}],"é\r\nSet-Cookie: a, b":1,"{{new string('k', 100)}}":2,{{fields}}}""");
+        Assert.Equal("???Set-Cookie:?a??b", dropped[0]);
+        Assert.Equal(new string('k', 64) + "...", dropped[1]);
+        Assert.Equal(17, dropped.Length);
+        Assert.Equal("6 more", dropped[^1]);
+        Assert.All(dropped, name => Assert.True(name.All(c => c is >= ' ' and < '\x7f' and not ','), name));
+    }
+
+    [Fact]
     public void Translate_FunctionDeclarations_GeminiSchemaBecomesJsonSchema()
     {
         var (chat, _) = Translate("""
