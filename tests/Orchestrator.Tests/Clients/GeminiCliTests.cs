@@ -56,6 +56,7 @@ public sealed class GeminiCliTests(ITestOutputHelper output)
         Assert.False(run.TimedOut, run.ToString());
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains(token, run.Stdout);
+        Assert.DoesNotContain("ClassifierStrategy failed", run.Stderr);   // the router read its JSON answer
         Assert.All(seen, r =>
         {
             Assert.StartsWith("/v1beta/models/scripted-gemini-", r.Path);
@@ -109,6 +110,7 @@ public sealed class GeminiCliTests(ITestOutputHelper output)
         Assert.False(run.TimedOut, run.ToString());
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains(token, run.Stdout);
+        Assert.DoesNotContain("ClassifierStrategy failed", run.Stderr);   // the router read its JSON answer
         Assert.All(seen, r =>
         {
             Assert.Equal("/v1/chat/completions", r.Path);
