@@ -15,7 +15,8 @@ namespace Orchestrator.Actors.Fronts.Gemini;
 /// reads:
 /// <code>
 ///   systemInstruction                      -> a system message
-///   contents[] user | model                -> user | assistant messages (thought parts left out)
+///   contents[] user | model                -> user | assistant messages (thought parts left out, or, signed,
+///                                             as reasoning_content + reasoning_signature)
 ///     functionCall (model)                 -> assistant tool_calls, ids the call's own or call_N by position
 ///     functionResponse (user)              -> tool messages answering those ids (by id, else by name in order)
 ///     inlineData image/audio/pdf, fileData -> image_url / input_audio / file parts
@@ -140,17 +141,29 @@ public static class GeminiFrontRequest
         }
     }
 
-    /// <summary>A model turn: its text as content, its function calls as tool_calls; thoughts are the model's own and stay out.</summary>
+    /// <summary>
+    /// A model turn: its text as content, its function calls as tool_calls. Thoughts stay out, unless the turn carries
+    /// a thought signature: then they go back as <c>reasoning_content</c> with the signature as
+    /// <c>reasoning_signature</c> (an Anthropic route wants its signed thinking back before the tool results; this is
+    /// where the Gemini encoder put it).
+    /// </summary>
     private static void WriteModelTurn(JsonElement parts, string path, Utf8JsonWriter json, DroppedFields dropped, List<Call> pending, ref int callNumber)
     {
         var text = new StringBuilder();
+        var thoughts = new StringBuilder();
+        string? signature = null;
         var calls = new List<(string Id, string Name, string Arguments)>();
         var j = 0;
         foreach (var part in parts.EnumerateArray())
         {
             var partPath = $"{path}.parts[{j++}]";
             if (part.ValueKind != JsonValueKind.Object) throw Expected(partPath, "a Part object");
-            if (IsThought(part)) continue;
+            signature ??= String(part, "thoughtSignature") ?? String(part, "thought_signature");
+            if (IsThought(part))
+            {
+                thoughts.Append(String(part, "text"));
+                continue;
+            }
             if (String(part, "text") is { } piece) text.Append(piece);
             else if (part.TryGetProperty("functionCall"u8, out var call) && call.ValueKind == JsonValueKind.Object)
             {
@@ -173,6 +186,11 @@ public static class GeminiFrontRequest
         // OpenAI: content is null (not absent) when the turn is only tool calls.
         if (text.Length == 0) json.WriteNull("content"u8);
         else json.WriteString("content"u8, text.ToString());
+        if (signature is not null && thoughts.Length > 0)
+        {
+            json.WriteString("reasoning_content"u8, thoughts.ToString());
+            json.WriteString("reasoning_signature"u8, signature);
+        }
         if (calls.Count > 0) ChatToolCalls.Write(json, calls);
         json.WriteEndObject();
     }

@@ -57,15 +57,28 @@ public sealed class GeminiFrontRequestTests
     }
 
     [Fact]
-    public void Translate_ModelTurnThoughts_LeftOutAndTextKept()
+    public void Translate_UnsignedThoughts_LeftOutAndTextKept()
     {
         var (chat, dropped) = Translate("""
             {"contents":[{"role":"user","parts":[{"text":"Q"}]},
-              {"role":"model","parts":[{"text":"pondering","thought":true},{"text":"A","thoughtSignature":"sig"}]},
+              {"role":"model","parts":[{"text":"pondering","thought":true},{"text":"A"}]},
               {"role":"user","parts":[{"text":"Q2"}]}]}
             """);
         Assert.Equal("""{"role":"assistant","content":"A"}""", Compact(chat["messages"]![1]));
         Assert.Empty(dropped);
+    }
+
+    [Fact]
+    public void Translate_SignedThoughts_GoBackAsReasoning()
+    {
+        var (chat, _) = Translate("""
+            {"contents":[{"role":"user","parts":[{"text":"Q"}]},
+              {"role":"model","parts":[{"text":"pondering","thought":true},{"functionCall":{"name":"f","args":{}},"thoughtSignature":"sig-a"}]},
+              {"role":"user","parts":[{"functionResponse":{"name":"f","response":{}}}]}]}
+            """);
+        var assistant = chat["messages"]![1]!;
+        Assert.Equal("pondering", (string?)assistant["reasoning_content"]);
+        Assert.Equal("sig-a", (string?)assistant["reasoning_signature"]);
     }
 
     [Fact]
