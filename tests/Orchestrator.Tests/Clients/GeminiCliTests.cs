@@ -198,6 +198,8 @@ public sealed class GeminiCliTests(ITestOutputHelper output)
                 ["GEMINI_API_KEY"] = ClientKey,
                 // Headless runs refuse an untrusted folder; this is the CLI's documented switch for automation.
                 ["GEMINI_CLI_TRUST_WORKSPACE"] = "true",
+                // Its error reports go to the temp directory: this run's own, removed with it.
+                ["TMPDIR"] = Directory.CreateDirectory(Path.Combine(work.FullName, ".tmp")).FullName,
             };
             var run = await cli.RunAsync(["-p", $"What is the secret token in the file {ScriptedUpstream.FileName}? Read it and tell me."], env, work.FullName, Bound);
             output.WriteLine(run.ToString());
