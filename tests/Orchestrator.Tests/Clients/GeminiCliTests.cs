@@ -15,7 +15,8 @@ namespace Orchestrator.Tests.Clients;
 /// <c>read_file</c> on a file holding a random token, its second (after the function response) says the token, which
 /// must reach the CLI's output. Every JSON-schema call the CLI makes (its model router) gets JSON that fits the
 /// schema. Run twice: the route native (a gemini-kind provider: the CLI's body goes up as written) and translated
-/// (an openai-kind provider: the body is read into chat completions and the answer encoded back).
+/// (an openai-kind provider: the body is read into chat completions and the answer encoded back; and an anthropic-kind
+/// one, two translations away).
 /// </summary>
 public sealed class GeminiCliTests(ITestOutputHelper output)
 {
@@ -56,6 +57,7 @@ public sealed class GeminiCliTests(ITestOutputHelper output)
         Assert.False(run.TimedOut, run.ToString());
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains(token, run.Stdout);
+        Assert.DoesNotContain("ClassifierStrategy failed", run.Stderr);   // the router read its JSON answer
         Assert.All(seen, r =>
         {
             Assert.StartsWith("/v1beta/models/scripted-gemini-", r.Path);
@@ -109,6 +111,7 @@ public sealed class GeminiCliTests(ITestOutputHelper output)
         Assert.False(run.TimedOut, run.ToString());
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains(token, run.Stdout);
+        Assert.DoesNotContain("ClassifierStrategy failed", run.Stderr);   // the router read its JSON answer
         Assert.All(seen, r =>
         {
             Assert.Equal("/v1/chat/completions", r.Path);
@@ -128,6 +131,48 @@ public sealed class GeminiCliTests(ITestOutputHelper output)
         Assert.Equal(call.GetProperty("id").GetString(), result.GetProperty("tool_call_id").GetString());
         Assert.Contains(token, result.GetProperty("content").GetString());
         Assert.True(answer.TryGetProperty("tools", out var tools) && tools.EnumerateArray().Any(t => t.GetProperty("function").GetProperty("name").GetString() == "read_file"));
+    }
+
+    [SkippableFact]
+    public async Task GeminiCli_AnthropicRoute_ReadsFileThroughToolRoundTrip()
+    {
+        var cli = CliTool.Require("gemini");
+        var token = "tok-" + Guid.NewGuid().ToString("N")[..12];
+        await using var upstream = await ScriptedUpstream.StartAsync(token);
+        var models = string.Join("\n", ModelIds.Select(id => $$"""  "{{id}}" { routes = [ { provider = ascript, model = "scripted-{{id}}" } ] }"""));
+        await using var relay = await RelayHost.StartAsync($$"""
+            orchestrator {
+              logging { level = Warning, requests = off }
+              auth.keys = ["{{ClientKey}}"]
+              providers { ascript { kind = anthropic, base-url = "{{upstream.BaseUrl}}v1", api-key = "sk-ant-scripted-provider-key" } }
+              models {
+            {{models}}
+              }
+            }
+            """);
+
+        var run = await RunCliAsync(cli, relay, token);
+        var seen = upstream.Requests.ToArray();
+        output.WriteLine($"upstream saw: {string.Join(", ", seen.Select(r => r.Body.TryGetProperty("model", out var m) ? m.GetString() : r.Path))}");
+
+        Assert.False(run.TimedOut, run.ToString());
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains(token, run.Stdout);
+        Assert.All(seen, r =>
+        {
+            Assert.Equal("/v1/messages", r.Path);
+            Assert.Equal("sk-ant-scripted-provider-key", r.AnthropicKey);
+            Assert.DoesNotContain(ClientKey, r.Body.GetRawText());
+        });
+        // The tool round trip in Anthropic's words: the tool_use and the tool_result answering its id, with the token.
+        var answer = seen.Last(r => ScriptedUpstream.HasToolResult(r.Body)).Body;
+        var turns = answer.GetProperty("messages").EnumerateArray().ToArray();
+        var call = turns.SelectMany(m => m.GetProperty("content").ValueKind == JsonValueKind.Array ? m.GetProperty("content").EnumerateArray() : [])
+            .Last(b => b.GetProperty("type").GetString() == "tool_use");
+        var result = turns.SelectMany(m => m.GetProperty("content").ValueKind == JsonValueKind.Array ? m.GetProperty("content").EnumerateArray() : [])
+            .Last(b => b.GetProperty("type").GetString() == "tool_result");
+        Assert.Equal(call.GetProperty("id").GetString(), result.GetProperty("tool_use_id").GetString());
+        Assert.Contains(token, result.GetRawText());
     }
 
     private async Task<CliTool.Run> RunCliAsync(CliTool cli, RelayHost relay, string token)
@@ -153,6 +198,8 @@ public sealed class GeminiCliTests(ITestOutputHelper output)
                 ["GEMINI_API_KEY"] = ClientKey,
                 // Headless runs refuse an untrusted folder; this is the CLI's documented switch for automation.
                 ["GEMINI_CLI_TRUST_WORKSPACE"] = "true",
+                // Its error reports go to the temp directory: this run's own, removed with it.
+                ["TMPDIR"] = Directory.CreateDirectory(Path.Combine(work.FullName, ".tmp")).FullName,
             };
             var run = await cli.RunAsync(["-p", $"What is the secret token in the file {ScriptedUpstream.FileName}? Read it and tell me."], env, work.FullName, Bound);
             output.WriteLine(run.ToString());
@@ -172,8 +219,8 @@ public sealed class GeminiCliTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The model, scripted: a Gemini API (<c>/v1beta/models/{model}:method</c>) and an OpenAI chat API
-    /// (<c>/v1/chat/completions</c>) on one loopback port, recording every request. A request with a JSON schema gets
+    /// The model, scripted: a Gemini API (<c>/v1beta/models/{model}:method</c>), an OpenAI chat API
+    /// (<c>/v1/chat/completions</c>) and an Anthropic Messages API (<c>/v1/messages</c>) on one loopback port, recording every request. A request with a JSON schema gets
     /// JSON that fits it; a conversation without a tool result gets a <c>read_file</c> call; one with it gets the token.
     /// </summary>
     private sealed class ScriptedUpstream : IAsyncDisposable
@@ -193,7 +240,7 @@ public sealed class GeminiCliTests(ITestOutputHelper output)
 
         public Uri BaseUrl { get; }
 
-        public sealed record Recorded(string Path, string Query, string? GoogKey, string? Authorization, JsonElement Body);
+        public sealed record Recorded(string Path, string Query, string? GoogKey, string? Authorization, string? AnthropicKey, JsonElement Body);
 
         public ConcurrentQueue<Recorded> Requests { get; } = new();
 
@@ -204,6 +251,7 @@ public sealed class GeminiCliTests(ITestOutputHelper output)
             {
                 app.MapPost("/v1beta/models/{*call}", (HttpContext http, string call) => upstream!.GeminiAsync(http, call));
                 app.MapPost("/v1/chat/completions", (HttpContext http) => upstream!.ChatAsync(http));
+                app.MapPost("/v1/messages", (HttpContext http) => upstream!.MessagesAsync(http));
             });
             upstream = new ScriptedUpstream(app, url, token);
             return upstream;
@@ -219,6 +267,10 @@ public sealed class GeminiCliTests(ITestOutputHelper output)
             body.GetProperty("contents").EnumerateArray().Any(c => c.TryGetProperty("parts", out var parts)
                 && parts.EnumerateArray().Any(p => p.TryGetProperty("functionResponse", out _)));
 
+        public static bool HasToolResult(JsonElement body) =>
+            body.GetProperty("messages").EnumerateArray().Any(m => m.GetProperty("content") is { ValueKind: JsonValueKind.Array } blocks
+                && blocks.EnumerateArray().Any(b => b.GetProperty("type").GetString() == "tool_result"));
+
         public static bool HasToolMessage(JsonElement body) =>
             body.GetProperty("messages").EnumerateArray().Any(m => m.GetProperty("role").GetString() == "tool");
 
@@ -226,7 +278,8 @@ public sealed class GeminiCliTests(ITestOutputHelper output)
         {
             var body = await JsonSerializer.DeserializeAsync<JsonElement>(http.Request.Body);
             Requests.Enqueue(new Recorded(http.Request.Path, http.Request.QueryString.Value ?? "",
-                http.Request.Headers["x-goog-api-key"].FirstOrDefault(), http.Request.Headers.Authorization.FirstOrDefault(), body));
+                http.Request.Headers["x-goog-api-key"].FirstOrDefault(), http.Request.Headers.Authorization.FirstOrDefault(),
+                http.Request.Headers["x-api-key"].FirstOrDefault(), body));
             return body;
         }
 
@@ -331,6 +384,71 @@ public sealed class GeminiCliTests(ITestOutputHelper output)
 
             JsonObject Delta(JsonObject delta, string? finish = null) =>
                 Chunk(model, new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = finish }));
+        }
+
+        /// <summary>Anthropic's Messages API: JSON for a call without tools (the router), else a tool_use, then the token.</summary>
+        private async Task MessagesAsync(HttpContext http)
+        {
+            var body = await RecordAsync(http);
+            var stream = body.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
+            var model = body.GetProperty("model").GetString();
+            var callTool = false;
+            string text;
+            if (HasToolResult(body)) text = $"The secret token is {_token}.";
+            else if (body.TryGetProperty("tools", out _)) (callTool, text) = (true, "");
+            else text = """{"complexity_reasoning":"simple","complexity_score":5}""";
+            var arguments = new JsonObject { ["file_path"] = FileName }.ToJsonString();
+            if (!stream)
+            {
+                var content = callTool
+                    ? new JsonObject { ["type"] = "tool_use", ["id"] = "toolu_scripted_read", ["name"] = "read_file", ["input"] = JsonNode.Parse(arguments) }
+                    : new JsonObject { ["type"] = "text", ["text"] = text };
+                var message = new JsonObject
+                {
+                    ["id"] = "msg_scripted", ["type"] = "message", ["role"] = "assistant", ["model"] = model, ["content"] = new JsonArray(content),
+                    ["stop_reason"] = callTool ? "tool_use" : "end_turn", ["stop_sequence"] = null,
+                    ["usage"] = new JsonObject { ["input_tokens"] = 120, ["output_tokens"] = 9 },
+                };
+                http.Response.ContentType = "application/json";
+                await http.Response.WriteAsync(message.ToJsonString());
+                return;
+            }
+            var sse = new StringBuilder();
+            void Event(string name, JsonObject data) => sse.Append("event: ").Append(name).Append("\ndata: ").Append(data.ToJsonString()).Append("\n\n");
+            Event("message_start", new JsonObject
+            {
+                ["type"] = "message_start",
+                ["message"] = new JsonObject
+                {
+                    ["id"] = "msg_scripted", ["type"] = "message", ["role"] = "assistant", ["model"] = model, ["content"] = new JsonArray(),
+                    ["stop_reason"] = null, ["stop_sequence"] = null, ["usage"] = new JsonObject { ["input_tokens"] = 120, ["output_tokens"] = 1 },
+                },
+            });
+            if (callTool)
+            {
+                Event("content_block_start", new JsonObject
+                {
+                    ["type"] = "content_block_start", ["index"] = 0,
+                    ["content_block"] = new JsonObject { ["type"] = "tool_use", ["id"] = "toolu_scripted_read", ["name"] = "read_file", ["input"] = new JsonObject() },
+                });
+                foreach (var piece in new[] { arguments[..5], arguments[5..] })
+                    Event("content_block_delta", new JsonObject { ["type"] = "content_block_delta", ["index"] = 0, ["delta"] = new JsonObject { ["type"] = "input_json_delta", ["partial_json"] = piece } });
+            }
+            else
+            {
+                Event("content_block_start", new JsonObject { ["type"] = "content_block_start", ["index"] = 0, ["content_block"] = new JsonObject { ["type"] = "text", ["text"] = "" } });
+                Event("content_block_delta", new JsonObject { ["type"] = "content_block_delta", ["index"] = 0, ["delta"] = new JsonObject { ["type"] = "text_delta", ["text"] = text } });
+            }
+            Event("content_block_stop", new JsonObject { ["type"] = "content_block_stop", ["index"] = 0 });
+            Event("message_delta", new JsonObject
+            {
+                ["type"] = "message_delta",
+                ["delta"] = new JsonObject { ["stop_reason"] = callTool ? "tool_use" : "end_turn", ["stop_sequence"] = null },
+                ["usage"] = new JsonObject { ["output_tokens"] = 9 },
+            });
+            Event("message_stop", new JsonObject { ["type"] = "message_stop" });
+            http.Response.ContentType = "text/event-stream";
+            await http.Response.WriteAsync(sse.ToString());
         }
 
         private static JsonObject Chunk(string? model, JsonArray choices) => new()

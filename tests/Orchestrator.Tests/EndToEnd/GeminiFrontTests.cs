@@ -154,6 +154,16 @@ public sealed class GeminiFrontTests(RelayFixture fixture)
     }
 
     [Fact]
+    public async Task Gemini_UnknownFieldNamedLikeAHeader_AnsweredWithASafeDroppedHeader()
+    {
+        using var client = Client();
+        using var response = await client.SendAsync(Post("/v1beta/models/sim:generateContent", """{"contents":[{"parts":[{"text":"Hi"}]}],"é\r\nx-evil: 1":true}"""));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("???x-evil:?1", response.Headers.GetValues("x-orchestrator-dropped").Single());
+        Assert.False(response.Headers.Contains("x-evil"));
+    }
+
+    [Fact]
     public async Task Gemini_FailureAfterTheStreamStarted_ErrorEventAndNoFinish()
     {
         using var client = Client();
@@ -236,6 +246,30 @@ public sealed class GeminiFrontTests(RelayFixture fixture)
     }
 
     [Fact]
+    public async Task Gemini_LedgerKey_BilledAndHeldToItsModels()
+    {
+        using var ledger = new LedgerClient(fixture.Relay.BaseUrl, RelayFixture.AdminKey);
+        var key = await ledger.CreateKeyAsync("""{"name":"gemini-front","credit_usd":1,"models":["sim"]}""");
+        using var client = Client();
+
+        using (var answered = await client.SendAsync(Post("/v1beta/models/sim:streamGenerateContent?alt=sse", key: key.Secret)))
+        {
+            Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+            Assert.Equal("STOP", FinishOf(Sse(await answered.Content.ReadAsStringAsync())[^1]));
+        }
+        await Eventually.AssertAsync(async () => Assert.Single(await ledger.UsageAsync(key.Id)), TimeSpan.FromSeconds(10));
+
+        // A model outside its allow-list does not exist for it.
+        using (var other = await client.SendAsync(Post("/v1beta/models/relay:generateContent", key: key.Secret)))
+            Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        using var list = new HttpRequestMessage(HttpMethod.Get, "/v1beta/models");
+        list.Headers.Add("x-goog-api-key", key.Secret);
+        using var models = await client.SendAsync(list);
+        var names = JsonDocument.Parse(await models.Content.ReadAsStringAsync()).RootElement.GetProperty("models").EnumerateArray().Select(m => m.GetProperty("name").GetString());
+        Assert.Equal(["models/sim"], names);
+    }
+
+    [Fact]
     public async Task CountTokens_AnswersAnEstimateLabelledAsSuch()
     {
         using var client = Client();
@@ -304,6 +338,53 @@ public sealed class GeminiFrontNativeTests(GeminiRelayFixture fixture) : IClassF
         Assert.Equal(FakeGemini.ApiKey, seen.ApiKey);
         using var sent = JsonDocument.Parse(body);
         Assert.Equal(sent.RootElement.GetRawText().Replace("\n", "").Replace(" ", ""), seen.Body.GetRawText().Replace("\n", "").Replace(" ", ""));
+    }
+
+    private async Task<string> PostAsync(string path, string body)
+    {
+        using var client = fixture.Relay.Client(key: null);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add("x-goog-api-key", GeminiRelayFixture.ClientKey);
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        return text;
+    }
+
+    private static JsonElement[] Parts(string sse) => [.. sse.Split("\r\n\r\n", StringSplitOptions.RemoveEmptyEntries)
+        .Where(e => e.TrimStart().StartsWith("data: "))
+        .SelectMany(e => JsonDocument.Parse(e.TrimStart()["data: ".Length..]).RootElement.GetProperty("candidates")[0].GetProperty("content").GetProperty("parts").EnumerateArray())];
+
+    [Fact]
+    public async Task Gemini_NativeToolCalls_ComeBackWithTheirThoughtSignature()
+    {
+        const string body = """
+            {"contents":[{"role":"user","parts":[{"text":"Weather and time in Oslo?"}]}],
+             "tools":[{"functionDeclarations":[{"name":"get_weather","parameters":{"type":"OBJECT","properties":{"city":{"type":"STRING"},"unit":{"type":"STRING"}}}},{"name":"get_time"}]}]}
+            """;
+        var parts = Parts(await PostAsync("/v1beta/models/g-tools:streamGenerateContent?alt=sse", body));
+        Assert.Equal("Checking both.", parts[0].GetProperty("text").GetString());
+        var calls = parts.Where(p => p.TryGetProperty("functionCall", out _)).ToArray();
+        Assert.Equal(2, calls.Length);
+        Assert.Equal("""{"city":"Oslo","unit":"celsius"}""", calls[0].GetProperty("functionCall").GetProperty("args").GetRawText());
+        Assert.Equal(GeminiRecordings.ToolSignature, calls[0].GetProperty("thoughtSignature").GetString());
+        Assert.Equal("get_time", calls[1].GetProperty("functionCall").GetProperty("name").GetString());
+        Assert.False(calls[1].TryGetProperty("thoughtSignature", out _));
+    }
+
+    [Fact]
+    public async Task Gemini_NativeThinking_ThoughtPartsAndTheClosingSignature()
+    {
+        var parts = Parts(await PostAsync("/v1beta/models/g-thinking:streamGenerateContent?alt=sse", """{"contents":[{"role":"user","parts":[{"text":"6 x 7?"}]}]}"""));
+        Assert.True(parts[0].GetProperty("thought").GetBoolean());
+        Assert.Equal("The answer is 42.", string.Concat(parts.Where(p => !p.TryGetProperty("thought", out _)).Select(p => p.GetProperty("text").GetString())));
+        Assert.Equal(GeminiRecordings.TextSignature, Assert.Single(parts, p => p.TryGetProperty("thoughtSignature", out _)).GetProperty("thoughtSignature").GetString());
+
+        var whole = JsonDocument.Parse(await PostAsync("/v1beta/models/g-thinking:generateContent", """{"contents":[{"role":"user","parts":[{"text":"6 x 7?"}]}]}""")).RootElement;
+        var wholeParts = whole.GetProperty("candidates")[0].GetProperty("content").GetProperty("parts");
+        Assert.True(wholeParts[0].GetProperty("thought").GetBoolean());
+        Assert.Equal(GeminiRecordings.TextSignature, wholeParts[1].GetProperty("thoughtSignature").GetString());
+        Assert.True(whole.GetProperty("usageMetadata").GetProperty("thoughtsTokenCount").GetInt32() > 0);
     }
 
     [Fact]

@@ -64,6 +64,39 @@ internal static class FuzzInputs
         return (JsonNode?)obj;
     });
 
+    private static readonly string[] GeminiWords =
+    [
+        "text", "thought", "thoughtSignature", "functionCall", "functionResponse", "inlineData", "fileData", "executableCode",
+        "name", "args", "response", "id", "mimeType", "data", "fileUri", "image/png", "audio/wav", "application/pdf",
+    ];
+
+    /// <summary>One Gemini part: a known part key (or a random one) holding anything.</summary>
+    private static readonly Gen<JsonNode?> GeminiPart = Gen.Select(Gen.Frequency((4, Gen.OneOf(GeminiWords)), (1, Text)), Value(2), Object(1)).Select((key, value, extra) =>
+    {
+        var part = extra as JsonObject ?? new JsonObject();
+        part[key] = value;
+        return (JsonNode?)part;
+    });
+
+    /// <summary>A GenerateContentRequest-like object: contents of user and model turns with parts, then anything.</summary>
+    public static readonly Gen<JsonNode?> GeminiLike = Gen.Select(
+        Gen.Select(Gen.Frequency((3, Gen.OneOf("user", "model")), (1, Text)), GeminiPart.Array[0, 4])
+            .Select((role, parts) => (JsonNode?)new JsonObject { ["role"] = role, ["parts"] = new JsonArray(parts) }).Array[0, 4],
+        Object(2)).Select((contents, extra) =>
+    {
+        var obj = extra as JsonObject ?? new JsonObject();
+        obj["contents"] = new JsonArray(contents);
+        return (JsonNode?)obj;
+    });
+
+    /// <summary>Bytes the Gemini front may receive, as <see cref="Body"/> but shaped like Gemini's requests.</summary>
+    public static readonly Gen<byte[]> GeminiBody = Gen.Frequency(
+        (5, GeminiLike.Select(Utf8)),
+        (2, Gen.Select(GeminiLike.Select(Utf8), Gen.Int[0, 1 << 20], Gen.Byte).Select((bytes, at, value) => Mutate(bytes, at, value))),
+        (1, Gen.Select(GeminiLike.Select(Utf8), Gen.Int[0, 1 << 20]).Select((bytes, cut) => bytes[..(bytes.Length == 0 ? 0 : cut % bytes.Length)])),
+        (1, RequestLike.Select(Utf8)),
+        (1, Gen.Byte.Array[0, 512]));
+
     /// <summary>Bytes a front may receive: JSON shaped like a request, the same with a few bytes flipped or cut, or noise.</summary>
     public static readonly Gen<byte[]> Body = Gen.Frequency(
         (5, RequestLike.Select(Utf8)),

@@ -45,6 +45,13 @@ public sealed class FuzzTests
         else CheckResult(ChatRequestReader.Parse(new ReadOnlySequence<byte>(translated.ChatBody!)));
     }
 
+    internal static void CheckGemini(byte[] body)
+    {
+        var result = GeminiRequestReader.Parse(new ReadOnlySequence<byte>(body), "sim", stream: body.Length % 2 == 0);
+        CheckResult(result);
+        if (result.Request is { } request) Assert.Equal(Dialect.Gemini, request.Native?.Dialect);
+    }
+
     internal static void CheckRealtime(byte[] frame)
     {
         var command = RealtimeFrames.Parse(frame, "sim");
@@ -75,6 +82,10 @@ public sealed class FuzzTests
     [Fact]
     public void ResponsesFront_AnyBody_ChatRequestOrShortError() =>
         FuzzInputs.Body.Sample(CheckResponses, time: FuzzInputs.Seconds, threads: 1, print: Show);
+
+    [Fact]
+    public void GeminiFront_AnyBody_RequestOrShortError() =>
+        FuzzInputs.GeminiBody.Sample(CheckGemini, time: FuzzInputs.Seconds, threads: 1, print: Show);
 
     [Fact]
     public void RealtimeFrames_AnyFrame_CommandOrShortError()
@@ -208,6 +219,7 @@ public sealed class FuzzTests
             case "chat": CheckChat(bytes); break;
             case "messages": CheckMessages(bytes); break;
             case "responses": CheckResponses(bytes); break;
+            case "gemini": CheckGemini(bytes); break;
             case "realtime": CheckRealtime(bytes); break;
             case "config": CheckConfig(Encoding.UTF8.GetString(bytes)); break;
             default: throw new InvalidOperationException($"no fuzz target '{target}'");

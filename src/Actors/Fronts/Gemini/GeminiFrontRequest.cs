@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Orchestrator.Actors.Dialects;
 using Orchestrator.Messages.Chat;
+using static Orchestrator.Actors.Fronts.Gemini.GeminiFields;
 
 namespace Orchestrator.Actors.Fronts.Gemini;
 
@@ -14,7 +15,8 @@ namespace Orchestrator.Actors.Fronts.Gemini;
 /// reads:
 /// <code>
 ///   systemInstruction                      -> a system message
-///   contents[] user | model                -> user | assistant messages (thought parts left out)
+///   contents[] user | model                -> user | assistant messages (thought parts left out, or, signed,
+///                                             as reasoning_content + reasoning_signature)
 ///     functionCall (model)                 -> assistant tool_calls, ids the call's own or call_N by position
 ///     functionResponse (user)              -> tool messages answering those ids (by id, else by name in order)
 ///     inlineData image/audio/pdf, fileData -> image_url / input_audio / file parts
@@ -39,13 +41,13 @@ public static class GeminiFrontRequest
     public static Translation Translate(JsonElement root, string model, bool stream)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
-        var dropped = new Dropped();
+        var dropped = new DroppedFields();
         try
         {
             using var json = new Utf8JsonWriter(buffer);
             Write(root, model, stream, json, dropped);
         }
-        catch (InvalidArgumentException ex)
+        catch (InvalidGeminiRequestException ex)
         {
             return new Translation(null, [], GeminiFrontErrors.InvalidArgument(ex.Message));
         }
@@ -56,17 +58,17 @@ public static class GeminiFrontRequest
         return new Translation(buffer.WrittenSpan.ToArray(), dropped.ToImmutable(), null);
     }
 
-    private static void Write(JsonElement root, string model, bool stream, Utf8JsonWriter json, Dropped dropped)
+    private static void Write(JsonElement root, string model, bool stream, Utf8JsonWriter json, DroppedFields dropped)
     {
-        if (root.ValueKind != JsonValueKind.Object) throw new InvalidArgumentException("Invalid JSON payload received. The request body must be a JSON object.");
+        if (root.ValueKind != JsonValueKind.Object) throw new InvalidGeminiRequestException("Invalid JSON payload received. The request body must be a JSON object.");
         json.WriteStartObject();
         json.WriteString("model"u8, model);
         json.WriteStartArray("messages"u8);
         WriteSystem(root, json);
         WriteContents(root, json, dropped);
         json.WriteEndArray();
-        WriteTools(root, json, dropped);
-        WriteGeneration(root, json, dropped);
+        GeminiFrontTools.Write(root, json, dropped);
+        GeminiFrontGeneration.Write(root, json, dropped);
         if (stream)
         {
             json.WriteBoolean("stream"u8, true);
@@ -117,11 +119,11 @@ public static class GeminiFrontRequest
         public bool Answered { get; set; }
     }
 
-    private static void WriteContents(JsonElement root, Utf8JsonWriter json, Dropped dropped)
+    private static void WriteContents(JsonElement root, Utf8JsonWriter json, DroppedFields dropped)
     {
-        if (!Present(root, "contents", null, out var contents)) throw new InvalidArgumentException("* GenerateContentRequest.contents: contents is not specified");
+        if (!Present(root, "contents", null, out var contents)) throw new InvalidGeminiRequestException("* GenerateContentRequest.contents: contents is not specified");
         if (contents.ValueKind != JsonValueKind.Array) throw Expected("contents", "a list of Content objects");
-        if (contents.GetArrayLength() == 0) throw new InvalidArgumentException("* GenerateContentRequest.contents: contents is not specified");
+        if (contents.GetArrayLength() == 0) throw new InvalidGeminiRequestException("* GenerateContentRequest.contents: contents is not specified");
 
         // The calls of the last model turn, which the next user turn's function responses answer.
         var pending = new List<Call>();
@@ -139,21 +141,33 @@ public static class GeminiFrontRequest
         }
     }
 
-    /// <summary>A model turn: its text as content, its function calls as tool_calls; thoughts are the model's own and stay out.</summary>
-    private static void WriteModelTurn(JsonElement parts, string path, Utf8JsonWriter json, Dropped dropped, List<Call> pending, ref int callNumber)
+    /// <summary>
+    /// A model turn: its text as content, its function calls as tool_calls. Thoughts stay out, unless the turn carries
+    /// a thought signature: then they go back as <c>reasoning_content</c> with the signature as
+    /// <c>reasoning_signature</c> (an Anthropic route wants its signed thinking back before the tool results; this is
+    /// where the Gemini encoder put it).
+    /// </summary>
+    private static void WriteModelTurn(JsonElement parts, string path, Utf8JsonWriter json, DroppedFields dropped, List<Call> pending, ref int callNumber)
     {
         var text = new StringBuilder();
+        var thoughts = new StringBuilder();
+        string? signature = null;
         var calls = new List<(string Id, string Name, string Arguments)>();
         var j = 0;
         foreach (var part in parts.EnumerateArray())
         {
             var partPath = $"{path}.parts[{j++}]";
             if (part.ValueKind != JsonValueKind.Object) throw Expected(partPath, "a Part object");
-            if (IsThought(part)) continue;
+            signature ??= String(part, "thoughtSignature") ?? String(part, "thought_signature");
+            if (IsThought(part))
+            {
+                thoughts.Append(String(part, "text"));
+                continue;
+            }
             if (String(part, "text") is { } piece) text.Append(piece);
             else if (part.TryGetProperty("functionCall"u8, out var call) && call.ValueKind == JsonValueKind.Object)
             {
-                var name = String(call, "name") ?? throw new InvalidArgumentException($"* GenerateContentRequest.{partPath}.function_call.name: Name cannot be empty.");
+                var name = String(call, "name") ?? throw new InvalidGeminiRequestException($"* GenerateContentRequest.{partPath}.function_call.name: Name cannot be empty.");
                 var arguments = call.TryGetProperty("args"u8, out var args) && args.ValueKind == JsonValueKind.Object ? args.GetRawText() : "{}";
                 // The call's own id when it has one; else its position in the conversation, the same in every request
                 // of it, so the response a later request sends still answers the same id.
@@ -172,6 +186,11 @@ public static class GeminiFrontRequest
         // OpenAI: content is null (not absent) when the turn is only tool calls.
         if (text.Length == 0) json.WriteNull("content"u8);
         else json.WriteString("content"u8, text.ToString());
+        if (signature is not null && thoughts.Length > 0)
+        {
+            json.WriteString("reasoning_content"u8, thoughts.ToString());
+            json.WriteString("reasoning_signature"u8, signature);
+        }
         if (calls.Count > 0) ChatToolCalls.Write(json, calls);
         json.WriteEndObject();
     }
@@ -180,7 +199,7 @@ public static class GeminiFrontRequest
     /// A user turn: each function response becomes a tool message, placed first (OpenAI wants tool results right
     /// after the assistant turn that called them); text and media become one user message after them.
     /// </summary>
-    private static void WriteUserTurn(JsonElement parts, string path, Utf8JsonWriter json, Dropped dropped, List<Call> pending)
+    private static void WriteUserTurn(JsonElement parts, string path, Utf8JsonWriter json, DroppedFields dropped, List<Call> pending)
     {
         var userParts = new List<JsonElement>();
         var j = 0;
@@ -306,7 +325,7 @@ public static class GeminiFrontRequest
     }
 
     /// <summary>A part the chat form has no place for, named by what it holds (<c>contents.parts:executableCode</c>).</summary>
-    private static void DropPart(JsonElement part, string role, Dropped dropped)
+    private static void DropPart(JsonElement part, string role, DroppedFields dropped)
     {
         foreach (var property in part.EnumerateObject())
         {
@@ -320,351 +339,4 @@ public static class GeminiFrontRequest
     }
 
     private static bool IsThought(JsonElement part) => part.TryGetProperty("thought"u8, out var thought) && thought.ValueKind == JsonValueKind.True;
-
-    // ---- tools --------------------------------------------------------------------------------------------------
-
-    /// <summary>Function declarations -> function tools; Google's own tools (search, code execution, ...) run at Google, and are named as dropped.</summary>
-    private static void WriteTools(JsonElement root, Utf8JsonWriter json, Dropped dropped)
-    {
-        var (mode, allowed) = CallingConfig(root, dropped);
-        var count = 0;
-        if (Present(root, "tools", null, out var tools))
-        {
-            if (tools.ValueKind != JsonValueKind.Array) throw Expected("tools", "a list of Tool objects");
-            var i = 0;
-            foreach (var tool in tools.EnumerateArray())
-            {
-                var path = $"tools[{i++}]";
-                if (tool.ValueKind != JsonValueKind.Object) throw Expected(path, "a Tool object");
-                foreach (var property in tool.EnumerateObject())
-                {
-                    if (property.Name is not ("functionDeclarations" or "function_declarations"))
-                    {
-                        dropped.Add($"{path}:{property.Name}");
-                        continue;
-                    }
-                    if (property.Value.ValueKind == JsonValueKind.Null) continue;
-                    if (property.Value.ValueKind != JsonValueKind.Array) throw Expected($"{path}.functionDeclarations", "a list");
-                    var k = 0;
-                    foreach (var declaration in property.Value.EnumerateArray())
-                    {
-                        var at = $"{path}.functionDeclarations[{k++}]";
-                        if (declaration.ValueKind != JsonValueKind.Object) throw Expected(at, "a FunctionDeclaration object");
-                        var name = String(declaration, "name") ?? throw new InvalidArgumentException($"* GenerateContentRequest.{at}.name: Name cannot be empty.");
-                        // ANY with allowed names: only those may be called, so only those are offered.
-                        if (mode == "ANY" && allowed.Count > 0 && !allowed.Contains(name)) continue;
-                        if (count++ == 0) json.WriteStartArray("tools"u8);
-                        WriteFunction(declaration, name, json, dropped);
-                    }
-                }
-            }
-            if (count > 0) json.WriteEndArray();
-        }
-        // OpenAI refuses a tool_choice without tools.
-        if (count == 0 || mode is null) return;
-        switch (mode)
-        {
-            case "NONE":
-                json.WriteString("tool_choice"u8, "none"u8);
-                break;
-            case "ANY" when allowed.Count == 1:
-                json.WriteStartObject("tool_choice"u8);
-                json.WriteString("type"u8, "function"u8);
-                json.WriteStartObject("function"u8);
-                json.WriteString("name"u8, allowed.First());
-                json.WriteEndObject();
-                json.WriteEndObject();
-                break;
-            case "ANY":
-                json.WriteString("tool_choice"u8, "required"u8);
-                break;
-            default:
-                json.WriteString("tool_choice"u8, "auto"u8);
-                break;
-        }
-    }
-
-    private static void WriteFunction(JsonElement declaration, string name, Utf8JsonWriter json, Dropped dropped)
-    {
-        json.WriteStartObject();
-        json.WriteString("type"u8, "function"u8);
-        json.WriteStartObject("function"u8);
-        json.WriteString("name"u8, name);
-        if (String(declaration, "description") is { } description) json.WriteString("description"u8, description);
-        json.WritePropertyName("parameters"u8);
-        if (Present(declaration, "parametersJsonSchema", "parameters_json_schema", out var jsonSchema) && jsonSchema.ValueKind == JsonValueKind.Object)
-            Schema(jsonSchema, json);
-        else if (Present(declaration, "parameters", null, out var parameters) && parameters.ValueKind == JsonValueKind.Object)
-            Schema(parameters, json);
-        else
-        {
-            // A function without parameters: OpenAI wants an object schema all the same.
-            json.WriteStartObject();
-            json.WriteString("type"u8, "object"u8);
-            json.WriteStartObject("properties"u8);
-            json.WriteEndObject();
-            json.WriteEndObject();
-        }
-        json.WriteEndObject();
-        json.WriteEndObject();
-        foreach (var property in declaration.EnumerateObject())
-        {
-            if (property.Name is "response" or "responseJsonSchema" or "response_json_schema" or "behavior") dropped.Add($"tools.functionDeclarations.{property.Name}");
-        }
-    }
-
-    /// <summary>
-    /// Gemini's Schema (OpenAPI 3.0, types in capitals: <c>OBJECT</c>, <c>STRING</c>, <c>nullable</c>) as JSON schema:
-    /// types in lower case, <c>nullable: true</c> as a <c>"null"</c> type beside the other. Everything else is JSON
-    /// schema already and is copied.
-    /// </summary>
-    private static void Schema(JsonElement schema, Utf8JsonWriter json)
-    {
-        if (schema.ValueKind != JsonValueKind.Object)
-        {
-            schema.WriteTo(json);
-            return;
-        }
-        var nullable = schema.TryGetProperty("nullable"u8, out var n) && n.ValueKind == JsonValueKind.True;
-        json.WriteStartObject();
-        foreach (var property in schema.EnumerateObject())
-        {
-            var value = property.Value;
-            switch (property.Name)
-            {
-                case "type" when value.ValueKind == JsonValueKind.String:
-                    var type = value.GetString()!.ToLowerInvariant();
-                    if (type == "type_unspecified") break;
-                    if (nullable)
-                    {
-                        json.WriteStartArray("type"u8);
-                        json.WriteStringValue(type);
-                        json.WriteStringValue("null"u8);
-                        json.WriteEndArray();
-                    }
-                    else json.WriteString("type"u8, type);
-                    break;
-                case "type" when value.ValueKind == JsonValueKind.Array:
-                    json.WriteStartArray("type"u8);
-                    foreach (var t in value.EnumerateArray())
-                    {
-                        if (t.ValueKind == JsonValueKind.String) json.WriteStringValue(t.GetString()!.ToLowerInvariant());
-                    }
-                    json.WriteEndArray();
-                    break;
-                case "nullable" or "propertyOrdering" or "property_ordering":
-                    break;   // said by the type above; the ordering is Gemini's own
-                case "properties" or "$defs" or "definitions" or "patternProperties" when value.ValueKind == JsonValueKind.Object:
-                    json.WriteStartObject(property.Name);
-                    foreach (var field in value.EnumerateObject())
-                    {
-                        json.WritePropertyName(field.Name);
-                        Schema(field.Value, json);
-                    }
-                    json.WriteEndObject();
-                    break;
-                case "items" or "additionalProperties" or "not" when value.ValueKind == JsonValueKind.Object:
-                    json.WritePropertyName(property.Name);
-                    Schema(value, json);
-                    break;
-                case "anyOf" or "oneOf" or "allOf" or "prefixItems" when value.ValueKind == JsonValueKind.Array:
-                    json.WriteStartArray(property.Name);
-                    foreach (var option in value.EnumerateArray()) Schema(option, json);
-                    json.WriteEndArray();
-                    break;
-                default:
-                    property.WriteTo(json);
-                    break;
-            }
-        }
-        json.WriteEndObject();
-    }
-
-    private static (string? Mode, HashSet<string> Allowed) CallingConfig(JsonElement root, Dropped dropped)
-    {
-        var allowed = new HashSet<string>(StringComparer.Ordinal);
-        if (!Present(root, "toolConfig", "tool_config", out var config)) return (null, allowed);
-        if (config.ValueKind != JsonValueKind.Object) throw Expected("toolConfig", "a ToolConfig object");
-        string? mode = null;
-        foreach (var property in config.EnumerateObject())
-        {
-            if (property.Name is not ("functionCallingConfig" or "function_calling_config"))
-            {
-                dropped.Add($"toolConfig.{property.Name}");
-                continue;
-            }
-            var calling = property.Value;
-            if (calling.ValueKind == JsonValueKind.Null) continue;
-            if (calling.ValueKind != JsonValueKind.Object) throw Expected("toolConfig.functionCallingConfig", "a FunctionCallingConfig object");
-            // VALIDATED (AUTO with schema-checked calls) and MODE_UNSPECIFIED read as AUTO.
-            mode = String(calling, "mode")?.ToUpperInvariant() switch
-            {
-                "ANY" => "ANY",
-                "NONE" => "NONE",
-                _ => "AUTO",
-            };
-            if ((calling.TryGetProperty("allowedFunctionNames"u8, out var names) || calling.TryGetProperty("allowed_function_names"u8, out names)) && names.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var name in names.EnumerateArray())
-                {
-                    if (name.ValueKind == JsonValueKind.String) allowed.Add(name.GetString()!);
-                }
-            }
-        }
-        return (mode, allowed);
-    }
-
-    // ---- generationConfig ---------------------------------------------------------------------------------------
-
-    private static void WriteGeneration(JsonElement root, Utf8JsonWriter json, Dropped dropped)
-    {
-        if (!Present(root, "generationConfig", "generation_config", out var config)) return;
-        if (config.ValueKind != JsonValueKind.Object) throw Expected("generationConfig", "a GenerationConfig object");
-        var mime = String(config, "responseMimeType") ?? String(config, "response_mime_type");
-        foreach (var property in config.EnumerateObject())
-        {
-            var value = property.Value;
-            if (value.ValueKind == JsonValueKind.Null) continue;
-            switch (property.Name)
-            {
-                case "temperature":
-                    CopyNumber(value, "temperature", json);
-                    break;
-                case "topP" or "top_p":
-                    CopyNumber(value, "top_p", json);
-                    break;
-                case "presencePenalty" or "presence_penalty":
-                    CopyNumber(value, "presence_penalty", json);
-                    break;
-                case "frequencyPenalty" or "frequency_penalty":
-                    CopyNumber(value, "frequency_penalty", json);
-                    break;
-                case "seed":
-                    CopyInteger(value, "seed", json, property.Name);
-                    break;
-                case "maxOutputTokens" or "max_output_tokens":
-                    CopyInteger(value, "max_tokens", json, property.Name);
-                    break;
-                case "candidateCount" or "candidate_count":
-                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var count)) throw Expected($"generationConfig.{property.Name}", "an integer");
-                    if (count > 1) json.WriteNumber("n"u8, count);
-                    break;
-                case "stopSequences" or "stop_sequences":
-                    if (value.ValueKind != JsonValueKind.Array) throw Expected($"generationConfig.{property.Name}", "a list of strings");
-                    if (value.GetArrayLength() == 0) break;
-                    json.WriteStartArray("stop"u8);
-                    foreach (var stop in value.EnumerateArray())
-                    {
-                        if (stop.ValueKind != JsonValueKind.String) throw Expected($"generationConfig.{property.Name}", "a list of strings");
-                        json.WriteStringValue(stop.GetString());
-                    }
-                    json.WriteEndArray();
-                    break;
-                case "responseMimeType" or "response_mime_type":
-                    if (mime is not ("application/json" or "text/plain")) dropped.Add($"generationConfig.responseMimeType:{mime}");
-                    break;
-                case "responseSchema" or "response_schema" or "responseJsonSchema" or "response_json_schema" or "_responseJsonSchema":
-                    break;   // below, with the MIME type they go with
-                case "thinkingConfig" or "thinking_config":
-                    WriteThinking(value, json, dropped);
-                    break;
-                default:
-                    dropped.Add($"generationConfig.{property.Name}");   // topK, responseModalities, speechConfig, ...
-                    break;
-            }
-        }
-        if (mime != "application/json") return;
-        var hasSchema = Present(config, "responseJsonSchema", "response_json_schema", out var schema) && schema.ValueKind == JsonValueKind.Object
-            || Present(config, "responseSchema", "response_schema", out schema) && schema.ValueKind == JsonValueKind.Object;
-        json.WriteStartObject("response_format"u8);
-        if (hasSchema)
-        {
-            json.WriteString("type"u8, "json_schema"u8);
-            json.WriteStartObject("json_schema"u8);
-            json.WriteString("name"u8, "response"u8);
-            json.WritePropertyName("schema"u8);
-            Schema(schema, json);
-            json.WriteEndObject();
-        }
-        else json.WriteString("type"u8, "json_object"u8);
-        json.WriteEndObject();
-    }
-
-    /// <summary>
-    /// <c>thinkingLevel</c> is <c>reasoning_effort</c> by another name; a <c>thinkingBudget</c> maps to the effort whose
-    /// budget Google's own OpenAI-compatible endpoint uses (1024 low, 8192 medium, 24576 high). -1 (the model decides)
-    /// says nothing; <c>includeThoughts</c> needs no field: reasoning the upstream sends comes back as thought parts.
-    /// </summary>
-    private static void WriteThinking(JsonElement thinking, Utf8JsonWriter json, Dropped dropped)
-    {
-        if (thinking.ValueKind != JsonValueKind.Object) throw Expected("generationConfig.thinkingConfig", "a ThinkingConfig object");
-        string? effort = null;
-        if ((String(thinking, "thinkingLevel") ?? String(thinking, "thinking_level")) is { } level)
-        {
-            effort = level.ToUpperInvariant() switch
-            {
-                "MINIMAL" => "minimal",
-                "LOW" => "low",
-                "MEDIUM" => "medium",
-                "HIGH" => "high",
-                _ => null,
-            };
-            if (effort is null) dropped.Add($"generationConfig.thinkingConfig.thinkingLevel:{level}");
-        }
-        else if ((thinking.TryGetProperty("thinkingBudget"u8, out var budget) || thinking.TryGetProperty("thinking_budget"u8, out budget))
-                 && budget.ValueKind == JsonValueKind.Number && budget.TryGetInt32(out var tokens))
-        {
-            effort = tokens switch
-            {
-                < 0 => null,
-                0 => "none",
-                <= 1024 => "low",
-                <= 8192 => "medium",
-                _ => "high",
-            };
-        }
-        if (effort is not null) json.WriteString("reasoning_effort"u8, effort);
-    }
-
-    private static void CopyNumber(JsonElement value, string to, Utf8JsonWriter json)
-    {
-        if (value.ValueKind != JsonValueKind.Number) throw Expected($"generationConfig.{to}", "a number");
-        json.WritePropertyName(to);
-        value.WriteTo(json);
-    }
-
-    private static void CopyInteger(JsonElement value, string to, Utf8JsonWriter json, string from)
-    {
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var number)) throw Expected($"generationConfig.{from}", "an integer");
-        json.WriteNumber(to, number);
-    }
-
-    // ---- helpers ------------------------------------------------------------------------------------------------
-
-    /// <summary>A field by its JSON name or its proto name (Google's servers take both: <c>systemInstruction</c>, <c>system_instruction</c>).</summary>
-    private static bool Present(JsonElement obj, string name, string? protoName, out JsonElement value) =>
-        obj.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null
-        || protoName is not null && obj.TryGetProperty(protoName, out value) && value.ValueKind != JsonValueKind.Null;
-
-    private static string? String(JsonElement obj, string name) =>
-        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-    // Google's wording: "Invalid value at 'generation_config.temperature' (TYPE_FLOAT), ..." reads as this.
-    private static InvalidArgumentException Expected(string path, string what) => new($"Invalid value at '{path}': expected {what}.");
-
-    /// <summary>What the translation left out: each name once, in the order met.</summary>
-    private sealed class Dropped
-    {
-        private readonly List<string> _names = [];
-
-        public void Add(string name)
-        {
-            if (!_names.Contains(name)) _names.Add(name);
-        }
-
-        public ImmutableArray<string> ToImmutable() => [.. _names];
-    }
-
-    /// <summary>Unwinds the translation at the first problem; never leaves <see cref="Translate"/>.</summary>
-    private sealed class InvalidArgumentException(string message) : Exception(message);
 }

@@ -57,15 +57,28 @@ public sealed class GeminiFrontRequestTests
     }
 
     [Fact]
-    public void Translate_ModelTurnThoughts_LeftOutAndTextKept()
+    public void Translate_UnsignedThoughts_LeftOutAndTextKept()
     {
         var (chat, dropped) = Translate("""
             {"contents":[{"role":"user","parts":[{"text":"Q"}]},
-              {"role":"model","parts":[{"text":"pondering","thought":true},{"text":"A","thoughtSignature":"sig"}]},
+              {"role":"model","parts":[{"text":"pondering","thought":true},{"text":"A"}]},
               {"role":"user","parts":[{"text":"Q2"}]}]}
             """);
         Assert.Equal("""{"role":"assistant","content":"A"}""", Compact(chat["messages"]![1]));
         Assert.Empty(dropped);
+    }
+
+    [Fact]
+    public void Translate_SignedThoughts_GoBackAsReasoning()
+    {
+        var (chat, _) = Translate("""
+            {"contents":[{"role":"user","parts":[{"text":"Q"}]},
+              {"role":"model","parts":[{"text":"pondering","thought":true},{"functionCall":{"name":"f","args":{}},"thoughtSignature":"sig-a"}]},
+              {"role":"user","parts":[{"functionResponse":{"name":"f","response":{}}}]}]}
+            """);
+        var assistant = chat["messages"]![1]!;
+        Assert.Equal("pondering", (string?)assistant["reasoning_content"]);
+        Assert.Equal("sig-a", (string?)assistant["reasoning_signature"]);
     }
 
     [Fact]
@@ -145,6 +158,18 @@ public sealed class GeminiFrontRequestTests
             dropped.ToArray());
         Assert.Equal("x", (string?)chat["messages"]![0]!["content"]);
         Assert.Single(chat["tools"]!.AsArray());
+    }
+
+    [Fact]
+    public void Translate_DroppedNames_HeaderSafeAndBounded()
+    {
+        var fields = string.Join(",", Enumerable.Range(0, 20).Select(i => $"\"x{i}\":1"));
+        var (_, dropped) = Translate($$"""{"contents":[{"parts":[{"text":"x"}]}],"é\r\nSet-Cookie: a, b":1,"{{new string('k', 100)}}":2,{{fields}}}""");
+        Assert.Equal("???Set-Cookie:?a??b", dropped[0]);
+        Assert.Equal(new string('k', 64) + "...", dropped[1]);
+        Assert.Equal(17, dropped.Length);
+        Assert.Equal("6 more", dropped[^1]);
+        Assert.All(dropped, name => Assert.True(name.All(c => c is >= ' ' and < '\x7f' and not ','), name));
     }
 
     [Fact]
