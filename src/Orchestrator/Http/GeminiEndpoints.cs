@@ -132,7 +132,7 @@ public static class GeminiEndpoints
         }
         // A model outside the key's allow-list does not exist for it, here as on every other endpoint.
         var allowed = await ModelEndpoints.AllowedAsync(http, ledger);
-        if (!settings.Models.Any(m => m.Id == model) || allowed is not null && !allowed.Contains(model))
+        if (!settings.Resolver.TryResolve(model, out _) || allowed is not null && !allowed.Contains(model))
         {
             await GeminiHttpErrors.WriteAsync(http.Response, NoSuchModel(model, "countTokens"));
             return;
@@ -173,6 +173,9 @@ public static class GeminiEndpoints
     {
         id = ModelId(id);
         var model = (await VisibleAsync(http, settings, ledger)).FirstOrDefault(m => m.Id == id);
+        // An id a pattern serves without the catalogue listing it is a model all the same.
+        if (model is null && id.Length <= ChatRequestReader.MaxModelLength && settings.Resolver.TryResolve(id, out var served)
+            && (await ModelEndpoints.AllowedAsync(http, ledger) is not { } allowed || allowed.Contains(id))) model = served;
         if (model is null)
         {
             await GeminiHttpErrors.WriteAsync(http.Response, NoSuchModel(id, null));
@@ -187,7 +190,8 @@ public static class GeminiEndpoints
     private static async Task<List<ModelSettings>> VisibleAsync(HttpContext http, OrchestratorSettings settings, IRequiredActor<LedgerActor> ledger)
     {
         var allowed = await ModelEndpoints.AllowedAsync(http, ledger);
-        return [.. settings.Models.Where(m => allowed is null || allowed.Contains(m.Id))];
+        // Concrete ids only: configured ones and the catalogue's ids a pattern serves, never a pattern.
+        return [.. settings.Resolver.Listed.Where(m => allowed is null || allowed.Contains(m.Id))];
     }
 
     /// <summary>Google's <c>Model</c>: <c>name</c> is <c>models/ID</c>; the limits are the configured context window where known.</summary>

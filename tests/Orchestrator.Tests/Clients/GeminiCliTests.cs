@@ -387,6 +387,14 @@ public sealed class GeminiCliTests(ITestOutputHelper output)
         }
 
         /// <summary>Anthropic's Messages API: JSON for a call without tools (the router), else a tool_use, then the token.</summary>
+        /// <summary>The tool a request's tool_choice forces ({"type":"tool","name":...}), from its tools; null when none is forced.</summary>
+        private static JsonElement? Forced(JsonElement body) =>
+            body.TryGetProperty("tool_choice", out var choice) && choice.ValueKind == JsonValueKind.Object
+            && choice.TryGetProperty("type", out var type) && type.GetString() == "tool" && choice.TryGetProperty("name", out var name)
+            && body.TryGetProperty("tools", out var tools)
+                ? tools.EnumerateArray().Cast<JsonElement?>().FirstOrDefault(t => t!.Value.GetProperty("name").GetString() == name.GetString())
+                : null;
+
         private async Task MessagesAsync(HttpContext http)
         {
             var body = await RecordAsync(http);
@@ -394,14 +402,21 @@ public sealed class GeminiCliTests(ITestOutputHelper output)
             var model = body.GetProperty("model").GetString();
             var callTool = false;
             string text;
+            var toolName = "read_file";
+            var arguments = new JsonObject { ["file_path"] = FileName }.ToJsonString();
             if (HasToolResult(body)) text = $"The secret token is {_token}.";
+            else if (Forced(body) is { } forced)
+            {
+                // As Anthropic honours tool_choice {type: tool}: the relay asks for structured output this way.
+                (callTool, text, toolName) = (true, "", forced.GetProperty("name").GetString()!);
+                arguments = Fill(forced.GetProperty("input_schema"))!.ToJsonString();
+            }
             else if (body.TryGetProperty("tools", out _)) (callTool, text) = (true, "");
             else text = """{"complexity_reasoning":"simple","complexity_score":5}""";
-            var arguments = new JsonObject { ["file_path"] = FileName }.ToJsonString();
             if (!stream)
             {
                 var content = callTool
-                    ? new JsonObject { ["type"] = "tool_use", ["id"] = "toolu_scripted_read", ["name"] = "read_file", ["input"] = JsonNode.Parse(arguments) }
+                    ? new JsonObject { ["type"] = "tool_use", ["id"] = "toolu_scripted_read", ["name"] = toolName, ["input"] = JsonNode.Parse(arguments) }
                     : new JsonObject { ["type"] = "text", ["text"] = text };
                 var message = new JsonObject
                 {
@@ -429,7 +444,7 @@ public sealed class GeminiCliTests(ITestOutputHelper output)
                 Event("content_block_start", new JsonObject
                 {
                     ["type"] = "content_block_start", ["index"] = 0,
-                    ["content_block"] = new JsonObject { ["type"] = "tool_use", ["id"] = "toolu_scripted_read", ["name"] = "read_file", ["input"] = new JsonObject() },
+                    ["content_block"] = new JsonObject { ["type"] = "tool_use", ["id"] = "toolu_scripted_read", ["name"] = toolName, ["input"] = new JsonObject() },
                 });
                 foreach (var piece in new[] { arguments[..5], arguments[5..] })
                     Event("content_block_delta", new JsonObject { ["type"] = "content_block_delta", ["index"] = 0, ["delta"] = new JsonObject { ["type"] = "input_json_delta", ["partial_json"] = piece } });
