@@ -18,6 +18,7 @@ namespace Orchestrator.Tests.Clients;
 /// (an openai-kind provider: the body is read into chat completions and the answer encoded back; and an anthropic-kind
 /// one, two translations away).
 /// </summary>
+[Collection(RealClients.Name)]
 public sealed class GeminiCliTests(ITestOutputHelper output)
 {
     private const string ClientKey = "sk-gemini-cli-client-0123456789";
