@@ -233,4 +233,39 @@ public sealed partial class ResponsesCodexTests
         Assert.Equal("exit()", item.GetProperty("input").GetString());
         Assert.Equal("call_1", item.GetProperty("call_id").GetString());
     }
+
+    [Fact]
+    public void Encoder_CustomInput_StreamsAsItComes_SplitAnywhere()
+    {
+        var tools = Translate($$"""{"model":"m","input":"x","tools":{{CodexTools}}}""").Tools;
+        const string js = "text(\"caf\u00e9 \ud83d\ude00\");\n\texit()";
+        // The serializer escapes non-ASCII (\u00e9, a surrogate pair), quotes and control characters.
+        var arguments = JsonSerializer.Serialize(new Dictionary<string, string> { ["input"] = js });
+        for (var split = 0; split <= arguments.Length; split++)
+        {
+            for (var second = split; second <= arguments.Length; second += 5)
+            {
+                var events = Encode(tools,
+                    new ToolCallStarted(0, 0, "call_1", "exec"),
+                    new ToolArgumentsDelta(0, 0, arguments[..split]),
+                    new ToolArgumentsDelta(0, 0, arguments[split..second]),
+                    new ToolArgumentsDelta(0, 0, arguments[second..]),
+                    new ToolCallEnded(0, 0),
+                    new Finished(0, FinishReason.ToolCalls));
+                var deltas = events.Where(e => e.GetProperty("type").GetString() == "response.custom_tool_call_input.delta").Select(e => e.GetProperty("delta").GetString()!).ToList();
+                Assert.All(deltas, d => Assert.NotEmpty(d));
+                Assert.Equal(js, string.Concat(deltas));
+                Assert.Equal(js, events.Single(e => e.GetProperty("type").GetString() == "response.custom_tool_call_input.done").GetProperty("input").GetString());
+            }
+        }
+    }
+
+    [Fact]
+    public void Encoder_CustomInput_NotInTheAskedShape_IsToldWholeAtTheEnd()
+    {
+        var tools = Translate($$"""{"model":"m","input":"x","tools":{{CodexTools}}}""").Tools;
+        var events = Encode(tools, new ToolCallStarted(0, 0, "call_1", "exec"), new ToolArgumentsDelta(0, 0, "exit()"), new ToolCallEnded(0, 0), new Finished(0, FinishReason.ToolCalls));
+        Assert.Equal("exit()", events.Single(e => e.GetProperty("type").GetString() == "response.custom_tool_call_input.delta").GetProperty("delta").GetString());
+        Assert.Equal("exit()", events.Single(e => e.GetProperty("type").GetString() == "response.custom_tool_call_input.done").GetProperty("input").GetString());
+    }
 }
