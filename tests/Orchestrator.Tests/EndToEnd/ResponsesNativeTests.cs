@@ -78,9 +78,12 @@ public sealed class ResponsesNativeTests : IAsyncLifetime
               model-defaults { first-byte-timeout = 5s, first-token-timeout = 5s, idle-timeout = 5s }
               providers {
                 native { kind = openai, responses = on, base-url = "{{new Uri(url, "/v1")}}", api-key = "{{UpstreamKey}}" }
+                chat   { kind = openai, base-url = "{{new Uri(url, "/v1")}}", api-key = "{{UpstreamKey}}" }
               }
               models {
                 "codex-model" { routes = [ { provider = native, model = "up-model" } ] }
+                "mixed-model" { routes = [ { provider = chat, model = "up-model" }, { provider = native, model = "up-model" } ] }
+                "chat-model"  { routes = [ { provider = chat, model = "up-model" } ] }
               }
             }
             """);
@@ -146,5 +149,27 @@ public sealed class ResponsesNativeTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("chat answer", await response.Content.ReadAsStringAsync());
         Assert.Equal("/v1/chat/completions", Assert.Single(_recorded).Path);
+    }
+
+    [Fact]
+    public async Task PreviousResponseId_GoesOnlyToANativeRoute_AndIsRefusedWhereThereIsNone()
+    {
+        const string json = """{"model":"MODEL","stream":false,"store":true,"previous_response_id":"resp_prev","input":"and then?"}""";
+        using (var response = await PostAsync("/v1/responses", json.Replace("MODEL", "mixed-model")))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("native", response.Headers.GetValues("x-orchestrator-provider").Single());   // the chat route was skipped
+            var (path, _, sent) = Assert.Single(_recorded);
+            Assert.Equal("/v1/responses", path);
+            Assert.Equal("resp_prev", JsonDocument.Parse(sent).RootElement.GetProperty("previous_response_id").GetString());
+        }
+        using (var response = await PostAsync("/v1/responses", json.Replace("MODEL", "chat-model")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+            Assert.Equal("previous_response_id", error.GetProperty("param").GetString());
+            Assert.Contains("stateless", error.GetProperty("message").GetString());
+            Assert.Single(_recorded);   // nothing went upstream
+        }
     }
 }

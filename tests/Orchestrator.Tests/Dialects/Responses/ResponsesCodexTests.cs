@@ -151,13 +151,13 @@ public sealed partial class ResponsesCodexTests
     }
 
     [Fact]
-    public void Stateful_IsStillRefused_SayingWhy()
+    public void Stateful_IsForANativeRouteOnly_SayingWhy()
     {
         foreach (var json in (string[])["""{"model":"m","input":"x","store":true,"previous_response_id":"resp_1"}""", """{"model":"m","input":"x","background":true}"""])
         {
-            var error = Translate(json).Error;
-            Assert.NotNull(error);
-            Assert.Contains("stateless", error.Message);
+            var result = Translate(json);
+            Assert.Null(result.Error);
+            Assert.Contains("stateless", result.OnlyNative!.Message);
         }
     }
 
