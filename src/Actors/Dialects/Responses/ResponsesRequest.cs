@@ -104,7 +104,7 @@ public static class ResponsesRequest
             switch (property.Name)
             {
                 case "model" or "input" or "instructions" or "previous_response_id" or "conversation" or "background" or "prompt" or "tools":
-                    break;   // written above, or refused by Refusal when set
+                    break;   // written above, or for a native route only (Refusal)
                 case "store":
                     // Nothing is stored: an answer asked to be kept is still the same answer.
                     if (value.ValueKind == JsonValueKind.True) dropped.Add("store");
@@ -148,7 +148,7 @@ public static class ResponsesRequest
                 default:
                     // metadata is echoed in the response object; client_metadata, include, truncation and fields not
                     // known here have nothing in chat that carries them.
-                    if (value.ValueKind != JsonValueKind.Null) dropped.Add(ResponsesRequest.Named(property.Name));
+                    if (value.ValueKind != JsonValueKind.Null) dropped.Add(Named(property.Name));
                     break;
             }
             if (error is not null) return Fail(error, root);
@@ -164,7 +164,7 @@ public static class ResponsesRequest
         }
         else if (root.TryGetProperty("tool_choice", out var choice))
         {
-            if (dropped.Exists(d => d.StartsWith("tools", StringComparison.Ordinal) || d.StartsWith("input[", StringComparison.Ordinal) && d.Contains(".tools[", StringComparison.Ordinal)))
+            if (tools.Declined > 0)
             {
                 // Every tool the client declared was dropped: its choice goes with them.
                 if (choice.ValueKind is not (JsonValueKind.Null or JsonValueKind.String) || choice.ValueKind == JsonValueKind.String && choice.GetString() == "required") dropped.Add("tool_choice");
@@ -238,7 +238,7 @@ public static class ResponsesRequest
         // summary, context, ...: we relay the model's own reasoning text (reasoning_text), there is nothing to summarize.
         foreach (var field in reasoning.EnumerateObject())
         {
-            if (!field.NameEquals("effort"u8) && field.Value.ValueKind != JsonValueKind.Null) dropped.Add($"reasoning.{ResponsesRequest.Named(field.Name)}");
+            if (!field.NameEquals("effort"u8) && field.Value.ValueKind != JsonValueKind.Null) dropped.Add($"reasoning.{Named(field.Name)}");
         }
         if (!reasoning.TryGetProperty("effort", out var effort) || effort.ValueKind == JsonValueKind.Null) return null;
         if (effort.ValueKind != JsonValueKind.String) return InvalidType("reasoning.effort", "a string");
