@@ -21,6 +21,7 @@ public sealed class ResponsesStreamDecoder : IAnswerDecoder
 
     public void Decode(ReadOnlySpan<byte> data, List<AnswerEvent> events)
     {
+        if (TryDelta(data, events)) return;
         JsonDocument document;
         try
         {
@@ -80,6 +81,60 @@ public sealed class ResponsesStreamDecoder : IAnswerDecoder
             }
         }
     }
+
+    /// <summary>
+    /// The events that come by the hundred (<c>*.delta</c>) read with one reader pass, no document: their
+    /// <c>type</c>, <c>output_index</c> and <c>delta</c>. False (nothing added) for any other event, which the
+    /// document path then reads.
+    /// </summary>
+    private bool TryDelta(ReadOnlySpan<byte> data, List<AnswerEvent> events)
+    {
+        var reader = new Utf8JsonReader(data);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+            DeltaKind kind = DeltaKind.None;
+            int? index = null;
+            string? delta = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("type"u8))
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.String) return false;
+                    kind = reader.ValueTextEquals("response.output_text.delta"u8) ? DeltaKind.Text
+                        : reader.ValueTextEquals("response.function_call_arguments.delta"u8) || reader.ValueTextEquals("response.custom_tool_call_input.delta"u8) ? DeltaKind.Call
+                        : DeltaKind.None;
+                    if (kind == DeltaKind.None) return false;
+                }
+                else if (reader.ValueTextEquals("output_index"u8))
+                {
+                    if (!reader.Read() || !reader.TryGetInt32(out var n)) return false;
+                    index = n;
+                }
+                else if (reader.ValueTextEquals("delta"u8))
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.String) return false;
+                    delta = reader.GetString();
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            if (reader.TokenType != JsonTokenType.EndObject || kind == DeltaKind.None || !_started) return false;
+            if (string.IsNullOrEmpty(delta)) return true;
+            if (kind == DeltaKind.Text) events.Add(new TextDelta(0, delta));
+            else if (index is { } at && _calls.TryGetValue(at, out var call)) events.Add(new ToolArgumentsDelta(0, call, delta));
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;   // the document path skips it
+        }
+    }
+
+    private enum DeltaKind { None, Text, Call }
 
     private void Start(JsonElement root, List<AnswerEvent> events)
     {
