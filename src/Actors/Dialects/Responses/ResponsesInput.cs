@@ -254,7 +254,7 @@ internal static class ResponsesInput
             }
             message.Parts.Add(new Part(text.ToString()));
         }
-        else return ResponsesRequest.InvalidType($"{at}.output", "a string or an array of content parts");
+        else message.Parts.Add(new Part(output.GetRawText()));   // another shape (an object, a number): its JSON is the tool's text
         messages.Add(message);
         return null;
     }

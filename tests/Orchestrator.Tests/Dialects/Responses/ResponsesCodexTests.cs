@@ -268,4 +268,11 @@ public sealed partial class ResponsesCodexTests
         Assert.Equal("exit()", events.Single(e => e.GetProperty("type").GetString() == "response.custom_tool_call_input.delta").GetProperty("delta").GetString());
         Assert.Equal("exit()", events.Single(e => e.GetProperty("type").GetString() == "response.custom_tool_call_input.done").GetProperty("input").GetString());
     }
+
+    [Fact]
+    public void ToolOutput_OfAnotherShape_IsItsJsonAsText()
+    {
+        var (chat, _) = Chat("""{"model":"m","input":[{"type":"function_call","call_id":"c1","name":"f","arguments":"{}"},{"type":"function_call_output","call_id":"c1","output":{"ok":true}}]}""");
+        Assert.Equal("""{"ok":true}""", chat.GetProperty("messages")[1].GetProperty("content").GetString());
+    }
 }
