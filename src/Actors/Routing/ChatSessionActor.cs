@@ -79,6 +79,8 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
     private int _attempts;
     private bool _freshRetryUsed;
     private bool _anyTried;          // a route answered at all (502), rather than every one being unavailable (503)
+    private bool _launched;          // an attempt went out
+    private ApiError? _onlyNative;   // why routes that read a translation were skipped (NativeRequest.OnlyNative)
     private int _refusedRoutes;      // routes whose provider refused at once (open circuit, park)
     private bool _panic;             // every route refused: they are tried again, admitted as trials
     private Step? _current;          // the last attempt started; null once a whole answer came
@@ -317,10 +319,22 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
                 _failures.Add($"{Describe(route)}: skipped, {reason}");
                 continue;
             }
+            // A request only its own dialect's upstream can answer (stored state): a translation would answer something else.
+            if (_command.Request.Native is { OnlyNative: { } why } native && !_settings.Providers[route.Provider].Speaks(native.Dialect))
+            {
+                _onlyNative = why;
+                _failures.Add($"{Describe(route)}: skipped, it reads a translation and {why.Message}");
+                continue;
+            }
             if (_current is not null) Log.Info("Request {RequestId}: falling back to {Provider}", RequestId, route.Provider);
             _routeIndex = i;
             _retries = 0;
             Launch(new Step(i, null), asker);
+            return;
+        }
+        if (!_launched && _onlyNative is { } caller)
+        {
+            GiveUp(caller, asker);   // no route could take it: the caller's request, not the providers, is why
             return;
         }
         if (!_anyTried && !_panic && _refusedRoutes > 0)
@@ -348,6 +362,7 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
     private void Launch(Step step, IActorRef? asker)
     {
         var route = Route(step.RouteIndex);
+        _launched = true;
         var request = step.Strategy is { } strategy ? ResumeRequests.For(_command.Request, strategy, _resume!.Text) : _command.Request;
         _current = step;
         Timers.StartSingleTimer(OutcomeTimer, new OutcomeOverdue(_attempts), _model.Limits.FirstByteTimeout + OutcomeGrace);
@@ -501,7 +516,11 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
             OnResumeStepFailed(failure, asker);   // a resume attempt failed before adding anything: try the next way
             return;
         }
-        if (ResumePlanner.Refusal(_model.Resume, snapshot) is { } refusal)
+        // A resume runs the engine's chat form of the request; one that needs its upstream's own state has none.
+        var refusal = _command.Request.Native is { OnlyNative: not null }
+            ? "the request needs state only its own dialect's upstream keeps"
+            : ResumePlanner.Refusal(_model.Resume, snapshot);
+        if (refusal is not null)
         {
             Log.Info("Request {RequestId}: not resuming: {Reason}", RequestId, refusal);
             _telemetry.Resume(null, "refused");
@@ -588,7 +607,8 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
     /// <summary>The caller, or the client stream waiting (<paramref name="asker"/>), gets <paramref name="error"/>, and nothing is left to decide.</summary>
     private void GiveUp(ApiError error, IActorRef? asker)
     {
-        Log.Error("Request {RequestId}: {Status} for model {Model}: {Error}", RequestId, error.Status, _model.Id, error.Message);
+        if (error.Status >= 500) Log.Error("Request {RequestId}: {Status} for model {Model}: {Error}", RequestId, error.Status, _model.Id, error.Message);
+        else Log.Info("Request {RequestId}: {Status} for model {Model}: {Error}", RequestId, error.Status, _model.Id, error.Message);
         _status = error.Status;
         _telemetry.Failed(error);
         if (asker is null)

@@ -40,9 +40,15 @@ public sealed class OpenAiUpstreamClient(ProviderSettings settings) : HttpUpstre
     protected override UpstreamResponse Completion(byte[] body, UpstreamCall call)
     {
         CompletionBody.Validate(body);
-        return Native(call) is null
-            ? new UpstreamCompletion(body)
-            : new UpstreamCompletion(ResponsesUpstream.ToChatCompletion(body, call.UpstreamModel)) { Native = body };
+        if (Native(call) is null) return new UpstreamCompletion(body);
+        try
+        {
+            return new UpstreamCompletion(ResponsesUpstream.ToChatCompletion(body, call.UpstreamModel)) { Native = body };
+        }
+        catch (InvalidOperationException)
+        {
+            throw new UpstreamProtocolException("the upstream's response object could not be read");   // a string that is not UTF-8
+        }
     }
 
     protected override IStreamDecoder? Decoder(UpstreamCall call) => Native(call) is null ? null : new ChatChunkDecoder(new ResponsesStreamDecoder());

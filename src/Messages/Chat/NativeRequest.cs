@@ -14,4 +14,10 @@ public sealed record NativeRequest(Dialect Dialect, JsonElement Body)
     /// <c>OpenAI-Beta</c>): an upstream that takes <see cref="Body"/> gets them too. Never a key.
     /// </summary>
     public System.Collections.Immutable.ImmutableArray<KeyValuePair<string, string>> Headers { get; init; } = [];
+
+    /// <summary>
+    /// Set when the request means something only an upstream of <see cref="Dialect"/> can do (state it keeps, such as
+    /// a <c>previous_response_id</c>): routing skips every other provider, and when none is left the caller gets this.
+    /// </summary>
+    public ApiError? OnlyNative { get; init; }
 }

@@ -12,8 +12,9 @@ namespace Orchestrator.Http;
 /// The OpenAI Responses API front, stateless subset: <c>POST /v1/responses</c>. The request is translated into a
 /// chat request (<see cref="ResponsesRequest"/>) and runs through the same front, sessions and providers as
 /// <c>/v1/chat/completions</c>; the answer is written back as Responses events (<see cref="ResponsesEncoder"/>) or
-/// as one response object (<see cref="ResponsesCompletion"/>). Nothing is stored: <c>previous_response_id</c> and
-/// <c>conversation</c> are refused, and there is no <c>GET /v1/responses/{id}</c>. What the translation drops is
+/// as one response object (<see cref="ResponsesCompletion"/>). The relay stores nothing: <c>previous_response_id</c>
+/// and <c>conversation</c> reach only a native Responses provider (<see cref="NativeRequest.OnlyNative"/>), and there is
+/// no <c>GET /v1/responses/{id}</c>. What the translation drops is
 /// named in <c>x-orchestrator-dropped</c> (<see cref="ChatRequest.Dropped"/>).
 /// Errors keep the OpenAI shape, which the Responses API shares.
 /// </summary>
@@ -42,7 +43,7 @@ public static class ResponsesEndpoints
             await OpenAiErrors.WriteAsync(http.Response, refused);
             return;
         }
-        var native = new NativeRequest(Dialect.OpenAiResponses, translated!.Body) { Headers = PassedHeaders(http.Request) };
+        var native = new NativeRequest(Dialect.OpenAiResponses, translated!.Body) { Headers = PassedHeaders(http.Request), OnlyNative = translated.OnlyNative };
         var request = parsed.Request! with { Native = native, Dropped = translated.Dropped };
         var echo = new ResponseEcho(translated.Body);
         var encoder = new ResponsesEncoder(echo, createdAt, tools: translated.Tools);

@@ -58,10 +58,29 @@ public sealed class ResponsesNativeTests : IAsyncLifetime
                 http.Response.ContentType = "application/json";
                 await http.Response.WriteAsync(WholeResponse);
             });
+            app.MapPost("/fail/v1/responses", async http =>
+            {
+                var body = await new StreamReader(http.Request.Body).ReadToEndAsync();
+                _recorded.Enqueue((http.Request.Path, new HeaderDictionary(http.Request.Headers.ToDictionary(h => h.Key, h => h.Value)), body));
+                http.Response.ContentType = "text/event-stream";
+                await http.Response.WriteAsync(string.Concat(
+                    Event("""{"type":"response.created","sequence_number":0,"response":{"id":"resp_fail","object":"response","status":"in_progress","output":[]}}"""),
+                    Event("""{"type":"response.failed","sequence_number":1,"response":{"id":"resp_fail","status":"failed","error":{"code":"server_error","message":"upstream broke"}}}""")));
+            });
             app.MapPost("/v1/chat/completions", async http =>
             {
                 var body = await new StreamReader(http.Request.Body).ReadToEndAsync();
                 _recorded.Enqueue((http.Request.Path, new HeaderDictionary(http.Request.Headers.ToDictionary(h => h.Key, h => h.Value)), body));
+                if (JsonDocument.Parse(body).RootElement.TryGetProperty("stream", out var stream) && stream.GetBoolean())
+                {
+                    http.Response.ContentType = "text/event-stream";
+                    await http.Response.WriteAsync(
+                        "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"up-model\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"chat answer\"},\"finish_reason\":null}]}\n\n" +
+                        "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"up-model\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n" +
+                        "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"up-model\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}\n\n" +
+                        "data: [DONE]\n\n");
+                    return;
+                }
                 await http.Response.WriteAsJsonAsync(new
                 {
                     id = "chatcmpl-1", @object = "chat.completion", created = 1, model = "up-model",
@@ -78,9 +97,14 @@ public sealed class ResponsesNativeTests : IAsyncLifetime
               model-defaults { first-byte-timeout = 5s, first-token-timeout = 5s, idle-timeout = 5s }
               providers {
                 native { kind = openai, responses = on, base-url = "{{new Uri(url, "/v1")}}", api-key = "{{UpstreamKey}}" }
+                chat   { kind = openai, base-url = "{{new Uri(url, "/v1")}}", api-key = "{{UpstreamKey}}" }
+                broken { kind = openai, responses = on, base-url = "{{new Uri(url, "/fail/v1")}}", api-key = "{{UpstreamKey}}" }
               }
               models {
                 "codex-model" { routes = [ { provider = native, model = "up-model" } ] }
+                "mixed-model" { routes = [ { provider = chat, model = "up-model" }, { provider = native, model = "up-model" } ] }
+                "chat-model"  { routes = [ { provider = chat, model = "up-model" } ] }
+                "fallback-model" { routes = [ { provider = broken, model = "up-model" }, { provider = chat, model = "up-model" } ] }
               }
             }
             """);
@@ -146,5 +170,48 @@ public sealed class ResponsesNativeTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("chat answer", await response.Content.ReadAsStringAsync());
         Assert.Equal("/v1/chat/completions", Assert.Single(_recorded).Path);
+    }
+
+    [Fact]
+    public async Task PreviousResponseId_GoesOnlyToANativeRoute_AndIsRefusedWhereThereIsNone()
+    {
+        const string json = """{"model":"MODEL","stream":false,"store":true,"previous_response_id":"resp_prev","input":"and then?"}""";
+        using (var response = await PostAsync("/v1/responses", json.Replace("MODEL", "mixed-model")))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("native", response.Headers.GetValues("x-orchestrator-provider").Single());   // the chat route was skipped
+            var (path, _, sent) = Assert.Single(_recorded);
+            Assert.Equal("/v1/responses", path);
+            Assert.Equal("resp_prev", JsonDocument.Parse(sent).RootElement.GetProperty("previous_response_id").GetString());
+        }
+        using (var response = await PostAsync("/v1/responses", json.Replace("MODEL", "chat-model")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+            Assert.Equal("previous_response_id", error.GetProperty("param").GetString());
+            Assert.Contains("stateless", error.GetProperty("message").GetString());
+            Assert.Single(_recorded);   // nothing went upstream
+        }
+    }
+
+    [Fact]
+    public async Task NativeAttemptFailing_FallsBackToAChatRoute_AndTheClientsStreamStaysOneResponse()
+    {
+        using var response = await PostAsync("/v1/responses", CodexLikeRequest.Replace("codex-model", "fallback-model"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        var events = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Where(e => !e.StartsWith(':'))
+            .Select(e => JsonDocument.Parse(e.Split('\n').Single(l => l.StartsWith("data: "))["data: ".Length..]).RootElement).ToList();
+        var types = events.Select(e => e.GetProperty("type").GetString()).ToList();
+        Assert.DoesNotContain("response.failed", types);   // the failed attempt's failure is the relay's to handle, not the client's
+        Assert.Equal(1, types.Count(t => t == "response.created"));
+        Assert.Equal("response.completed", types[^1]);
+        Assert.Contains(events, e => e.GetProperty("type").GetString() == "response.output_text.delta" && e.GetProperty("delta").GetString() == "chat answer");
+        var sequence = events.Select(e => e.GetProperty("sequence_number").GetInt32()).ToList();
+        Assert.Equal(sequence.Order(), sequence);
+        Assert.Equal(sequence.Count, sequence.Distinct().Count());
+        var paths = _recorded.Select(r => r.Path.ToString()).ToList();
+        Assert.Equal("/v1/chat/completions", paths[^1]);   // after the broken route's retries
+        Assert.All(paths[..^1], path => Assert.Equal("/fail/v1/responses", path));
     }
 }

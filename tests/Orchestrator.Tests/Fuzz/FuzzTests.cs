@@ -140,7 +140,12 @@ public sealed class FuzzTests
             (5, FuzzInputs.Object(3).Select(node =>
             {
                 if (node is System.Text.Json.Nodes.JsonObject obj && !obj.ContainsKey("type"))
-                    obj["type"] = new[] { "message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "error" }[obj.Count % 6];
+                    obj["type"] = new[]
+                    {
+                        "message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "error",
+                        "response.created", "response.output_text.delta", "response.output_item.added", "response.function_call_arguments.delta",
+                        "response.output_item.done", "response.completed", "response.incomplete", "response.failed",
+                    }[obj.Count % 14];
                 return FuzzInputs.Utf8(node);
             })),
             (2, FuzzInputs.Body));
@@ -148,6 +153,7 @@ public sealed class FuzzTests
         {
             var anthropic = new AnthropicStreamDecoder();
             var gemini = new GeminiStreamDecoder("gemini-fuzz");
+            var responses = new ResponsesStreamDecoder();
             var chat = new ChatChunkReader();
             var writer = new ChatChunkWriter();
             var output = new ArrayBufferWriter<byte>();
@@ -156,6 +162,7 @@ public sealed class FuzzTests
             {
                 anthropic.Decode(e, decoded);
                 gemini.Decode(e, decoded);
+                responses.Decode(e, decoded);
                 chat.Read(e, decoded);
             }
             // Whatever came out can be written as chat chunks (what the answer stage does with it).

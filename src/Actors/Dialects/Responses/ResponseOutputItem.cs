@@ -47,6 +47,9 @@ internal sealed class ResponseOutputItem
     public int ToolIndex { get; private init; }
     public StringBuilder Arguments { get; } = new();
 
+    /// <summary>A custom tool call's input as far as it has streamed.</summary>
+    public CustomInputReader CustomInput { get; } = new();
+
     public static ResponseOutputItem Message(string id, int outputIndex) => new(ItemKind.Message, id, outputIndex);
 
     public static ResponseOutputItem Reasoning(string id, int outputIndex) => new(ItemKind.Reasoning, id, outputIndex);

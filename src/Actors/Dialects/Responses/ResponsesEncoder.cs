@@ -14,15 +14,15 @@ namespace Orchestrator.Actors.Dialects.Responses;
 ///     message:       content_part.added, output_text.delta* (or refusal.delta*), output_text.done, content_part.done
 ///     reasoning:     content_part.added, reasoning_text.delta*, reasoning_text.done, content_part.done
 ///     function call: function_call_arguments.delta*, function_call_arguments.done
-///     custom call:   custom_tool_call_input.delta, custom_tool_call_input.done
+///     custom call:   custom_tool_call_input.delta*, custom_tool_call_input.done
 ///   response.output_item.done
 /// response.completed | response.incomplete (max_output_tokens, content_filter) | response.failed
 /// </code>
 /// Items never interleave: a new kind of content closes the open item, and <c>output_index</c> counts the items.
 /// A function call's <c>call_id</c> is the upstream's tool call id, unchanged; its name is the client's again
 /// (<see cref="ResponsesToolMap"/>: a namespaced tool's call says its <c>namespace</c>, a custom tool's call is a
-/// <c>custom_tool_call</c> whose input is told whole when the call ends, since it is a string inside the
-/// arguments JSON the upstream streams). Only choice 0 is written (a
+/// <c>custom_tool_call</c> whose input streams as the string inside the arguments JSON is decoded,
+/// <see cref="CustomInputReader"/>). Only choice 0 is written (a
 /// Responses request cannot ask for more). The last event carries the whole response with its usage.
 /// One per response; also builds the non-streamed response object (<see cref="ResponsesCompletion"/>).
 /// </summary>
@@ -102,7 +102,11 @@ public sealed class ResponsesEncoder : IAnswerEncoder
             case ToolArgumentsDelta { Choice: 0 } arguments:
                 if (arguments.Json.Length == 0 || FindCall(arguments.Index) is not { } target) break;
                 target.Arguments.Append(arguments.Json);
-                if (target.Kind == ResponseOutputItem.ItemKind.CustomToolCall) break;   // told whole at its end
+                if (target.Kind == ResponseOutputItem.ItemKind.CustomToolCall)
+                {
+                    if (target.CustomInput.Read(target.Arguments) is { Length: > 0 } piece) WriteInputDelta(output, target, piece);
+                    break;
+                }
                 if (Begin(output, "response.function_call_arguments.delta"u8))
                 {
                     _json.WriteString("item_id"u8, target.Id);
@@ -280,14 +284,11 @@ public sealed class ResponsesEncoder : IAnswerEncoder
         }
         else if (item.Kind == ResponseOutputItem.ItemKind.CustomToolCall)
         {
+            // What did not stream (arguments of another shape, or an end the reader had not reached) is told now.
             var input = item.InputText;
-            if (input.Length > 0 && Begin(output, "response.custom_tool_call_input.delta"u8))
-            {
-                _json.WriteString("item_id"u8, item.Id);
-                _json.WriteNumber("output_index"u8, item.OutputIndex);
-                _json.WriteString("delta"u8, input);
-                End(output);
-            }
+            var told = item.CustomInput.Streamed.ToString();
+            var rest = input.StartsWith(told, StringComparison.Ordinal) ? input[told.Length..] : "";
+            if (rest.Length > 0) WriteInputDelta(output, item, rest);
             if (Begin(output, "response.custom_tool_call_input.done"u8))
             {
                 _json.WriteString("item_id"u8, item.Id);
@@ -306,6 +307,15 @@ public sealed class ResponsesEncoder : IAnswerEncoder
             item.Write(_json);
             End(output);
         }
+    }
+
+    private void WriteInputDelta(IBufferWriter<byte> output, ResponseOutputItem item, string delta)
+    {
+        if (!Begin(output, "response.custom_tool_call_input.delta"u8)) return;
+        _json.WriteString("item_id"u8, item.Id);
+        _json.WriteNumber("output_index"u8, item.OutputIndex);
+        _json.WriteString("delta"u8, delta);
+        End(output);
     }
 
     private void CloseAll(IBufferWriter<byte> output)

@@ -53,7 +53,8 @@ internal static class ResponsesInput
         return null;
     }
 
-    public static ApiError? Write(JsonElement input, Utf8JsonWriter json, ResponsesToolMap map, List<string> dropped)
+    /// <param name="onlyNative">Set when an item needs state only a native Responses upstream keeps (an item reference).</param>
+    public static ApiError? Write(JsonElement input, Utf8JsonWriter json, ResponsesToolMap map, List<string> dropped, ref ApiError? onlyNative)
     {
         if (input.ValueKind == JsonValueKind.String)
         {
@@ -97,7 +98,9 @@ internal static class ResponsesInput
                     error = ApiError.InvalidRequest($"Missing required parameter: '{at}.type'.", $"{at}.type", "missing_required_parameter");
                     break;
                 case "item_reference":
-                    error = ResponsesRequest.Unsupported($"{at}.type", "Item references are not supported: this relay is stateless and keeps no items; send the item itself.");
+                    onlyNative ??= ResponsesRequest.Unsupported($"{at}.type", "Item references are not supported on this route: the relay keeps no items, and only a provider speaking the Responses API natively has them; send the item itself.");
+                    dropped.Add($"{at}:item_reference");
+                    error = null;
                     break;
                 default:
                     // Hosted tools' calls (web_search_call, local_shell_call, ...) and types not known here.
@@ -251,7 +254,7 @@ internal static class ResponsesInput
             }
             message.Parts.Add(new Part(text.ToString()));
         }
-        else return ResponsesRequest.InvalidType($"{at}.output", "a string or an array of content parts");
+        else message.Parts.Add(new Part(output.GetRawText()));   // another shape (an object, a number): its JSON is the tool's text
         messages.Add(message);
         return null;
     }

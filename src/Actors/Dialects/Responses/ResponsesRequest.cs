@@ -10,9 +10,10 @@ namespace Orchestrator.Actors.Dialects.Responses;
 /// engine runs. The wire is the client's and forward compatible: what the chat body can carry is mapped, and every
 /// other field, item type or tool type is dropped and named in <see cref="Result.Dropped"/> (the edge says it in
 /// <c>x-orchestrator-dropped</c> when the upstream read the translation; a native Responses upstream gets the
-/// request as it came). Refused, with an OpenAI-shaped 400 that says why, is only what would change the answer's
-/// meaning and cannot be emulated: state this relay does not keep (<c>previous_response_id</c>,
-/// <c>conversation</c>, stored <c>prompt</c>s, item references) and <c>background</c> runs.
+/// request as it came). Refused on a translated route (<see cref="Result.OnlyNative"/>), with an OpenAI-shaped 400
+/// that says why, is only what would change the answer's meaning and cannot be emulated: state this relay does not
+/// keep (<c>previous_response_id</c>, <c>conversation</c>, stored <c>prompt</c>s, item references) and
+/// <c>background</c> runs. A native Responses upstream keeps that state and takes them as they came.
 /// <para>
 /// What maps where: <c>instructions</c> becomes a leading system message; <c>input</c> (a string, or items) becomes
 /// the messages (<see cref="ResponsesInput"/>); function tools and <c>tool_choice</c> become chat function tools;
@@ -31,6 +32,12 @@ public static class ResponsesRequest
     public sealed record Result(JsonElement Body, byte[]? ChatBody, bool Stream, ApiError? Error)
     {
         public ImmutableArray<string> Dropped { get; init; } = [];
+
+        /// <summary>
+        /// Why only a native Responses upstream may take the request (it needs state the relay does not keep, or a
+        /// background run): a translated route refuses it with this error (<see cref="NativeRequest.OnlyNative"/>).
+        /// </summary>
+        public ApiError? OnlyNative { get; init; }
         public ResponsesToolMap Tools { get; init; } = ResponsesToolMap.Empty;
     }
 
@@ -59,7 +66,8 @@ public static class ResponsesRequest
 
     private static Result TranslateObject(JsonElement root)
     {
-        if (Refusal(root) is { } refused) return Fail(refused, root);
+        // Stored state and background runs: a native upstream has them, a translation cannot emulate them.
+        var onlyNative = Refusal(root);
         if (!root.TryGetProperty("input", out var input) || input.ValueKind == JsonValueKind.Null)
             return Fail(ApiError.InvalidRequest("Missing required parameter: 'input'.", "input", "missing_required_parameter"), root);
 
@@ -85,7 +93,7 @@ public static class ResponsesRequest
             json.WriteString("content"u8, instructions.GetString());
             json.WriteEndObject();
         }
-        if (ResponsesInput.Write(input, json, tools, dropped) is { } inputError) return Fail(inputError, root);
+        if (ResponsesInput.Write(input, json, tools, dropped, ref onlyNative) is { } inputError) return Fail(inputError, root);
         json.WriteEndArray();
 
         var stream = false;
@@ -96,7 +104,7 @@ public static class ResponsesRequest
             switch (property.Name)
             {
                 case "model" or "input" or "instructions" or "previous_response_id" or "conversation" or "background" or "prompt" or "tools":
-                    break;   // written above, or refused by Refusal when set
+                    break;   // written above, or for a native route only (Refusal)
                 case "store":
                     // Nothing is stored: an answer asked to be kept is still the same answer.
                     if (value.ValueKind == JsonValueKind.True) dropped.Add("store");
@@ -140,7 +148,7 @@ public static class ResponsesRequest
                 default:
                     // metadata is echoed in the response object; client_metadata, include, truncation and fields not
                     // known here have nothing in chat that carries them.
-                    if (value.ValueKind != JsonValueKind.Null) dropped.Add(ResponsesRequest.Named(property.Name));
+                    if (value.ValueKind != JsonValueKind.Null) dropped.Add(Named(property.Name));
                     break;
             }
             if (error is not null) return Fail(error, root);
@@ -156,7 +164,7 @@ public static class ResponsesRequest
         }
         else if (root.TryGetProperty("tool_choice", out var choice))
         {
-            if (dropped.Exists(d => d.StartsWith("tools", StringComparison.Ordinal) || d.StartsWith("input[", StringComparison.Ordinal) && d.Contains(".tools[", StringComparison.Ordinal)))
+            if (tools.Declined > 0)
             {
                 // Every tool the client declared was dropped: its choice goes with them.
                 if (choice.ValueKind is not (JsonValueKind.Null or JsonValueKind.String) || choice.ValueKind == JsonValueKind.String && choice.GetString() == "required") dropped.Add("tool_choice");
@@ -174,7 +182,7 @@ public static class ResponsesRequest
         }
         json.WriteEndObject();
         json.Flush();
-        return new Result(root, output.WrittenSpan.ToArray(), stream, null) { Dropped = [.. dropped], Tools = tools };
+        return new Result(root, output.WrittenSpan.ToArray(), stream, null) { Dropped = [.. dropped], Tools = tools, OnlyNative = onlyNative };
     }
 
     /// <summary>What a stateless relay cannot do: fetch stored responses, conversations and prompts, or run in the background.</summary>
@@ -199,7 +207,7 @@ public static class ResponsesRequest
     {
         if (root.TryGetProperty("store", out var store) && store.ValueKind is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null))
             return InvalidType("store", "a boolean");
-        if (root.TryGetProperty("background", out var background) && background.ValueKind is not (JsonValueKind.False or JsonValueKind.Null))
+        if (root.TryGetProperty("background", out var background) && background.ValueKind is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null))
             return InvalidType("background", "a boolean");
         if (root.TryGetProperty("metadata", out var metadata) && metadata.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
             return InvalidType("metadata", "an object");
@@ -230,7 +238,7 @@ public static class ResponsesRequest
         // summary, context, ...: we relay the model's own reasoning text (reasoning_text), there is nothing to summarize.
         foreach (var field in reasoning.EnumerateObject())
         {
-            if (!field.NameEquals("effort"u8) && field.Value.ValueKind != JsonValueKind.Null) dropped.Add($"reasoning.{ResponsesRequest.Named(field.Name)}");
+            if (!field.NameEquals("effort"u8) && field.Value.ValueKind != JsonValueKind.Null) dropped.Add($"reasoning.{Named(field.Name)}");
         }
         if (!reasoning.TryGetProperty("effort", out var effort) || effort.ValueKind == JsonValueKind.Null) return null;
         if (effort.ValueKind != JsonValueKind.String) return InvalidType("reasoning.effort", "a string");

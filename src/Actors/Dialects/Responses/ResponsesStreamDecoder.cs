@@ -21,65 +21,120 @@ public sealed class ResponsesStreamDecoder : IAnswerDecoder
 
     public void Decode(ReadOnlySpan<byte> data, List<AnswerEvent> events)
     {
-        JsonDocument document;
+        if (TryDelta(data, events)) return;
         try
         {
             var reader = new Utf8JsonReader(data);
-            document = JsonDocument.ParseValue(ref reader);
+            using var document = JsonDocument.ParseValue(ref reader);
+            DecodeDocument(document.RootElement, events);
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
         {
-            return;   // not an event we can read: skipped, as every decoder does
-        }
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || String(root, "type") is not { } type) return;
-            switch (type)
-            {
-                case "response.created" or "response.in_progress":
-                    Start(root, events);
-                    break;
-                case "response.output_text.delta":
-                    Start(root, events);
-                    if (String(root, "delta") is { Length: > 0 } text) events.Add(new TextDelta(0, text));
-                    break;
-                case "response.refusal.delta":
-                    Start(root, events);
-                    if (String(root, "delta") is { Length: > 0 } refusal) events.Add(new RefusalDelta(0, refusal));
-                    break;
-                case "response.reasoning_text.delta" or "response.reasoning_summary_text.delta":
-                    Start(root, events);
-                    if (String(root, "delta") is { Length: > 0 } thinking) events.Add(new ThinkingDelta(0, thinking));
-                    break;
-                case "response.output_item.added":
-                    Start(root, events);
-                    if (Item(root) is { } added && IsCall(added) && Index(root) is { } addedAt && !_calls.ContainsKey(addedAt))
-                    {
-                        _calls[addedAt] = _calls.Count;
-                        events.Add(new ToolCallStarted(0, _calls[addedAt], String(added, "call_id") ?? "", String(added, "name") ?? ""));
-                    }
-                    break;
-                case "response.function_call_arguments.delta" or "response.custom_tool_call_input.delta":
-                    if (Index(root) is { } deltaAt && _calls.TryGetValue(deltaAt, out var deltaCall) && String(root, "delta") is { Length: > 0 } delta)
-                        events.Add(new ToolArgumentsDelta(0, deltaCall, delta));
-                    break;
-                case "response.output_item.done":
-                    if (Item(root) is { } done && IsCall(done) && Index(root) is { } doneAt && _calls.TryGetValue(doneAt, out var doneCall))
-                        events.Add(new ToolCallEnded(0, doneCall));
-                    break;
-                case "response.completed" or "response.incomplete":
-                    Start(root, events);
-                    events.Add(new Finished(0, FinishOf(type, root)));
-                    if (Response(root) is { } finished && finished.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
-                        events.Add(new UsageReported(Usage(usage)));
-                    break;
-                case "response.failed" or "error":
-                    events.Add(new AnswerFailed(ErrorOf(root)));
-                    break;
-            }
+            // IAnswerDecoder: an event we cannot read (bad JSON, invalid UTF-8 in a string) is skipped, never thrown.
         }
     }
+
+    private void DecodeDocument(JsonElement root, List<AnswerEvent> events)
+    {
+        if (root.ValueKind != JsonValueKind.Object || String(root, "type") is not { } type) return;
+        switch (type)
+        {
+            case "response.created" or "response.in_progress":
+                Start(root, events);
+                break;
+            case "response.output_text.delta":
+                Start(root, events);
+                if (String(root, "delta") is { Length: > 0 } text) events.Add(new TextDelta(0, text));
+                break;
+            case "response.refusal.delta":
+                Start(root, events);
+                if (String(root, "delta") is { Length: > 0 } refusal) events.Add(new RefusalDelta(0, refusal));
+                break;
+            case "response.reasoning_text.delta" or "response.reasoning_summary_text.delta":
+                Start(root, events);
+                if (String(root, "delta") is { Length: > 0 } thinking) events.Add(new ThinkingDelta(0, thinking));
+                break;
+            case "response.output_item.added":
+                Start(root, events);
+                if (Item(root) is { } added && IsCall(added) && Index(root) is { } addedAt && !_calls.ContainsKey(addedAt))
+                {
+                    _calls[addedAt] = _calls.Count;
+                    events.Add(new ToolCallStarted(0, _calls[addedAt], String(added, "call_id") ?? "", String(added, "name") ?? ""));
+                }
+                break;
+            case "response.function_call_arguments.delta" or "response.custom_tool_call_input.delta":
+                if (Index(root) is { } deltaAt && _calls.TryGetValue(deltaAt, out var deltaCall) && String(root, "delta") is { Length: > 0 } delta)
+                    events.Add(new ToolArgumentsDelta(0, deltaCall, delta));
+                break;
+            case "response.output_item.done":
+                if (Item(root) is { } done && IsCall(done) && Index(root) is { } doneAt && _calls.TryGetValue(doneAt, out var doneCall))
+                    events.Add(new ToolCallEnded(0, doneCall));
+                break;
+            case "response.completed" or "response.incomplete":
+                Start(root, events);
+                events.Add(new Finished(0, FinishOf(type, root)));
+                if (Response(root) is { } finished && finished.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+                    events.Add(new UsageReported(Usage(usage)));
+                break;
+            case "response.failed" or "error":
+                events.Add(new AnswerFailed(ErrorOf(root)));
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The events that come by the hundred (<c>*.delta</c>) read with one reader pass, no document: their
+    /// <c>type</c>, <c>output_index</c> and <c>delta</c>. False (nothing added) for any other event, which the
+    /// document path then reads.
+    /// </summary>
+    private bool TryDelta(ReadOnlySpan<byte> data, List<AnswerEvent> events)
+    {
+        var reader = new Utf8JsonReader(data);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+            DeltaKind kind = DeltaKind.None;
+            int? index = null;
+            string? delta = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("type"u8))
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.String) return false;
+                    kind = reader.ValueTextEquals("response.output_text.delta"u8) ? DeltaKind.Text
+                        : reader.ValueTextEquals("response.function_call_arguments.delta"u8) || reader.ValueTextEquals("response.custom_tool_call_input.delta"u8) ? DeltaKind.Call
+                        : DeltaKind.None;
+                    if (kind == DeltaKind.None) return false;
+                }
+                else if (reader.ValueTextEquals("output_index"u8))
+                {
+                    if (!reader.Read() || !reader.TryGetInt32(out var n)) return false;
+                    index = n;
+                }
+                else if (reader.ValueTextEquals("delta"u8))
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.String) return false;
+                    delta = reader.GetString();
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            if (reader.TokenType != JsonTokenType.EndObject || kind == DeltaKind.None || !_started) return false;
+            if (string.IsNullOrEmpty(delta)) return true;
+            if (kind == DeltaKind.Text) events.Add(new TextDelta(0, delta));
+            else if (index is { } at && _calls.TryGetValue(at, out var call)) events.Add(new ToolArgumentsDelta(0, call, delta));
+            return true;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            return false;   // the document path skips it
+        }
+    }
+
+    private enum DeltaKind { None, Text, Call }
 
     private void Start(JsonElement root, List<AnswerEvent> events)
     {

@@ -40,6 +40,9 @@ public sealed class ResponsesToolMap
 
     public bool IsEmpty => _tools.Count == 0;
 
+    /// <summary>Tools the client declared that the translation cannot offer (hosted ones): dropped and named.</summary>
+    public int Declined { get; internal set; }
+
     /// <summary>Declares a tool; a second declaration of the same name (in the same namespace) is ignored.</summary>
     internal Tool Add(ToolKind kind, string? ns, string name, JsonElement definition)
     {

@@ -59,6 +59,7 @@ internal static class ResponsesTools
             default:
                 // Hosted tools (web_search, file_search, mcp, ...) and types not known here: the upstream cannot run them.
                 dropped.Add($"{at}:{ResponsesRequest.Named(kind)}");
+                map.Declined++;
                 return null;
         }
     }

@@ -151,13 +151,13 @@ public sealed partial class ResponsesCodexTests
     }
 
     [Fact]
-    public void Stateful_IsStillRefused_SayingWhy()
+    public void Stateful_IsForANativeRouteOnly_SayingWhy()
     {
         foreach (var json in (string[])["""{"model":"m","input":"x","store":true,"previous_response_id":"resp_1"}""", """{"model":"m","input":"x","background":true}"""])
         {
-            var error = Translate(json).Error;
-            Assert.NotNull(error);
-            Assert.Contains("stateless", error.Message);
+            var result = Translate(json);
+            Assert.Null(result.Error);
+            Assert.Contains("stateless", result.OnlyNative!.Message);
         }
     }
 
@@ -232,5 +232,47 @@ public sealed partial class ResponsesCodexTests
         Assert.Equal("custom_tool_call", item.GetProperty("type").GetString());
         Assert.Equal("exit()", item.GetProperty("input").GetString());
         Assert.Equal("call_1", item.GetProperty("call_id").GetString());
+    }
+
+    [Fact]
+    public void Encoder_CustomInput_StreamsAsItComes_SplitAnywhere()
+    {
+        var tools = Translate($$"""{"model":"m","input":"x","tools":{{CodexTools}}}""").Tools;
+        const string js = "text(\"caf\u00e9 \ud83d\ude00\");\n\texit()";
+        // The serializer escapes non-ASCII (\u00e9, a surrogate pair), quotes and control characters.
+        var arguments = JsonSerializer.Serialize(new Dictionary<string, string> { ["input"] = js });
+        for (var split = 0; split <= arguments.Length; split++)
+        {
+            for (var second = split; second <= arguments.Length; second += 5)
+            {
+                var events = Encode(tools,
+                    new ToolCallStarted(0, 0, "call_1", "exec"),
+                    new ToolArgumentsDelta(0, 0, arguments[..split]),
+                    new ToolArgumentsDelta(0, 0, arguments[split..second]),
+                    new ToolArgumentsDelta(0, 0, arguments[second..]),
+                    new ToolCallEnded(0, 0),
+                    new Finished(0, FinishReason.ToolCalls));
+                var deltas = events.Where(e => e.GetProperty("type").GetString() == "response.custom_tool_call_input.delta").Select(e => e.GetProperty("delta").GetString()!).ToList();
+                Assert.All(deltas, d => Assert.NotEmpty(d));
+                Assert.Equal(js, string.Concat(deltas));
+                Assert.Equal(js, events.Single(e => e.GetProperty("type").GetString() == "response.custom_tool_call_input.done").GetProperty("input").GetString());
+            }
+        }
+    }
+
+    [Fact]
+    public void Encoder_CustomInput_NotInTheAskedShape_IsToldWholeAtTheEnd()
+    {
+        var tools = Translate($$"""{"model":"m","input":"x","tools":{{CodexTools}}}""").Tools;
+        var events = Encode(tools, new ToolCallStarted(0, 0, "call_1", "exec"), new ToolArgumentsDelta(0, 0, "exit()"), new ToolCallEnded(0, 0), new Finished(0, FinishReason.ToolCalls));
+        Assert.Equal("exit()", events.Single(e => e.GetProperty("type").GetString() == "response.custom_tool_call_input.delta").GetProperty("delta").GetString());
+        Assert.Equal("exit()", events.Single(e => e.GetProperty("type").GetString() == "response.custom_tool_call_input.done").GetProperty("input").GetString());
+    }
+
+    [Fact]
+    public void ToolOutput_OfAnotherShape_IsItsJsonAsText()
+    {
+        var (chat, _) = Chat("""{"model":"m","input":[{"type":"function_call","call_id":"c1","name":"f","arguments":"{}"},{"type":"function_call_output","call_id":"c1","output":{"ok":true}}]}""");
+        Assert.Equal("""{"ok":true}""", chat.GetProperty("messages")[1].GetProperty("content").GetString());
     }
 }

@@ -154,11 +154,7 @@ public sealed class ResponsesRequestTests
     }
 
     [Theory]
-    [InlineData("""{"model":"m","input":"x","previous_response_id":"resp_1"}""", "previous_response_id", "stateless")]
-    [InlineData("""{"model":"m","input":"x","conversation":"conv_1"}""", "conversation", "stateless")]
-    [InlineData("""{"model":"m","input":"x","background":true}""", "background", "stateless")]
     [InlineData("""{"model":"m"}""", "input", "Missing required parameter: 'input'")]
-    [InlineData("""{"model":"m","input":[{"type":"item_reference","id":"msg_1"}]}""", "input[0].type", "stateless")]
     [InlineData("""{"model":"m","input":[{"role":"user","content":[{"type":"input_image","file_id":"file-1"}]}]}""", "input[0].content[0].file_id", "file_id")]
     [InlineData("""{"model":"m","input":[{"role":"tool","content":"x"}]}""", "input[0].role", "Expected 'user', 'assistant', 'system' or 'developer'")]
     [InlineData("""{"model":"m","input":[{"type":"function_call","name":"f","arguments":"{}"}]}""", "input[0].call_id", "Missing required parameter")]
@@ -169,6 +165,21 @@ public sealed class ResponsesRequestTests
         var error = Refused(json);
         Assert.Equal(param, error.Param);
         Assert.Contains(message, error.Message);
+    }
+
+    [Theory]
+    [InlineData("""{"model":"m","input":"x","previous_response_id":"resp_1"}""", "previous_response_id", "stateless")]
+    [InlineData("""{"model":"m","input":"x","conversation":"conv_1"}""", "conversation", "stateless")]
+    [InlineData("""{"model":"m","input":"x","background":true}""", "background", "stateless")]
+    [InlineData("""{"model":"m","input":[{"type":"item_reference","id":"msg_1"},{"role":"user","content":"x"}]}""", "input[0].type", "keeps no items")]
+    public void Request_NeedingStoredState_IsForANativeRouteOnly(string json, string param, string message)
+    {
+        var result = Translate(json);
+        Assert.Null(result.Error);   // a native Responses upstream takes it as it came
+        Assert.NotNull(result.OnlyNative);
+        Assert.Equal(400, result.OnlyNative.Status);
+        Assert.Equal(param, result.OnlyNative.Param);
+        Assert.Contains(message, result.OnlyNative.Message);
     }
 
     [Theory]
