@@ -77,8 +77,9 @@ public sealed record ProviderSettings(
         }
         var key = node.OptionalString("api-key");
         var responses = node.Bool("responses");
-        if (responses && kind != ProviderKind.OpenAi)
-            throw new InvalidConfigException(node.KeyPath("responses"), $"is for kind openai (an OpenAI Responses API), not {kindText}");
+        // Only an openai kind has a Responses API: another kind ignores the key (so `kind = anthropic` over the shipped
+        // openai provider, whose responses is on, just works).
+        responses &= kind == ProviderKind.OpenAi;
         var upstream = node.Has("upstream") ? UpstreamSettings.From(node.Child("upstream").WithFallback(globalUpstreamNode)) : globalUpstream;
         return new ProviderSettings(
             name,

@@ -28,6 +28,12 @@ public sealed record UpstreamCall(string RequestId, ChatRequest Request, string 
     /// <summary>Which attempt of the request this is (0 = the first), counted over every route and retry.</summary>
     public int Attempt { get; init; }
 
+    /// <summary>
+    /// Sent as a chat completion whatever the provider could take natively (a provider with <c>responses = on</c> that
+    /// turned out to serve no <c>/responses</c>): decided once per call, so every step of it reads the same.
+    /// </summary>
+    public bool AsChat { get; init; }
+
     /// <summary>The model's <c>max-tokens-default</c>, for upstreams that require a limit when the caller set none.</summary>
     public int MaxTokensDefault { get; init; } = 4096;
 }

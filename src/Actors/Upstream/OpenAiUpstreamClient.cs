@@ -27,14 +27,24 @@ public sealed class OpenAiUpstreamClient(ProviderSettings settings) : HttpUpstre
         if (Settings.ApiKey is { } key) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key.Reveal());
     }
 
-    public override Task<UpstreamResponse> SendAsync(UpstreamCall call, CancellationToken cancellationToken) =>
-        Native(call) is { } native
-            ? PostAsync(Responses, ResponsesUpstream.Write(native, call.UpstreamModel, call.Request.Stream), call, cancellationToken, native.Headers)
-            : PostAsync(Completions, UpstreamRequestBody.Write(call.Request, call.UpstreamModel), call, cancellationToken);
+    // Set once the provider has shown it serves no /responses (an OpenAI-compatible server that speaks chat alone).
+    private volatile bool _noResponsesEndpoint;
 
-    /// <summary>The client's Responses request, when this provider takes it as it came.</summary>
+    public override async Task<UpstreamResponse> SendAsync(UpstreamCall call, CancellationToken cancellationToken)
+    {
+        if (_noResponsesEndpoint) call = call with { AsChat = true };
+        if (Native(call) is not { } native) return await PostAsync(Completions, UpstreamRequestBody.Write(call.Request, call.UpstreamModel), call, cancellationToken);
+        var answer = await PostAsync(Responses, ResponsesUpstream.Write(native, call.UpstreamModel, call.Request.Stream), call, cancellationToken, native.Headers);
+        if (answer is not UpstreamRefusal { Failure: { Status: 404 or 405, Code: not "model_not_found" } }) return answer;
+        // No such endpoint (not "no such model"): this provider speaks chat completions only; the request goes there
+        // translated, now and from now on, as for a provider with responses = off.
+        _noResponsesEndpoint = true;
+        return await SendAsync(call with { AsChat = true }, cancellationToken);
+    }
+
+    /// <summary>The client's Responses request, when this provider takes it as it came (this call, decided once).</summary>
     private NativeRequest? Native(UpstreamCall call) =>
-        Settings.Responses && call.Request.Native is { Dialect: Dialect.OpenAiResponses } native ? native : null;
+        Settings.Responses && !call.AsChat && call.Request.Native is { Dialect: Dialect.OpenAiResponses } native ? native : null;
 
     /// <summary>Checked to be one JSON object and passed on as it came (a Responses object also read into chat form for the engine).</summary>
     protected override UpstreamResponse Completion(byte[] body, UpstreamCall call)

@@ -92,10 +92,17 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
         // The chat body itself, where the upstream's translation has no place for a field.
         if (CarriedBy(answered.Kind) is { } carried)
             names = names.Concat(request.Body.EnumerateObject().Where(p => !carried.Contains(p.Name) && p.Value.ValueKind != System.Text.Json.JsonValueKind.Null).Select(p => p.Name));
-        var dropped = string.Join(", ", names.Distinct());
+        var dropped = HeaderValue(names);
         if (dropped.Length == 0) return;
         http.Response.Headers[DroppedHeader] = dropped;
         log.LogDebug("Request {RequestId}: {Provider} read a translation without {Dropped}", command.RequestId, provider, dropped);
+    }
+
+    /// <summary>Names as a header can carry them: printable ASCII only (a client's field name is any string), each at most 64 characters, at most 16 named.</summary>
+    private static string HeaderValue(IEnumerable<string> names)
+    {
+        var safe = names.Select(n => new string([.. n.Where(c => c is >= ' ' and <= '~' and not ',').Take(64)])).Where(n => n.Length > 0).Distinct().ToList();
+        return safe.Count <= 16 ? string.Join(", ", safe) : string.Join(", ", safe.Take(16)) + $", and {safe.Count - 16} more";
     }
 
     private static IReadOnlySet<string>? CarriedBy(ProviderKind kind) => kind switch

@@ -59,4 +59,26 @@ public sealed class NativeAnswerTests
         Assert.False(sent.TryGetProperty("seed", out _));
         Assert.Equal(0.2, sent.GetProperty("temperature").GetDouble());
     }
+
+    [Fact]
+    public async Task Responses_ProviderWithoutAResponsesEndpoint_IsAnsweredThroughChatCompletions()
+    {
+        // The shipped openai provider has responses = on; this OpenAI-compatible server serves chat completions only.
+        await using var upstream = await ScriptedAgentUpstream.StartAsync("Read", "{}");
+        await using var relay = await RelayHost.StartAsync($$"""
+            orchestrator.auth.keys = ["sk-client"]
+            orchestrator.providers.openai { base-url = "{{upstream.Root}}", api-key = "{{ScriptedAgentUpstream.OpenAiKey}}" }
+            """);
+        using var client = relay.Client("sk-client");
+        foreach (var attempt in (int[])[1, 2])
+        {
+            using var response = await client.PostAsync("/v1/responses", new StringContent(
+                """{"model":"gpt-6.1-sol","input":"hello","store":false}""", Encoding.UTF8, "application/json"));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"attempt {attempt}: {text}");
+            using var body = JsonDocument.Parse(text);
+            Assert.Equal("completed", body.RootElement.GetProperty("status").GetString());
+        }
+        Assert.Equal(2, upstream.Requests.Count(r => r.Path == "/v1/chat/completions"));
+    }
 }

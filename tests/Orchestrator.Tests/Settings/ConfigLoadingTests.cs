@@ -96,6 +96,15 @@ public sealed class ConfigLoadingTests
     }
 
     [Fact]
+    public void Responses_OnForTheShippedOpenAi_IgnoredByAnotherKindPutBehindIt()
+    {
+        Assert.True(TestSettings.From("").Providers["openai"].Responses);
+        var settings = TestSettings.From("""orchestrator.providers.openai { kind = anthropic, base-url = "http://127.0.0.1:9/v1", api-key = "sk-x" }""");
+        Assert.Equal(ProviderKind.Anthropic, settings.Providers["openai"].Kind);
+        Assert.False(settings.Providers["openai"].Responses);
+    }
+
+    [Fact]
     public void DefaultModelsOff_ServesOnlyTheFilesOwnModels()
     {
         var settings = TestSettings.From("""
@@ -172,7 +181,6 @@ public sealed class ConfigLoadingTests
     [InlineData("orchestrator.model-defaults.idle-timeout = soon", "orchestrator.models.\"claude-*\".idle-timeout", "not a duration")]
     [InlineData("orchestrator.providers.p { kind = carrier-pigeon }", "orchestrator.providers.p.kind", "unknown kind")]
     [InlineData("orchestrator.providers.p { kind = simulator, upstream.http-version = 3 }", "orchestrator.providers.p.upstream.http-version", "'3' is not auto, 1.1 or 2")]
-    [InlineData("orchestrator.providers.p { kind = anthropic, base-url = \"http://127.0.0.1:1\", responses = on }", "orchestrator.providers.p.responses", "is for kind openai")]
     [InlineData("orchestrator.upstream.http-version = h2c", "orchestrator.upstream.http-version", "'h2c' is not auto, 1.1 or 2")]
     [InlineData("orchestrator.models { \"x.y\" { routes = [] } }", "orchestrator.models.\"x.y\".routes", "at least one route")]
     [InlineData("orchestrator.auth.keys = [\"a\"]\norchestrator.provider = ${MISSING_VAR_FOR_TEST}", "user config", "MISSING_VAR_FOR_TEST")]
