@@ -16,6 +16,7 @@ namespace Orchestrator.Tests.Clients;
 /// holding a random token; the second answer, written after the <c>custom_tool_call_output</c> came back, repeats
 /// what the tool printed. Codex must print the token, so the token can only reach its output through the tool.
 /// </summary>
+[Collection(RealClients.Name)]
 public sealed class CodexCliTests
 {
     private const string RelayKey = "sk-test-client";
