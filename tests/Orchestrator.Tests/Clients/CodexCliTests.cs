@@ -173,30 +173,7 @@ public sealed class CodexCliTests
         {
             var token = "tok-" + Guid.NewGuid().ToString("N");
             await File.WriteAllTextAsync(Path.Combine(work.FullName, "token.txt"), token + "\n");
-            var codexHome = Path.Combine(work.FullName, ".codex-home");
-            Directory.CreateDirectory(codexHome);
-            // Only 127.0.0.1 may be reached: no update check, analytics, telemetry export or feedback upload.
-            await File.WriteAllTextAsync(Path.Combine(codexHome, "config.toml"), $$"""
-                model_provider = "relay"
-                check_for_update_on_startup = false
-
-                [analytics]
-                enabled = false
-
-                [feedback]
-                enabled = false
-
-                [otel]
-                exporter = "none"
-
-                [model_providers.relay]
-                name = "relay"
-                base_url = "{{new Uri(relay.BaseUrl, "/v1")}}"
-                env_key = "RELAY_API_KEY"
-                wire_api = "responses"
-                request_max_retries = 0
-                stream_max_retries = 0
-                """);
+            var codexHome = await ClientHomes.CodexAsync(Path.Combine(work.FullName, ".codex-home"), relay.BaseUrl, "RELAY_API_KEY", noRetries: true);
             var watch = Stopwatch.StartNew();
             var run = await codex.RunAsync(
                 ["exec", "--skip-git-repo-check", "--sandbox", "read-only", "Read the file token.txt and tell me the token in it."],

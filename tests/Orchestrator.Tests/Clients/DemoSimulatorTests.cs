@@ -40,27 +40,7 @@ public sealed class DemoSimulatorTests(ITestOutputHelper output) : IAsyncLifetim
     public async Task Codex_SimulatorWithNoKeys_EndsWithTheSimulatorsAnswer()
     {
         var codex = CliTool.Require("codex");
-        var home = Path.Combine(_work, ".codex-home");
-        Directory.CreateDirectory(home);
-        await File.WriteAllTextAsync(Path.Combine(home, "config.toml"), $$"""
-            model_provider = "relay"
-            check_for_update_on_startup = false
-
-            [analytics]
-            enabled = false
-
-            [feedback]
-            enabled = false
-
-            [otel]
-            exporter = "none"
-
-            [model_providers.relay]
-            name = "relay"
-            base_url = "{{new Uri(_relay.BaseUrl, "/v1")}}"
-            env_key = "RELAY_API_KEY"
-            wire_api = "responses"
-            """);
+        var home = await ClientHomes.CodexAsync(Path.Combine(_work, ".codex-home"), _relay.BaseUrl, "RELAY_API_KEY");
         var run = await codex.RunAsync(["exec", "--skip-git-repo-check", "--sandbox", "read-only", "Summarize notes.txt in one line."],
             new Dictionary<string, string> { ["CODEX_HOME"] = home, ["RELAY_API_KEY"] = ClientKey }, _work, Bound);
         output.WriteLine(run.ToString());
@@ -71,16 +51,7 @@ public sealed class DemoSimulatorTests(ITestOutputHelper output) : IAsyncLifetim
     public async Task GeminiCli_SimulatorWithNoKeys_EndsWithTheSimulatorsAnswer()
     {
         var gemini = CliTool.Require("gemini");
-        var settings = Path.Combine(_work, ".home", ".gemini");
-        Directory.CreateDirectory(settings);
-        await File.WriteAllTextAsync(Path.Combine(settings, "settings.json"), """
-            {
-              "security": { "auth": { "selectedType": "gemini-api-key" } },
-              "privacy": { "usageStatisticsEnabled": false },
-              "telemetry": { "enabled": false },
-              "general": { "enableAutoUpdate": false, "enableAutoUpdateNotification": false }
-            }
-            """);
+        await ClientHomes.GeminiAsync(_work);
         var run = await gemini.RunAsync(["-p", "Summarize notes.txt in one line."], new Dictionary<string, string>
         {
             ["GOOGLE_GEMINI_BASE_URL"] = _relay.BaseUrl.ToString().TrimEnd('/'),

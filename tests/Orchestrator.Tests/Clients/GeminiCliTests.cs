@@ -182,17 +182,7 @@ public sealed class GeminiCliTests(ITestOutputHelper output)
         try
         {
             await File.WriteAllTextAsync(Path.Combine(work.FullName, ScriptedUpstream.FileName), $"The secret token is {token}.\n");
-            var settings = Path.Combine(work.FullName, ".home", ".gemini");
-            Directory.CreateDirectory(settings);
-            // The API-key login, and nothing that would reach past 127.0.0.1: no usage statistics, telemetry or update checks.
-            await File.WriteAllTextAsync(Path.Combine(settings, "settings.json"), """
-                {
-                  "security": { "auth": { "selectedType": "gemini-api-key" } },
-                  "privacy": { "usageStatisticsEnabled": false },
-                  "telemetry": { "enabled": false },
-                  "general": { "enableAutoUpdate": false, "enableAutoUpdateNotification": false }
-                }
-                """);
+            await ClientHomes.GeminiAsync(work.FullName);
             var env = new Dictionary<string, string>
             {
                 ["GOOGLE_GEMINI_BASE_URL"] = relay.BaseUrl.ToString().TrimEnd('/'),
