@@ -629,8 +629,8 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
 
     /// <summary>
     /// Every route tried failed for the same reason: the client hears that reason, so its SDK's retry logic can act on
-    /// it (429 with the shortest Retry-After when all were rate limited; the providers' own status, such as
-    /// Anthropic's 529, when all were overloaded alike), not a 502 that hides it.
+    /// it (429 with the shortest Retry-After when all were rate limited; 529, Anthropic's overloaded_error, when all
+    /// were overloaded), not a 502 that hides it.
     /// </summary>
     private ApiError? SharedReason()
     {
@@ -645,8 +645,9 @@ public sealed partial class ChatSessionActor : UntypedActor, IWithTimers
                 Headers = [new("Retry-After", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture))],
             };
         }
-        if (_tried.All(f => f.Kind == FailureKind.ServerError) && _tried[0].Status is { } status and (503 or 529) && _tried.All(f => f.Status == status))
-            return new ApiError(status, detail, "api_error", null, status == 529 ? "overloaded" : "service_unavailable");
+        // Overloaded everywhere (Anthropic's 529): its SDKs back off on it; any other 5xx mix stays the 502 below.
+        if (_tried.All(f => f.Kind == FailureKind.ServerError && f.Status == 529))
+            return new ApiError(529, detail, "api_error", null, "overloaded");
         return null;
     }
 

@@ -26,6 +26,7 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output)
             console-slow { kind = simulator, token-delay = 100ms, completion-tokens = 80 }
             console-fast { kind = simulator, token-delay = 1ms, completion-tokens = 8 }
             console-flaky { kind = simulator, token-delay = 0ms, upstream { max-retries = 0, breaker { max-failures = 2, reset-timeout = 5m } } }
+            anthropic { api-key = null }   # a shipped provider without a key, whatever the environment holds
           }
           models {
             console-slow { routes = [ { provider = console-slow } ] }
@@ -77,7 +78,9 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output)
         // Every configured provider, each state in words.
         foreach (var provider in new[] { "console-slow", "console-fast", "console-flaky" })
             await Expect(page.Locator($"tr[data-provider='{provider}'] .state")).ToHaveTextAsync("healthy", Soon);
-        await Expect(page.Locator("tr[data-provider]")).ToHaveCountAsync(3);
+        // The shipped providers are there too (a config adds to them); those without a key say so in words.
+        await Expect(page.Locator("tr[data-provider]")).ToHaveCountAsync(3 + 5);
+        await Expect(page.Locator("tr[data-provider='anthropic'] .state")).ToHaveTextAsync("no key", Soon);
         await Expect(page.Locator("tr[data-key] td").Nth(1)).ToHaveTextAsync("acme", Soon);
         await Expect(page.Locator("#open-streams")).ToHaveTextAsync("0", Soon);
 
