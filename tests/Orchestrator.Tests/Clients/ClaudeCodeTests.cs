@@ -82,6 +82,27 @@ public sealed class ClaudeCodeTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains(calls, c => c.Answered == "SayToken");
     }
 
+    [SkippableFact]
+    public async Task ClaudeCode_GeminiUpstream_Translated_ReadsTheFile()
+    {
+        var claude = CliTool.Require("claude");
+        await using var upstream = await ScriptedAgentUpstream.StartAsync("Read", ReadInput);
+        await using var relay = await RelayHost.StartAsync($$"""
+            orchestrator.auth.keys = ["{{ClientKey}}"]
+            orchestrator.providers.anthropic { kind = gemini, base-url = "{{upstream.Root}}", api-key = "{{ScriptedAgentUpstream.GeminiKey}}" }
+            """);
+
+        var run = await RunAsync(claude, relay);
+
+        Assert.True(run.ExitCode == 0 && !run.TimedOut, run.ToString());
+        Assert.Contains(_token, run.Stdout);
+        var calls = upstream.Requests.ToList();
+        Assert.All(calls, c => Assert.StartsWith("/v1/models/claude-", c.Path));
+        Assert.All(calls, c => Assert.Equal(ScriptedAgentUpstream.GeminiKey, c.Headers["x-goog-api-key"]));
+        Assert.Contains(calls, c => c.Answered == "CallTool");
+        Assert.Contains(calls, c => c.Answered == "SayToken");
+    }
+
     /// <summary>The README's first run: no provider keys, the shipped simulator answers. Any loop must end.</summary>
     [SkippableTheory]
     [InlineData(null)]

@@ -19,6 +19,7 @@ public sealed partial class ScriptedAgentUpstream : IAsyncDisposable
 {
     public const string AnthropicKey = "sk-ant-scripted-upstream";
     public const string OpenAiKey = "sk-openai-scripted-upstream";
+    public const string GeminiKey = "gemini-scripted-upstream-key";
 
     private readonly WebApplication _app;
 
@@ -55,6 +56,8 @@ public sealed partial class ScriptedAgentUpstream : IAsyncDisposable
         {
             app.MapPost("/v1/messages", http => upstream!.MessagesAsync(http));
             app.MapPost("/v1/chat/completions", http => upstream!.ChatAsync(http));
+            // Gemini: POST /v1/models/{model}:generateContent or :streamGenerateContent?alt=sse (the route's base-url names /v1).
+            app.MapPost("/v1/models/{**call}", (HttpContext http, string call) => upstream!.GeminiAsync(http, call));
         });
         return upstream = new ScriptedAgentUpstream(app, new Uri(url.ToString().TrimEnd('/') + "/v1"), toolName, toolInput);
     }
@@ -227,6 +230,39 @@ public sealed partial class ScriptedAgentUpstream : IAsyncDisposable
     {
         http.Response.ContentType = "application/json";
         await http.Response.WriteAsync(body.ToJsonString());
+    }
+
+    // ---- Gemini generateContent ---------------------------------------------------------------------------------
+
+    private async Task GeminiAsync(HttpContext http, string call)
+    {
+        var body = await JsonSerializer.DeserializeAsync<JsonElement>(http.Request.Body);
+        var offersTool = body.TryGetProperty("tools", out var tools) && tools.ValueKind == JsonValueKind.Array
+            && tools.EnumerateArray().Any(t => t.TryGetProperty("functionDeclarations", out var d) && d.EnumerateArray().Any(f => f.GetProperty("name").GetString() == ToolName));
+        var results = body.TryGetProperty("contents", out var contents)
+            ? contents.EnumerateArray().SelectMany(c => c.TryGetProperty("parts", out var parts) ? parts.EnumerateArray() : [])
+                .Where(p => p.TryGetProperty("functionResponse", out _)).Select(p => p.GetProperty("functionResponse").GetRawText()).ToList()
+            : [];
+        var turn = results.Count > 0 ? Turn.SayToken : offersTool ? Turn.CallTool : Turn.Chat;
+        var found = results.Count > 0 ? TokenPattern().Match(results[^1]) : null;
+        Requests.Enqueue(new Recorded("/v1/models/" + call, Headers(http), body.Clone(), turn.ToString()));
+        var text = turn == Turn.SayToken ? $"The file holds {(found!.Success ? found.Value : "no token")}." : "Done.";
+        var part = turn == Turn.CallTool
+            ? new JsonObject { ["functionCall"] = new JsonObject { ["name"] = ToolName, ["args"] = JsonNode.Parse(ToolInput) } }
+            : new JsonObject { ["text"] = text };
+        var response = new JsonObject
+        {
+            ["candidates"] = new JsonArray(new JsonObject { ["content"] = new JsonObject { ["role"] = "model", ["parts"] = new JsonArray(part) }, ["finishReason"] = "STOP", ["index"] = 0 }),
+            ["usageMetadata"] = new JsonObject { ["promptTokenCount"] = 21, ["candidatesTokenCount"] = 7, ["totalTokenCount"] = 28 },
+            ["modelVersion"] = call.Split(':')[0],
+        };
+        if (!call.EndsWith(":streamGenerateContent", StringComparison.Ordinal))
+        {
+            await WriteJsonAsync(http, response);
+            return;
+        }
+        http.Response.ContentType = "text/event-stream";
+        await http.Response.WriteAsync($"data: {response.ToJsonString()}\r\n\r\n");
     }
 
     // ---- shared -------------------------------------------------------------------------------------------------
