@@ -81,4 +81,22 @@ public sealed class NativeAnswerTests
         }
         Assert.Equal(2, upstream.Requests.Count(r => r.Path == "/v1/chat/completions"));
     }
+
+    [Fact]
+    public async Task Messages_ChatUpstream_ClaudeCodesFieldsAreNamedInTheDroppedHeader()
+    {
+        await using var upstream = await ScriptedAgentUpstream.StartAsync("Read", "{}");
+        await using var relay = await RelayHost.StartAsync($$"""
+            orchestrator.auth.keys = ["sk-client"]
+            orchestrator.providers.anthropic { kind = openai, base-url = "{{upstream.Root}}", api-key = "{{ScriptedAgentUpstream.OpenAiKey}}" }
+            """);
+        using var client = relay.Client("sk-client");
+        using var response = await client.PostAsync("/v1/messages?beta=true", new StringContent("""
+            {"model":"claude-opus-5-5","max_tokens":64,"thinking":{"type":"adaptive","display":"omitted"},"context_management":{"edits":[]},
+             "output_config":{"effort":"high"},"messages":[{"role":"user","content":"hello"}]}
+            """, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("thinking, context_management, output_config", response.Headers.GetValues("x-orchestrator-dropped").Single());
+        Assert.Equal("message", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("type").GetString());
+    }
 }
