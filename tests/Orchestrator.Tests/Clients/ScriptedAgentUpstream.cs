@@ -177,15 +177,16 @@ public sealed partial class ScriptedAgentUpstream : IAsyncDisposable
         var callId = "call_scripted" + Guid.NewGuid().ToString("N")[..12];
         var finish = turn == Turn.CallTool ? "tool_calls" : "stop";
         JsonNode Usage() => new JsonObject { ["prompt_tokens"] = 21, ["completion_tokens"] = 7, ["total_tokens"] = 28 };
-        JsonObject Call(string? name, string arguments, bool first) => first
-            ? new JsonObject { ["index"] = 0, ["id"] = callId, ["type"] = "function", ["function"] = new JsonObject { ["name"] = name, ["arguments"] = arguments } }
+        JsonObject Call(string arguments) => new() { ["id"] = callId, ["type"] = "function", ["function"] = new JsonObject { ["name"] = ToolName, ["arguments"] = arguments } };
+        // A streamed call's pieces: the first names it, the rest add to its arguments.
+        JsonObject Piece(string arguments, bool first) => first
+            ? new JsonObject { ["index"] = 0, ["id"] = callId, ["type"] = "function", ["function"] = new JsonObject { ["name"] = ToolName, ["arguments"] = arguments } }
             : new JsonObject { ["index"] = 0, ["function"] = new JsonObject { ["arguments"] = arguments } };
         if (!stream)
         {
             var message = turn == Turn.CallTool
-                ? new JsonObject { ["role"] = "assistant", ["content"] = null, ["tool_calls"] = new JsonArray(Call(ToolName, ToolInput, true)) }
+                ? new JsonObject { ["role"] = "assistant", ["content"] = null, ["tool_calls"] = new JsonArray(Call(ToolInput)) }
                 : new JsonObject { ["role"] = "assistant", ["content"] = text };
-            ((JsonObject)message["tool_calls"]?[0]!)?.Remove("index");
             await WriteJsonAsync(http, new JsonObject
             {
                 ["id"] = id, ["object"] = "chat.completion", ["created"] = 1, ["model"] = model,
@@ -212,7 +213,7 @@ public sealed partial class ScriptedAgentUpstream : IAsyncDisposable
             var first = true;
             foreach (var piece in Pieces(ToolInput))
             {
-                await Chunk(new JsonObject { ["tool_calls"] = new JsonArray(Call(ToolName, piece, first)) });
+                await Chunk(new JsonObject { ["tool_calls"] = new JsonArray(Piece(piece, first)) });
                 first = false;
             }
         }
