@@ -130,9 +130,9 @@ public static class UsageEndpoints
         foreach (var r in records)
         {
             csv.AppendJoin(',',
-                Quoted(r.RequestId), Quoted(r.KeyId), Quoted(r.Model), Quoted(r.Provider),
+                CsvField(r.RequestId), CsvField(r.KeyId), CsvField(r.Model), CsvField(r.Provider),
                 Number(r.InputTokens), Number(r.CachedInputTokens), Number(r.OutputTokens), Number(r.ReasoningTokens),
-                AdminJson.Plain(r.CostUsd).ToString(CultureInfo.InvariantCulture), Number(r.Status), Quoted(r.FinishReason ?? ""),
+                AdminJson.Plain(r.CostUsd).ToString(CultureInfo.InvariantCulture), Number(r.Status), CsvField(r.FinishReason ?? ""),
                 r.UsageEstimated ? "true" : "false", AdminJson.Format(r.StartedAt), AdminJson.Format(r.EndedAt),
                 r.TtftMs?.ToString(CultureInfo.InvariantCulture) ?? "").Append("\r\n");
         }
@@ -142,10 +142,15 @@ public static class UsageEndpoints
 
     private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>RFC 4180: quoted when it holds a comma, quote or line break; a leading = + - @ is defused for spreadsheets.</summary>
-    private static string Quoted(string value)
+    /// <summary>
+    /// RFC 4180: quoted when it holds a comma, quote or line break. A field a spreadsheet would read as a formula is
+    /// defused with a leading apostrophe: one that begins with = + - @, TAB or CR (OWASP's list), also after leading
+    /// spaces (spreadsheets skip them).
+    /// </summary>
+    public static string CsvField(string value)
     {
-        if (value.Length > 0 && "=+-@".Contains(value[0])) value = "'" + value;
+        var start = value.AsSpan().TrimStart(' ');
+        if (start.Length > 0 && "=+-@\t\r".Contains(start[0])) value = "'" + value;
         return value.AsSpan().IndexOfAny(",\"\r\n") < 0 ? value : "\"" + value.Replace("\"", "\"\"") + "\"";
     }
 
