@@ -110,10 +110,11 @@ public static class OrchestratorApp
             .Enrich.FromLogContext()
             .Enrich.With<ApiKeyRedactionEnricher>();   // last, so it sees every property the others added
         // json: one compact JSON object per line (@t, @m, @l, @tr trace id, @sp span id, and every property,
-        // RequestId included), for a log shipper; text: for a person at a terminal.
+        // RequestId included), for a log shipper; text: for a person at a terminal, one line per event (control
+        // characters in values escaped, so no client or upstream can forge a line).
         return logging.Json
             ? serilog.WriteTo.Console(new RenderedCompactJsonFormatter())
-            : serilog.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+            : serilog.WriteTo.Console(new SingleLineTextFormatter("[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}"));
     }
 
     /// <summary><c>orchestrator.logging</c>: read here because only the host logs through Serilog's configuration.</summary>
