@@ -72,6 +72,9 @@ public static class FailureClassifier
         var kind = Classify(status);
         // The provider's own words reach the caller only when the caller is at fault; everything else is
         // summarised, since a provider's auth or server errors may describe our key or its internals.
+        // Every field is the provider's text: any of them may quote our key (an error code included).
+        code = code is null ? null : Redact(code, providerKey);
+        param = param is null ? null : Redact(param, providerKey);
         var summary = kind == FailureKind.CallerFault && message is not null
             ? Redact(message, providerKey)
             : $"HTTP {status}{(code is null ? "" : $" ({code})")}";
@@ -129,7 +132,45 @@ public static class FailureClassifier
             _ => null,
         } : null;
 
-    /// <summary>A provider may quote the key it was sent; that never travels further.</summary>
-    public static string Redact(string text, Secret? key) =>
-        key is null ? text : text.Replace(key.Reveal(), "***", StringComparison.Ordinal);
+    /// <summary>The shortest piece of a key that is scrubbed wherever it stands (shorter runs are too common to mean the key).</summary>
+    public const int MinSecretFragment = 8;
+
+    /// <summary>
+    /// A provider may quote the key it was sent, whole, cut short or with characters elided (<c>sk-UPSTREA...-777</c>):
+    /// every run of <see cref="MinSecretFragment"/> or more characters of the key is replaced, wherever it stands.
+    /// </summary>
+    public static string Redact(string text, Secret? key)
+    {
+        if (key is null || text.Length < MinSecretFragment) return text;
+        var secret = key.Reveal();
+        if (secret.Length < MinSecretFragment) return text.Replace(secret, "***", StringComparison.Ordinal);
+        System.Text.StringBuilder? scrubbed = null;
+        var kept = 0;
+        for (var i = 0; i <= text.Length - MinSecretFragment;)
+        {
+            var run = LongestRunOf(secret, text.AsSpan(i));
+            if (run < MinSecretFragment)
+            {
+                i++;
+                continue;
+            }
+            (scrubbed ??= new System.Text.StringBuilder(text.Length)).Append(text, kept, i - kept).Append("***");
+            i += run;
+            kept = i;
+        }
+        return scrubbed is null ? text : scrubbed.Append(text, kept, text.Length - kept).ToString();
+    }
+
+    /// <summary>How many characters at the start of <paramref name="text"/> stand somewhere in <paramref name="secret"/> as one run.</summary>
+    private static int LongestRunOf(string secret, ReadOnlySpan<char> text)
+    {
+        var longest = 0;
+        for (var j = 0; j < secret.Length; j++)
+        {
+            var n = 0;
+            while (j + n < secret.Length && n < text.Length && secret[j + n] == text[n]) n++;
+            longest = Math.Max(longest, n);
+        }
+        return longest;
+    }
 }

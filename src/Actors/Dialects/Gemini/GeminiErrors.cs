@@ -59,7 +59,11 @@ public static class GeminiErrors
             || status is "UNAUTHENTICATED" or "PERMISSION_DENIED";
         // FAILED_PRECONDITION is about our account ("free tier is not available in your country"), not the request.
         if (badKey || status == "FAILED_PRECONDITION")
-            return new UpstreamFailure(FailureKind.Unauthorized, httpStatus, $"HTTP {httpStatus} ({reason ?? status ?? "unauthorized"})", status);
+        {
+            // Google's reason and status are the provider's text too: scrubbed of our key like the rest.
+            var said = FailureClassifier.Redact(reason ?? status ?? "unauthorized", providerKey);
+            return new UpstreamFailure(FailureKind.Unauthorized, httpStatus, $"HTTP {httpStatus} ({said})", status is null ? null : FailureClassifier.Redact(status, providerKey));
+        }
         var failure = FailureClassifier.FromRefusal(httpStatus, message, status, null, providerKey);
         // "The input token count (N) exceeds the maximum number of tokens allowed (M)": named as OpenAI names it,
         // the request can move on to a large-context route.
