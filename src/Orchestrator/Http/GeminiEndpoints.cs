@@ -172,10 +172,7 @@ public static class GeminiEndpoints
     private static async Task GetAsync(string id, HttpContext http, OrchestratorSettings settings, IRequiredActor<LedgerActor> ledger)
     {
         id = ModelId(id);
-        var model = (await VisibleAsync(http, settings, ledger)).FirstOrDefault(m => m.Id == id);
-        // An id a pattern serves without the catalogue listing it is a model all the same.
-        if (model is null && id.Length <= ChatRequestReader.MaxModelLength && settings.Resolver.TryResolve(id, out var served)
-            && (await ModelEndpoints.AllowedAsync(http, ledger) is not { } allowed || allowed.Contains(id))) model = served;
+        var model = ModelEndpoints.Visible(id, settings, await ModelEndpoints.AllowedAsync(http, ledger));
         if (model is null)
         {
             await GeminiHttpErrors.WriteAsync(http.Response, NoSuchModel(id, null));

@@ -19,27 +19,32 @@ public static class ModelEndpoints
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, OrchestratorSettings settings, IRequiredActor<LedgerActor> ledger) =>
-        Results.Json(await VisibleAsync(http, settings, ledger), WireJson.Default.ModelList);
+        Results.Json(Visible(settings, await AllowedAsync(http, ledger)), WireJson.Default.ModelList);
 
     /// <summary>OpenAI's "retrieve model": one model of the list, or the 404 an unknown model gets in a chat request.</summary>
     private static async Task<IResult> RetrieveAsync(string id, HttpContext http, OrchestratorSettings settings, IRequiredActor<LedgerActor> ledger)
     {
-        var visible = await VisibleAsync(http, settings, ledger);
-        if (visible.Data.FirstOrDefault(m => m.Id == id) is { } model) return Results.Json(model, WireJson.Default.ModelInfo);
-        // An id a pattern serves without the catalogue listing it is a model all the same (a chat request for it works).
-        if (id.Length <= ChatRequestReader.MaxModelLength && settings.Resolver.TryResolve(id, out var served)
-            && (await AllowedAsync(http, ledger) is not { } allowed || allowed.Contains(id)))
-            return Results.Json(Info(served), WireJson.Default.ModelInfo);
-        return OpenAiErrors.Result(ModelCatalog.NotFound(id, ModelCatalog.Closest(id, visible.Data.Select(m => m.Id))));
+        var allowed = await AllowedAsync(http, ledger);
+        return Visible(id, settings, allowed) is { } model
+            ? Results.Json(Info(model), WireJson.Default.ModelInfo)
+            : OpenAiErrors.Result(ModelCatalog.NotFound(id, ModelCatalog.Closest(id, Visible(settings, allowed).Data.Select(m => m.Id))));
     }
 
     /// <summary>A ledger key with an allow-list sees only its models: the others do not exist for it (they answer 404 too).</summary>
-    private static async Task<ModelList> VisibleAsync(HttpContext http, OrchestratorSettings settings, IRequiredActor<LedgerActor> ledger)
+    private static ModelList Visible(OrchestratorSettings settings, IReadOnlyCollection<string>? allowed)
     {
         var list = List(settings);
-        if (await AllowedAsync(http, ledger) is { } allowed) list = new ModelList { Data = [.. list.Data.Where(m => allowed.Contains(m.Id))] };
-        return list;
+        return allowed is null ? list : new ModelList { Data = [.. list.Data.Where(m => allowed.Contains(m.Id))] };
     }
+
+    /// <summary>
+    /// One model as the caller (with its allow-list) may see it: a listed id, or one a pattern serves without the
+    /// catalogue listing it (a chat request for it works all the same); null when it does not exist for the caller.
+    /// </summary>
+    public static ModelSettings? Visible(string id, OrchestratorSettings settings, IReadOnlyCollection<string>? allowed) =>
+        id.Length <= ChatRequestReader.MaxModelLength && (allowed is null || allowed.Contains(id)) && settings.Resolver.TryResolve(id, out var model)
+            ? model
+            : null;
 
     /// <summary>The caller's allow-list: null for a key without one (or a config key), every model then being its.</summary>
     public static async Task<IReadOnlyCollection<string>?> AllowedAsync(HttpContext http, IRequiredActor<LedgerActor> ledger) =>
