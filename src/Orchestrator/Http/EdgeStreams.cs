@@ -88,9 +88,11 @@ public sealed class EdgeStreams(ActorSystem system, OrchestratorSettings setting
         var request = command.Request;
         if (!settings.Providers.TryGetValue(provider, out var answered)) return;
         if (request.Native is { } native && answered.Speaks(native.Dialect)) return;
+        var carried = CarriedBy(answered.Kind);
+        if (request.Dropped.IsDefaultOrEmpty && carried is null) return;   // most requests: nothing to name, nothing to build
         IEnumerable<string> names = request.Dropped.IsDefault ? [] : request.Dropped;
         // The chat body itself, where the upstream's translation has no place for a field.
-        if (CarriedBy(answered.Kind) is { } carried)
+        if (carried is not null)
             names = names.Concat(request.Body.EnumerateObject().Where(p => !carried.Contains(p.Name) && p.Value.ValueKind != System.Text.Json.JsonValueKind.Null).Select(p => p.Name));
         var dropped = HeaderValue(names);
         if (dropped.Length == 0) return;
