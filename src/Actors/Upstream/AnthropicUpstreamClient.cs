@@ -56,11 +56,11 @@ public sealed class AnthropicUpstreamClient(ProviderSettings settings) : HttpUps
     /// <summary>A Messages client's request answered by its own dialect: the upstream's events reach it as they came.</summary>
     protected override bool KeepsNative(UpstreamCall call) => IsNative(call);
 
-    private static bool IsNative(UpstreamCall call) => call.Request.Native is { Dialect: Orchestrator.Messages.Chat.Dialect.AnthropicMessages };
+    private static bool IsNative(UpstreamCall call) => IsNative(call, Orchestrator.Messages.Chat.Dialect.AnthropicMessages);
 
     protected override IStreamDecoder? Decoder(UpstreamCall call) => new ChatChunkDecoder(new AnthropicStreamDecoder(outputTool: OutputTool(call)));
 
     /// <summary>The tool a translated request's structured answer comes in (none for a Messages client's own body).</summary>
     private static string? OutputTool(UpstreamCall call) =>
-        call.Request.Native is { Dialect: Orchestrator.Messages.Chat.Dialect.AnthropicMessages } ? null : AnthropicRequest.OutputTool(call.Request.Body, out _);
+        IsNative(call) ? null : AnthropicRequest.OutputTool(call.Request.Body, out _);
 }

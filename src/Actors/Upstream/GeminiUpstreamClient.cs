@@ -60,7 +60,7 @@ public sealed class GeminiUpstreamClient(ProviderSettings settings) : HttpUpstre
     /// <summary>A Gemini client's request answered by its own dialect: the upstream's responses reach it as they came.</summary>
     protected override bool KeepsNative(UpstreamCall call) => IsNative(call);
 
-    private static bool IsNative(UpstreamCall call) => call.Request.Native is { Dialect: Orchestrator.Messages.Chat.Dialect.Gemini };
+    private static bool IsNative(UpstreamCall call) => IsNative(call, Orchestrator.Messages.Chat.Dialect.Gemini);
 
     protected override IStreamDecoder? Decoder(UpstreamCall call) => new ChatChunkDecoder(new GeminiStreamDecoder(call.UpstreamModel, call.Request.Choices));
 }

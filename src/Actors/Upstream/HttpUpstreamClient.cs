@@ -61,13 +61,16 @@ public abstract class HttpUpstreamClient : IUpstreamClient
     /// <summary>The client's own dialect headers, when the call sends its native body on (each replaces the kind's default).</summary>
     protected static void AddNativeHeaders(HttpRequestMessage request, UpstreamCall call, Orchestrator.Messages.Chat.Dialect dialect)
     {
-        if (call.Request.Native is not { } native || native.Dialect != dialect) return;
-        foreach (var (name, value) in native.Headers)
+        if (!IsNative(call, dialect)) return;
+        foreach (var (name, value) in call.Request.Native!.Headers)
         {
             request.Headers.Remove(name);
             request.Headers.TryAddWithoutValidation(name, value);
         }
     }
+
+    /// <summary>Whether the call carries the client's own request in <paramref name="dialect"/> (the kind's own).</summary>
+    protected static bool IsNative(UpstreamCall call, Orchestrator.Messages.Chat.Dialect dialect) => call.Request.Native?.Dialect == dialect;
 
     /// <summary>The provider's refusal, classified (OpenAI's error shape by default).</summary>
     protected virtual Task<UpstreamFailure> RefusalAsync(HttpResponseMessage response, CancellationToken ct) =>
@@ -83,15 +86,12 @@ public abstract class HttpUpstreamClient : IUpstreamClient
     protected virtual bool KeepsNative(UpstreamCall call) => false;
 
     /// <summary>POSTs <paramref name="body"/> to <paramref name="url"/> and reads the response as the request asked.</summary>
-    /// <param name="headers">The client's dialect headers that go on with a native body (never a credential).</param>
-    protected async Task<UpstreamResponse> PostAsync(Uri url, byte[] body, UpstreamCall call, CancellationToken cancellationToken,
-        IEnumerable<KeyValuePair<string, string>>? headers = null)
+    protected async Task<UpstreamResponse> PostAsync(Uri url, byte[] body, UpstreamCall call, CancellationToken cancellationToken)
     {
         var stream = call.Request.Stream;
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = JsonContentType;
         request.Headers.Accept.Add(stream ? EventStream : Json);
-        foreach (var (name, value) in headers ?? []) request.Headers.TryAddWithoutValidation(name, value);
         Authorize(request);
         AddHeaders(request, call);
 

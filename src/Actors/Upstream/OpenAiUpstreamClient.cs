@@ -34,12 +34,18 @@ public sealed class OpenAiUpstreamClient(ProviderSettings settings) : HttpUpstre
     {
         if (_noResponsesEndpoint) call = call with { AsChat = true };
         if (Native(call) is not { } native) return await PostAsync(Completions, UpstreamRequestBody.Write(call.Request, call.UpstreamModel), call, cancellationToken);
-        var answer = await PostAsync(Responses, ResponsesUpstream.Write(native, call.UpstreamModel, call.Request.Stream), call, cancellationToken, native.Headers);
+        var answer = await PostAsync(Responses, ResponsesUpstream.Write(native, call.UpstreamModel, call.Request.Stream), call, cancellationToken);
         if (answer is not UpstreamRefusal { Failure: { Status: 404 or 405, Code: not "model_not_found" } }) return answer;
         // No such endpoint (not "no such model"): this provider speaks chat completions only; the request goes there
         // translated, now and from now on, as for a provider with responses = off.
         _noResponsesEndpoint = true;
         return await SendAsync(call with { AsChat = true }, cancellationToken);
+    }
+
+    /// <summary>A Responses client's <c>OpenAI-Beta</c> goes on with its own body (never to chat completions).</summary>
+    protected override void AddHeaders(HttpRequestMessage request, UpstreamCall call)
+    {
+        if (Native(call) is not null) AddNativeHeaders(request, call, Dialect.OpenAiResponses);
     }
 
     /// <summary>The client's Responses request, when this provider takes it as it came (this call, decided once).</summary>
