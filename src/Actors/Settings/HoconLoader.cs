@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Akka.Configuration;
+using Akka.Configuration.Hocon;
 
 namespace Orchestrator.Actors.Settings;
 
@@ -59,20 +60,18 @@ public static partial class HoconLoader
             File.Exists(cataloguePath) ? File.ReadAllText(cataloguePath) : null);
     }
 
-    private static IEnumerable<string> UserModelIds(Config config)
-    {
-        if (config.Root.GetObject()?.Items.TryGetValue("orchestrator", out var root) != true || root is null) return [];
-        if (root.GetObject()?.Items.TryGetValue("models", out var models) != true || models is null || !models.IsObject()) return [];
-        return models.GetObject().Items.Keys;
-    }
+    private static IEnumerable<string> UserModelIds(Config config) =>
+        OrchestratorValue(config, "models") is { } models && models.IsObject() ? models.GetObject().Items.Keys : [];
 
     /// <summary>Whether the user's file says <c>orchestrator.default-models = off</c> (HOCON's booleans: off, false, no).</summary>
-    private static bool DropsDefaultModels(Config config)
-    {
-        if (config.Root.GetObject()?.Items.TryGetValue("orchestrator", out var root) != true || root is null) return false;
-        if (root.GetObject()?.Items.TryGetValue(DefaultModelsKey, out var value) != true || value is null || value.IsObject() || value.IsArray()) return false;
-        return value.GetString()?.Trim().ToLowerInvariant() is "off" or "false" or "no";
-    }
+    private static bool DropsDefaultModels(Config config) =>
+        OrchestratorValue(config, DefaultModelsKey) is { } value && !value.IsObject() && !value.IsArray()
+        && value.GetString()?.Trim().ToLowerInvariant() is "off" or "false" or "no";
+
+    /// <summary><c>orchestrator.KEY</c> as the file itself sets it (before any merge), or null.</summary>
+    private static HoconValue? OrchestratorValue(Config config, string key) =>
+        config.Root.GetObject()?.Items.TryGetValue("orchestrator", out var root) == true && root is not null
+        && root.GetObject()?.Items.TryGetValue(key, out var value) == true ? value : null;
 
     private static Config Parse(string text, string name)
     {

@@ -39,8 +39,6 @@ public sealed class ModelResolver
 
     internal bool MadeFrom(ImmutableArray<ModelSettings> models, ModelCatalogue catalogue) => _models == models && ReferenceEquals(_catalogue, catalogue);
 
-    public bool HasPatterns => !_patterns.IsEmpty;
-
     public bool TryResolve(string id, out ModelSettings model)
     {
         if (_exact.TryGetValue(id, out model!)) return true;
@@ -55,6 +53,12 @@ public sealed class ModelResolver
         model = null!;
         return false;
     }
+
+    /// <summary>
+    /// The model names metrics and the console may count under, a bounded set whatever clients send: every configured
+    /// entry (patterns included, for the ids they serve unlisted) and every listed id.
+    /// </summary>
+    public IEnumerable<string> Labels => _models.Select(m => m.Id).Concat(Listed.Select(m => m.Id)).Distinct(StringComparer.Ordinal);
 
     /// <summary>The entry that serves <paramref name="id"/>: the id itself, or the pattern; null when none does.</summary>
     public string? EntryOf(string id) => TryResolve(id, out var model) ? model.Pattern ?? model.Id : null;

@@ -37,7 +37,7 @@ public sealed class LiveCounters : IDisposable
 
     public LiveCounters(OrchestratorSettings settings, TimeProvider time)
     {
-        _models = settings.Models.Select(m => m.Id).Concat(settings.Resolver.Listed.Select(m => m.Id)).Append("unknown").Distinct().ToFrozenSet(StringComparer.Ordinal);
+        _models = settings.Resolver.Labels.Append("unknown").ToFrozenSet(StringComparer.Ordinal);
         _providers = settings.Providers.Keys.Append("none").ToFrozenSet(StringComparer.Ordinal);
         _time = time;
         for (var i = 0; i < _buckets.Length; i++) _buckets[i] = new Bucket();

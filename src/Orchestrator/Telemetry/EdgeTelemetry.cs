@@ -25,7 +25,7 @@ public sealed class EdgeTelemetry(OrchestratorSettings settings)
     /// <summary>Status counted for a client that went away before its answer was written (nginx's convention).</summary>
     public const int ClientClosedRequest = 499;
 
-    private readonly FrozenSet<string> _models = settings.Models.Select(m => m.Id).Concat(settings.Resolver.Listed.Select(m => m.Id)).ToFrozenSet(StringComparer.Ordinal);
+    private readonly FrozenSet<string> _models = settings.Resolver.Labels.ToFrozenSet(StringComparer.Ordinal);
     private static readonly Func<object, Task> OnStarting = StartingResponse;
 
     public async Task InvokeAsync(HttpContext http, RequestDelegate next)
