@@ -12,6 +12,33 @@ namespace Orchestrator.Actors.Dialects;
 public static class JsonBody
 {
     /// <summary>
+    /// Tool-call arguments where a dialect wants an object (Anthropic's <c>input</c>, Gemini's <c>args</c>): arguments
+    /// "" (a call without any) are <c>{}</c>, and so are arguments that are not a JSON object (a model's malformed
+    /// output): a client SDK cannot read anything else there.
+    /// </summary>
+    public static void WriteObjectOrEmpty(string arguments, Utf8JsonWriter json)
+    {
+        if (arguments.Length > 0)
+        {
+            try
+            {
+                using var parsed = JsonDocument.Parse(arguments);
+                if (parsed.RootElement.ValueKind == JsonValueKind.Object)
+                {
+                    parsed.RootElement.WriteTo(json);
+                    return;
+                }
+            }
+            catch (JsonException)
+            {
+                // falls through to {}
+            }
+        }
+        json.WriteStartObject();
+        json.WriteEndObject();
+    }
+
+    /// <summary>
     /// A string the reader cannot turn into text: a <c>\u</c> escape of half a surrogate pair is valid JSON and valid
     /// UTF-8, yet <see cref="JsonElement.GetString"/> throws on it (found by fuzzing). Readers catch that and answer this.
     /// </summary>

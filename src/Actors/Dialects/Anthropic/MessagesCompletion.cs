@@ -104,31 +104,8 @@ public static class MessagesCompletion
         return (calledTool, characters, !string.IsNullOrEmpty(refusal));
     }
 
-    /// <summary>
-    /// Anthropic's <c>input</c> is an object: arguments "" (a call without any) are <c>{}</c>. Arguments that are not
-    /// a JSON object (a model's malformed output) also become <c>{}</c>: a client SDK cannot read anything else there.
-    /// </summary>
-    private static void WriteInput(string arguments, Utf8JsonWriter json)
-    {
-        if (arguments.Length > 0)
-        {
-            try
-            {
-                using var parsed = JsonDocument.Parse(arguments);
-                if (parsed.RootElement.ValueKind == JsonValueKind.Object)
-                {
-                    parsed.RootElement.WriteTo(json);
-                    return;
-                }
-            }
-            catch (JsonException)
-            {
-                // falls through to {}
-            }
-        }
-        json.WriteStartObject();
-        json.WriteEndObject();
-    }
+    /// <summary>Anthropic's <c>input</c> is an object (<see cref="JsonBody.WriteObjectOrEmpty"/>).</summary>
+    private static void WriteInput(string arguments, Utf8JsonWriter json) => JsonBody.WriteObjectOrEmpty(arguments, json);
 
     private static void WriteUsage(JsonElement root, Utf8JsonWriter json, int inputTokensEstimate, int outputCharacters)
     {

@@ -207,31 +207,8 @@ public sealed class GeminiEncoder : IAnswerEncoder
         _signature = null;
     }
 
-    /// <summary>
-    /// Gemini's <c>args</c> is an object: arguments "" (a call without any) are <c>{}</c>, and so are arguments that
-    /// are not a JSON object (a model's malformed output): a client cannot read anything else there.
-    /// </summary>
-    public static void WriteArguments(string arguments, Utf8JsonWriter json)
-    {
-        if (arguments.Length > 0)
-        {
-            try
-            {
-                using var parsed = JsonDocument.Parse(arguments);
-                if (parsed.RootElement.ValueKind == JsonValueKind.Object)
-                {
-                    parsed.RootElement.WriteTo(json);
-                    return;
-                }
-            }
-            catch (JsonException)
-            {
-                // falls through to {}
-            }
-        }
-        json.WriteStartObject();
-        json.WriteEndObject();
-    }
+    /// <summary>Gemini's <c>args</c> is an object (<see cref="JsonBody.WriteObjectOrEmpty"/>).</summary>
+    public static void WriteArguments(string arguments, Utf8JsonWriter json) => JsonBody.WriteObjectOrEmpty(arguments, json);
 
     private Utf8JsonWriter BeginCandidate(IBufferWriter<byte> output, int choice)
     {
